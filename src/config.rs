@@ -1,0 +1,87 @@
+//! Runtime configuration, read from environment variables (or the matching
+//! command-line flags). Every setting has a default that works on a
+//! developer's machine with a local Postgres.
+
+use std::net::SocketAddr;
+
+use clap::{Args, ValueEnum};
+
+/// Settings shared by every command that touches the database.
+#[derive(Args, Clone, Debug)]
+pub struct DatabaseConfig {
+    /// Postgres connection URL. Default: the local server through its Unix
+    /// socket, database `debrief` (created on first start if missing).
+    #[arg(long, env = "DATABASE_URL", default_value_t = default_database_url(), hide_env_values = true)]
+    pub database_url: String,
+
+    /// Largest number of pooled connections this process opens.
+    #[arg(long, env = "DEBRIEF_DB_POOL_SIZE", default_value_t = 10)]
+    pub db_pool_size: u32,
+}
+
+/// Settings of the web server.
+#[derive(Args, Clone, Debug)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    #[arg(long, env = "DEBRIEF_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// The address users reach Debrief at, used in links that leave the
+    /// browser (setup and invite links, later emails). Default: http://LISTEN.
+    #[arg(long, env = "DEBRIEF_BASE_URL")]
+    pub base_url: Option<String>,
+
+    /// Mark cookies `Secure` (sent over https only). Default: true when the
+    /// base URL starts with https://.
+    #[arg(long, env = "DEBRIEF_SECURE_COOKIES")]
+    pub secure_cookies: Option<bool>,
+
+    /// Take the client address from the last `X-Forwarded-For` entry. Turn on
+    /// only behind a load balancer that sets that header.
+    #[arg(long, env = "DEBRIEF_TRUST_PROXY", default_value_t = false)]
+    pub trust_proxy: bool,
+
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "DEBRIEF_SESSION_IDLE_MINUTES", default_value_t = 12 * 60)]
+    pub session_idle_minutes: i64,
+
+    /// Hours after sign-in after which a session ends, however active.
+    #[arg(long, env = "DEBRIEF_SESSION_LIFETIME_HOURS", default_value_t = 7 * 24)]
+    pub session_lifetime_hours: i64,
+}
+
+impl ServerConfig {
+    /// The public base URL without a trailing slash.
+    pub fn public_base_url(&self) -> String {
+        match &self.base_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
+
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies
+            .unwrap_or_else(|| self.public_base_url().starts_with("https://"))
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The default database URL: the local Postgres socket, as the operating
+/// system user (or `postgres` when no user is named in the environment, as in
+/// a bare CI shell, where sqlx would otherwise connect as `anonymous`).
+pub fn default_database_url() -> String {
+    let user = ["PGUSER", "USER", "LOGNAME"]
+        .iter()
+        .filter_map(|name| std::env::var(name).ok())
+        .find(|value| !value.is_empty())
+        .unwrap_or_else(|| "postgres".to_owned());
+    format!("postgres://{user}@localhost/debrief?host=/var/run/postgresql")
+}

@@ -1,0 +1,68 @@
+//! Connecting to Postgres: the pool, the migrations, and creating the
+//! database on first start.
+
+use std::{str::FromStr, time::Duration};
+
+use anyhow::Context;
+use sqlx::{
+    ConnectOptions, Connection, PgConnection, PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+
+use crate::config::DatabaseConfig;
+
+/// The migrations under `migrations/`, compiled into the binary.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Opens a pool to the configured database, creating the database first if
+/// the server is there but the database is not.
+pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(&config.database_url)
+        .context("DATABASE_URL is not a valid Postgres URL")?;
+    create_database_if_missing(&options).await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(config.db_pool_size)
+        // Fail fast, so /readyz and pages answer 503 instead of hanging when
+        // the database is gone.
+        .acquire_timeout(Duration::from_secs(3))
+        .connect_with(options)
+        .await
+        .context("could not connect to Postgres")?;
+    Ok(pool)
+}
+
+/// Applies every pending migration.
+pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR
+        .run(pool)
+        .await
+        .context("could not apply database migrations")
+}
+
+async fn create_database_if_missing(options: &PgConnectOptions) -> anyhow::Result<()> {
+    let Some(name) = options.get_database().map(str::to_owned) else {
+        return Ok(());
+    };
+    match options.connect().await {
+        Ok(connection) => {
+            connection.close().await.ok();
+            return Ok(());
+        }
+        Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("3D000") => {}
+        Err(error) => return Err(error).context("could not connect to Postgres"),
+    }
+    let mut admin: PgConnection = options
+        .clone()
+        .database("postgres")
+        .connect()
+        .await
+        .context("could not connect to the `postgres` database to create the Debrief database")?;
+    let statement = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
+    match sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&mut admin).await {
+        Ok(_) => tracing::info!(database = %name, "created the database"),
+        // Another replica created it first.
+        Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("42P04") => {}
+        Err(error) => return Err(error).context("could not create the database"),
+    }
+    Ok(())
+}

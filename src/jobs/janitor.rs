@@ -1,0 +1,35 @@
+//! Deletes what can no longer be used: ended sessions and sign-in failures
+//! older than the throttle window. Safe to run on every replica at once.
+
+use std::time::Duration;
+
+use chrono::Duration as Span;
+use sqlx::PgPool;
+
+use crate::{clock::Clock, config::ServerConfig, store};
+
+/// How often the janitor runs.
+const EVERY: Duration = Duration::from_secs(3600);
+
+/// One pass; returns how many sessions and failures were removed.
+pub async fn run_once(pool: &PgPool, clock: &Clock, config: &ServerConfig) -> sqlx::Result<(u64, u64)> {
+    let now = clock.now();
+    let idle_cutoff = now - Span::minutes(config.session_idle_minutes);
+    let sessions = store::sessions::delete_expired_sessions(pool, now, idle_cutoff).await?;
+    let failures = store::throttle::delete_old_failures(pool, now - Span::days(1)).await?;
+    Ok((sessions, failures))
+}
+
+/// Runs forever; errors (a database restart, say) are logged and retried next time.
+pub async fn run(pool: PgPool, clock: Clock, config: std::sync::Arc<ServerConfig>) {
+    let mut ticker = tokio::time::interval(EVERY);
+    loop {
+        ticker.tick().await;
+        match run_once(&pool, &clock, &config).await {
+            Ok((sessions, failures)) => {
+                tracing::debug!(sessions, failures, "janitor removed expired rows")
+            }
+            Err(error) => tracing::warn!(%error, "janitor pass failed; will retry"),
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! Debrief: an organization's archive of blameless postmortems.
+//!
+//! The crate is layered in one direction: `web` (axum and askama) calls
+//! `domain` (plain rules, no I/O) and `store` (all SQL). `cli` and `server`
+//! wire the layers together for the `debrief` binary and for the tests.
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod jobs;
+pub mod server;
+pub mod setup;
+pub mod store;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,15 @@
+//! The `debrief` binary: parse the command line and hand over to [`debrief::cli`].
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let cli = debrief::cli::Cli::parse();
+    match debrief::cli::run(cli).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

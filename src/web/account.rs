@@ -1,0 +1,131 @@
+//! Every user's own account: display name and password.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Form, Router,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{
+    AppError, AppState, credentials,
+    form::FormErrors,
+    layout::{Layout, Nav},
+    session::CurrentUser,
+};
+use crate::{
+    domain::name,
+    store::{self, audit::AuditEvent},
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/account", get(show_account))
+        .route("/account/profile", post(update_profile))
+        .route("/account/password", post(change_password))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "account.html")]
+struct AccountPage {
+    layout: Layout,
+    display_name: String,
+    teams: Vec<String>,
+    errors: FormErrors,
+}
+
+impl AccountPage {
+    async fn load(state: &AppState, user: &CurrentUser, display_name: String, errors: FormErrors) -> Result<Self, AppError> {
+        Ok(AccountPage {
+            layout: Layout::for_user(user, Nav::Account),
+            display_name,
+            teams: store::teams::list_user_teams(&state.db, user.id).await?,
+            errors,
+        })
+    }
+
+    fn user(&self) -> Option<&CurrentUser> {
+        self.layout.user.as_ref()
+    }
+}
+
+async fn show_account(State(state): State<AppState>, user: CurrentUser) -> Result<Response, AppError> {
+    let page = AccountPage::load(&state, &user, user.display_name.clone(), FormErrors::default()).await?;
+    Ok(page.into_response())
+}
+
+#[derive(Deserialize)]
+struct ProfileForm {
+    #[serde(default)]
+    display_name: String,
+}
+
+async fn update_profile(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<ProfileForm>,
+) -> Result<Response, AppError> {
+    let display_name = match name::parse_name(&form.display_name, name::DISPLAY_NAME_MAX) {
+        Ok(display_name) => display_name,
+        Err(message) => {
+            let mut errors = FormErrors::default();
+            errors.add("display_name", message);
+            let page = AccountPage::load(&state, &user, form.display_name, errors).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    store::users::update_display_name(&state.db, user.id, &display_name, state.clock.now()).await?;
+    user.flash(&state, "Your name is saved.").await?;
+    Ok(Redirect::to("/account").into_response())
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    password_confirm: String,
+}
+
+async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FormErrors::default();
+    let stored = store::users::find_credentials(&state.db, &user.email)
+        .await?
+        .and_then(|credentials| credentials.password_hash);
+    if !credentials::verify_password(&form.current_password, stored).await? {
+        errors.add("current_password", "That is not your current password.");
+    }
+    credentials::check_new_password(&mut errors, &form.password, &form.password_confirm, &user.email);
+    if !errors.is_empty() {
+        let page = AccountPage::load(&state, &user, user.display_name.clone(), errors).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let password_hash = credentials::hash_password(&form.password).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    store::users::update_password_hash(&mut *tx, user.id, &password_hash, now).await?;
+    // Other browsers signed in as this user are signed out; this one stays.
+    store::sessions::delete_other_sessions(&mut *tx, user.id, user.session_hash()).await?;
+    let event = AuditEvent {
+        actor_id: Some(user.id),
+        action: "password_changed",
+        target_id: Some(user.id),
+        detail: json!({}),
+    };
+    store::audit::record(&mut *tx, event, now).await?;
+    tx.commit().await?;
+    user.flash(&state, "Your password is changed. Other browsers signed in as you were signed out.")
+        .await?;
+    Ok(Redirect::to("/account").into_response())
+}

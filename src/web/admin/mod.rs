@@ -1,0 +1,17 @@
+//! Admin pages: users, teams and the audit trail. Every handler takes the
+//! [`Admin`](super::session::Admin) extractor, so only admins get in.
+
+mod audit;
+mod teams;
+mod users;
+
+use axum::Router;
+
+use super::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(users::routes())
+        .merge(teams::routes())
+        .merge(audit::routes())
+}

@@ -1,0 +1,141 @@
+//! The one error type handlers return, and the error pages it renders.
+//! Internal causes are logged with a reference id; the page shows only the id.
+
+use askama::Template;
+use axum::{
+    http::{StatusCode, header},
+    response::{IntoResponse, Redirect, Response},
+};
+
+use super::layout::Layout;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    /// Not signed in; carries the path to come back to afterwards.
+    #[error("sign-in needed")]
+    NeedsSignIn { next: String },
+    /// A one-time link that expired or was used.
+    #[error("link gone")]
+    LinkGone,
+    /// The request body is larger than the limit.
+    #[error("request body too large")]
+    TooLarge,
+    /// The database could not be reached in time.
+    #[error("database unavailable: {0}")]
+    Unavailable(sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                AppError::Unavailable(error)
+            }
+            other => AppError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    layout: Layout,
+    status: u16,
+    heading: &'static str,
+    message: &'static str,
+    reference: Option<String>,
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, heading, message) = match &self {
+            AppError::NeedsSignIn { next } => {
+                let target = format!("/login?next={}", urlencode(next));
+                return Redirect::to(&target).into_response();
+            }
+            AppError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "Page not found",
+                "There is nothing at this address. It may have moved, or the link may be mistyped.",
+            ),
+            AppError::Forbidden(why) => (StatusCode::FORBIDDEN, "Not allowed", *why),
+            AppError::LinkGone => (
+                StatusCode::GONE,
+                "This link no longer works",
+                "One-time links work once and for a limited time, and a newer link replaces an older one. Ask an admin for a new link.",
+            ),
+            AppError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "That was too much to send",
+                "The form was larger than Debrief accepts. Shorten it and try again.",
+            ),
+            AppError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Debrief is briefly unavailable",
+                "The database did not answer in time. Nothing you submitted was lost in a half-saved state; try again in a moment.",
+            ),
+            AppError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "The error has been logged. If it keeps happening, give an admin the reference below.",
+            ),
+        };
+        let reference = match &self {
+            AppError::Internal(_) | AppError::Unavailable(_) => {
+                let reference = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
+                tracing::error!(%reference, error = ?self, "request failed");
+                Some(reference)
+            }
+            _ => None,
+        };
+        error_page(status, heading, message, reference)
+    }
+}
+
+/// Renders an error page in the site layout.
+pub fn error_page(
+    status: StatusCode,
+    heading: &'static str,
+    message: &'static str,
+    reference: Option<String>,
+) -> Response {
+    let page = ErrorPage {
+        layout: Layout::anonymous(),
+        status: status.as_u16(),
+        heading,
+        message,
+        reference,
+    };
+    match page.render() {
+        Ok(html) => (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response(),
+        Err(error) => {
+            tracing::error!(?error, "could not render the error page");
+            (status, heading).into_response()
+        }
+    }
+}
+
+/// Percent-encodes a path for use as a query value.
+pub fn urlencode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}

@@ -1,0 +1,54 @@
+//! Form problems, collected per field so each shows next to its input.
+
+/// The problems found in a submitted form, keyed by field name.
+#[derive(Debug, Default)]
+pub struct FormErrors(Vec<(&'static str, String)>);
+
+impl FormErrors {
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        self.0.push((field, message.into()));
+    }
+
+    /// Records the error of a parse result, if any, and passes on the value.
+    pub fn check<T, E: Into<String>>(&mut self, field: &'static str, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.add(field, message);
+                None
+            }
+        }
+    }
+
+    /// The first problem with a field, for the template.
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(name, _)| *name == field)
+            .map(|(_, message)| message.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn count(&self) -> usize {
+        self.0.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_are_found_by_field() {
+        let mut errors = FormErrors::default();
+        assert!(errors.is_empty());
+        let value: Option<u8> = errors.check("email", Err("Enter an email address."));
+        assert_eq!(value, None);
+        assert_eq!(errors.get("email"), Some("Enter an email address."));
+        assert_eq!(errors.get("name"), None);
+        assert_eq!(errors.count(), 1);
+    }
+}

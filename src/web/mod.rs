@@ -1,0 +1,92 @@
+//! The HTTP layer: the router, one module per area, and the pieces every
+//! page shares (session, layout, errors, security headers).
+
+mod account;
+mod admin;
+mod assets;
+mod auth;
+mod credentials;
+mod error;
+mod form;
+mod home;
+mod layout;
+mod net;
+mod ops;
+mod security;
+pub mod session;
+mod setup;
+mod welcome;
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{Router, http::StatusCode, middleware};
+use sqlx::PgPool;
+use tower::ServiceBuilder;
+use tower_http::{
+    compression::CompressionLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
+
+use crate::{clock::Clock, config::ServerConfig};
+
+pub use error::AppError;
+
+/// What every handler can reach: the pool, the settings and the clock.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    pub config: Arc<ServerConfig>,
+    pub clock: Clock,
+}
+
+/// Largest request body accepted (forms; uploads get their own limit later).
+pub(crate) const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
+/// A request that takes longer than this is answered 503 and abandoned.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Builds the whole application: routes, then the layers every request passes.
+pub fn router(state: AppState) -> Router {
+    let pages = Router::new()
+        .merge(home::routes())
+        .merge(auth::routes())
+        .merge(setup::routes())
+        .merge(welcome::routes())
+        .merge(account::routes())
+        .merge(admin::routes())
+        .fallback(|| async { AppError::NotFound })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            session::load_session,
+        ));
+
+    let x_request_id = axum::http::HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(pages)
+        .merge(ops::routes())
+        .merge(assets::routes())
+        .layer(security::csrf_layer())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security::set_security_headers,
+        ))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(x_request_id.clone(), MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(net::request_span)
+                        .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::new(x_request_id))
+                .layer(CompressionLayer::new())
+                .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    REQUEST_TIMEOUT,
+                )),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,304 @@
+//! Server-side sessions: the cookie, the per-request lookup, the CSRF token
+//! check on every state-changing request, and the extractors handlers use to
+//! demand a signed-in user or a role.
+//!
+//! Every visitor has a session: an anonymous one is made on their first page
+//! view, so that even the sign-in and setup forms carry a CSRF token.
+//! Signing in always replaces it with a new session (no fixation).
+
+use axum::{
+    body::Body,
+    extract::{FromRequestParts, Request, State},
+    http::{Method, StatusCode, header, request::Parts},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use chrono::Duration;
+use uuid::Uuid;
+
+use super::{AppError, AppState, BODY_LIMIT_BYTES, error::error_page};
+use crate::{
+    domain::{role::Role, token::Token},
+    store::{self, sessions::NewSession},
+};
+
+/// Name of the cookie holding the session token.
+pub const SESSION_COOKIE: &str = "debrief_session";
+/// Name of the form field (or `x-csrf-token` header) carrying the CSRF token.
+pub const CSRF_FIELD: &str = "_csrf";
+
+/// Activity is written back at most this often, not on every request.
+const TOUCH_EVERY_SECONDS: i64 = 60;
+
+/// The session of this request, signed in or not.
+#[derive(Clone, Debug)]
+pub struct Session {
+    pub csrf_token: String,
+    /// A message left by the previous request, shown once.
+    pub flash: Option<String>,
+    pub user: Option<CurrentUser>,
+}
+
+/// The signed-in user of this request.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: Role,
+    pub csrf_token: String,
+    pub flash: Option<String>,
+    session_hash: Vec<u8>,
+}
+
+impl CurrentUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Leaves a message for the next page this session shows.
+    pub async fn flash(&self, state: &AppState, message: &str) -> Result<(), AppError> {
+        store::sessions::set_flash(&state.db, &self.session_hash, message).await?;
+        Ok(())
+    }
+
+    pub fn session_hash(&self) -> &[u8] {
+        &self.session_hash
+    }
+}
+
+/// Middleware: resolves the session cookie, refuses state-changing requests
+/// without the session's CSRF token, and starts an anonymous session for a
+/// new visitor's page view.
+pub async fn load_session(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    request: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    let found = match jar.get(SESSION_COOKIE) {
+        Some(cookie) => find_session(&state, cookie.value()).await?,
+        None => None,
+    };
+    let is_safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !is_safe {
+        let Some(session) = found else {
+            return Ok(expired_form());
+        };
+        let (mut request, presented) = take_csrf_token(request).await?;
+        if !presented.is_some_and(|token| same_token(&token, &session.csrf_token)) {
+            tracing::warn!("refused a request without the session's CSRF token");
+            return Ok(expired_form());
+        }
+        request.extensions_mut().insert(session);
+        return Ok(next.run(request).await);
+    }
+    let mut request = request;
+    match found {
+        Some(session) => {
+            request.extensions_mut().insert(session);
+            Ok(next.run(request).await)
+        }
+        None => {
+            let (session, jar) = start_session(&state, jar, None, None).await?;
+            request.extensions_mut().insert(session);
+            let response = next.run(request).await;
+            Ok((jar, response).into_response())
+        }
+    }
+}
+
+async fn find_session(state: &AppState, cookie_value: &str) -> Result<Option<Session>, AppError> {
+    let hash = Token::from_presented(cookie_value).digest();
+    let now = state.clock.now();
+    let idle_cutoff = now - Duration::minutes(state.config.session_idle_minutes);
+    let Some(found) = store::sessions::find_live_session(&state.db, &hash, now, idle_cutoff).await?
+    else {
+        return Ok(None);
+    };
+    if found.flash.is_some() || now - found.last_seen_at > Duration::seconds(TOUCH_EVERY_SECONDS) {
+        store::sessions::touch_session(&state.db, &hash, now).await?;
+    }
+    let user = found.user.map(|user| CurrentUser {
+        id: user.id,
+        email: user.email,
+        display_name: user.display_name,
+        role: user.role,
+        csrf_token: found.csrf_token.clone(),
+        flash: found.flash.clone(),
+        session_hash: hash,
+    });
+    Ok(Some(Session {
+        csrf_token: found.csrf_token,
+        flash: found.flash,
+        user,
+    }))
+}
+
+/// Reads the CSRF token from the `x-csrf-token` header or, for a form post,
+/// from the `_csrf` field; the body is handed on unchanged.
+async fn take_csrf_token(request: Request) -> Result<(Request, Option<String>), AppError> {
+    if let Some(token) = request
+        .headers()
+        .get("x-csrf-token")
+        .and_then(|value| value.to_str().ok())
+    {
+        let token = token.to_owned();
+        return Ok((request, Some(token)));
+    }
+    let is_form = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Ok((request, None));
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT_BYTES)
+        .await
+        .map_err(|_| AppError::TooLarge)?;
+    let token = form_urlencoded::parse(&bytes)
+        .find(|(name, _)| name == CSRF_FIELD)
+        .map(|(_, value)| value.into_owned());
+    Ok((Request::from_parts(parts, Body::from(bytes)), token))
+}
+
+/// Compares without stopping at the first difference.
+fn same_token(presented: &str, expected: &str) -> bool {
+    presented.len() == expected.len()
+        && presented
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+}
+
+fn expired_form() -> Response {
+    error_page(
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "The page was open for too long, or it came from another site. Go back, reload the page and submit it again.",
+        None,
+    )
+}
+
+/// Starts a fresh session (always a new id), for `user_id` or anonymous, and
+/// returns it with the jar holding its cookie. Any session the browser had
+/// is ended. `flash` is shown on the first page of the new session.
+pub async fn start_session(
+    state: &AppState,
+    jar: CookieJar,
+    user_id: Option<Uuid>,
+    flash: Option<&str>,
+) -> Result<(Session, CookieJar), AppError> {
+    if let Some(old) = jar.get(SESSION_COOKIE) {
+        let old_hash = Token::from_presented(old.value()).digest();
+        store::sessions::delete_session(&state.db, &old_hash).await?;
+    }
+    let token = Token::generate();
+    let csrf_token = Token::generate();
+    let now = state.clock.now();
+    let lifetime = match user_id {
+        Some(_) => Duration::hours(state.config.session_lifetime_hours),
+        None => Duration::minutes(state.config.session_idle_minutes),
+    };
+    let new_session = NewSession {
+        id_hash: &token.digest(),
+        user_id,
+        csrf_token: csrf_token.as_str(),
+        expires_at: now + lifetime,
+        flash,
+    };
+    store::sessions::insert_session(&state.db, new_session, now).await?;
+    let cookie = Cookie::build((SESSION_COOKIE, token.as_str().to_owned()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.cookies_secure())
+        .max_age(cookie::time::Duration::seconds(lifetime.num_seconds()))
+        .build();
+    let session = Session {
+        csrf_token: csrf_token.as_str().to_owned(),
+        flash: None,
+        user: None,
+    };
+    Ok((session, jar.add(cookie)))
+}
+
+/// Ends the browser's session server-side and clears its cookie.
+pub async fn end_session(state: &AppState, jar: CookieJar) -> Result<CookieJar, AppError> {
+    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        let hash = Token::from_presented(cookie.value()).digest();
+        store::sessions::delete_session(&state.db, &hash).await?;
+    }
+    Ok(jar.remove(Cookie::build(SESSION_COOKIE).path("/")))
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Session {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("session middleware not installed")))
+    }
+}
+
+/// The user, if someone is signed in.
+pub struct MaybeUser(pub Option<CurrentUser>);
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(MaybeUser(Session::from_request_parts(parts, state).await?.user))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
+        user.ok_or_else(|| AppError::NeedsSignIn {
+            next: parts
+                .uri
+                .path_and_query()
+                .map(|path| path.as_str().to_owned())
+                .unwrap_or_else(|| "/".to_owned()),
+        })
+    }
+}
+
+/// A signed-in admin; anyone else gets 403.
+pub struct Admin(pub CurrentUser);
+
+impl<S: Send + Sync> FromRequestParts<S> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        if user.is_admin() {
+            Ok(Admin(user))
+        } else {
+            Err(AppError::Forbidden("Only admins can manage users and teams."))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_token;
+
+    #[test]
+    fn tokens_match_only_when_equal() {
+        assert!(same_token("abc123", "abc123"));
+        assert!(!same_token("abc124", "abc123"));
+        assert!(!same_token("abc12", "abc123"));
+        assert!(!same_token("", "abc123"));
+    }
+}
