@@ -34,9 +34,13 @@ pub enum AppError {
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
         match error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                AppError::Unavailable(error)
-            }
+            // Connection-level failures: the database is down or unreachable.
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => AppError::Unavailable(error),
             other => AppError::Internal(anyhow::Error::new(other)),
         }
     }

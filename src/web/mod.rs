@@ -12,6 +12,7 @@ mod home;
 mod layout;
 mod net;
 mod ops;
+mod search;
 mod security;
 pub mod session;
 mod setup;
@@ -56,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(welcome::routes())
         .merge(account::routes())
         .merge(admin::routes())
+        .merge(search::routes())
         .fallback(|| async { AppError::NotFound })
         .layer(middleware::from_fn_with_state(
             state.clone(),

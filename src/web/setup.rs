@@ -94,6 +94,9 @@ async fn complete_setup(
     jar: CookieJar,
     Form(form): Form<SetupForm>,
 ) -> Result<Response, AppError> {
+    if store::users::count_users(&state.db).await? > 0 {
+        return Err(AppError::NotFound);
+    }
     let mut errors = FormErrors::default();
     let email = errors.check("email", Email::parse(&form.email));
     let display_name = errors.check("display_name", name::parse_name(&form.display_name, name::DISPLAY_NAME_MAX));

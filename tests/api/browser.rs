@@ -1,0 +1,166 @@
+//! Whole journeys in a real headless Chromium, driven through ChromeDriver.
+
+use std::{process::Stdio, time::Duration};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use tokio::process::{Child, Command};
+
+use crate::helpers::{PASSWORD, TestApp};
+
+/// A ChromeDriver process and a browser session on it; both end on drop.
+struct Browser {
+    client: Client,
+    _driver: Child,
+    _profile: TempDir,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+impl Browser {
+    async fn start() -> Browser {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let driver_binary = std::env::var("DEBRIEF_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
+        let driver = Command::new(&driver_binary)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|error| panic!("could not start {driver_binary} (apt-get install chromium chromium-driver): {error}"));
+        let profile = TempDir(std::env::temp_dir().join(format!("debrief-chromium-{}", uuid::Uuid::new_v4().simple())));
+        let chromium = std::env::var("DEBRIEF_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+        // Headless, as root, with no network: the flags that work on these machines.
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.0.display()),
+                ]
+            }
+        });
+        let capabilities = capabilities.as_object().cloned().expect("an object");
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let mut last_error = None;
+        for _ in 0..50 {
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            match ClientBuilder::new(connector).capabilities(capabilities.clone()).connect(&webdriver).await {
+                Ok(client) => {
+                    return Browser {
+                        client,
+                        _driver: driver,
+                        _profile: profile,
+                    };
+                }
+                Err(error) => last_error = Some(error),
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("ChromeDriver did not start a browser: {last_error:?}");
+    }
+
+    async fn fill(&self, field_id: &str, text: &str) {
+        let field = self.client.find(Locator::Id(field_id)).await.expect(field_id);
+        field.clear().await.expect("clear");
+        field.send_keys(text).await.expect("type");
+    }
+
+    async fn click(&self, css: &str) {
+        self.client.find(Locator::Css(css)).await.expect(css).click().await.expect("click");
+    }
+
+    async fn heading(&self) -> String {
+        self.client.find(Locator::Css("h1")).await.expect("h1").text().await.expect("text")
+    }
+
+    /// Waits (up to ten seconds) for the browser to arrive at `expected`,
+    /// since a click that submits a form returns before the next page loads.
+    async fn wait_for_path(&self, expected: &str) {
+        for _ in 0..100 {
+            if self.path().await == expected {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(self.path().await, expected);
+    }
+
+    async fn path(&self) -> String {
+        let url = self.client.current_url().await.expect("url");
+        match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        }
+    }
+
+    /// Saves what the browser shows, for a person to look at.
+    async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        let folder = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+        std::fs::create_dir_all(&folder).expect("screenshot folder");
+        std::fs::write(folder.join(format!("{name}.png")), png).expect("write screenshot");
+    }
+}
+
+#[tokio::test]
+async fn a_newcomer_sets_up_signs_out_and_signs_back_in_with_a_real_browser() {
+    let app = TestApp::spawn().await;
+    let browser = Browser::start().await;
+
+    browser.client.goto(&app.address).await.expect("open Debrief");
+    browser.wait_for_path("/setup").await;
+    assert_eq!(browser.heading().await, "Welcome to Debrief");
+
+    browser.client.goto(app.setup_link.as_deref().expect("setup link")).await.expect("open the setup link");
+    browser.fill("display_name", "Ada Lovelace").await;
+    browser.fill("email", "ada@example.com").await;
+    browser.fill("password", "short").await;
+    browser.fill("password_confirm", "short").await;
+    browser.click("form button[type=submit]").await;
+    let problem = browser
+        .client
+        .wait()
+        .for_element(Locator::Id("password-error"))
+        .await
+        .expect("the problem is named");
+    assert!(problem.text().await.expect("text").contains("at least 12 characters"));
+    let kept = browser.client.find(Locator::Id("display_name")).await.expect("field");
+    assert_eq!(kept.prop("value").await.expect("value").as_deref(), Some("Ada Lovelace"));
+    browser.screenshot("setup-with-problems").await;
+
+    browser.fill("password", PASSWORD).await;
+    browser.fill("password_confirm", PASSWORD).await;
+    browser.click("form button[type=submit]").await;
+    browser.wait_for_path("/").await;
+    assert_eq!(browser.heading().await, "Good to see you, Ada");
+    browser.screenshot("home-after-setup").await;
+
+    browser.click(".usermenu button[type=submit]").await;
+    browser.wait_for_path("/login?signed_out=1").await;
+    browser.fill("email", "ada@example.com").await;
+    browser.fill("password", PASSWORD).await;
+    browser.click("form button[type=submit]").await;
+    browser.wait_for_path("/").await;
+    assert!(browser.client.source().await.expect("html").contains("Ada Lovelace"));
+
+    browser.client.goto(&format!("{}/admin/users", app.address)).await.expect("admin");
+    browser.screenshot("admin-users").await;
+    browser.click(".usermenu button[type=submit]").await;
+    browser.wait_for_path("/login?signed_out=1").await;
+    browser.client.goto(&format!("{}/account", app.address)).await.expect("account");
+    browser.wait_for_path("/login?next=/account").await;
+
+    browser.client.clone().close().await.expect("close the browser");
+}

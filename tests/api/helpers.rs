@@ -1,0 +1,265 @@
+//! The test harness: every test gets its own database and its own server on
+//! a free port, with a clock the test moves by hand.
+
+use std::{str::FromStr, sync::Arc};
+
+use chrono::{Duration, Utc};
+use debrief::{
+    clock::Clock,
+    config::{ServerConfig, default_database_url},
+    db,
+    domain::{email::Email, password, role::Role},
+    server,
+    store::{self, users::NewUser},
+    web::AppState,
+};
+use reqwest::{StatusCode, header::HeaderMap};
+use sqlx::{
+    AssertSqlSafe, ConnectOptions, PgPool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+use tokio::net::TcpListener;
+use uuid::Uuid;
+
+use crate::proxy::Proxy;
+
+/// A password that passes the policy, shared by the fixtures.
+pub const PASSWORD: &str = "maple copper lantern river";
+
+pub struct TestApp {
+    pub address: String,
+    pub db: PgPool,
+    pub clock: Clock,
+    /// The setup link the server would log on first start.
+    pub setup_link: Option<String>,
+    db_name: String,
+    server_options: PgConnectOptions,
+}
+
+/// Where the test databases live: `DEBRIEF_TEST_DATABASE_URL`, or the same
+/// local server the application uses by default.
+fn server_options() -> PgConnectOptions {
+    let url = std::env::var("DEBRIEF_TEST_DATABASE_URL").unwrap_or_else(|_| default_database_url());
+    PgConnectOptions::from_str(&url).expect("a valid test database URL")
+}
+
+impl TestApp {
+    /// A server on an empty archive.
+    pub async fn spawn() -> TestApp {
+        Self::spawn_with(|options| options).await
+    }
+
+    /// A server whose database connection passes through a TCP proxy the
+    /// test can cut, to play a database outage without stopping Postgres.
+    pub async fn spawn_behind_proxy() -> (TestApp, Proxy) {
+        let proxy = Proxy::start("127.0.0.1:5432").await;
+        let port = proxy.port();
+        let app = Self::spawn_with(move |options| {
+            PgConnectOptions::new()
+                .host("127.0.0.1")
+                .port(port)
+                .username(options.get_username())
+                .database(options.get_database().unwrap_or("postgres"))
+        })
+        .await;
+        (app, proxy)
+    }
+
+    async fn spawn_with(route: impl FnOnce(PgConnectOptions) -> PgConnectOptions) -> TestApp {
+        let server_options = server_options();
+        let db_name = format!("debrief_test_{}", Uuid::new_v4().simple());
+        let mut admin = server_options
+            .clone()
+            .database("postgres")
+            .connect()
+            .await
+            .expect("Postgres is running for the tests (see README)");
+        sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {db_name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create the test database");
+        let options = route(server_options.clone().database(&db_name));
+        let pool = PgPoolOptions::new()
+            .max_connections(5)
+            .acquire_timeout(std::time::Duration::from_secs(2))
+            .connect_with(options)
+            .await
+            .expect("connect to the test database");
+        db::migrate(&pool).await.expect("migrations apply");
+
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        let listen = listener.local_addr().expect("bound address");
+        let config = ServerConfig {
+            listen,
+            base_url: None,
+            secure_cookies: None,
+            trust_proxy: false,
+            session_idle_minutes: 12 * 60,
+            session_lifetime_hours: 7 * 24,
+        };
+        let clock = Clock::fixed(Utc::now());
+        let setup_link = debrief::setup::issue_setup_link(&pool, &clock, &config.public_base_url())
+            .await
+            .expect("setup link");
+        let state = AppState {
+            db: pool.clone(),
+            config: Arc::new(config),
+            clock: clock.clone(),
+        };
+        tokio::spawn(server::serve(listener, state, std::future::pending()));
+        TestApp {
+            address: format!("http://{listen}"),
+            db: pool,
+            clock,
+            setup_link,
+            db_name,
+            server_options,
+        }
+    }
+
+    /// A browser-like client with its own cookie jar, not following redirects.
+    pub fn client(&self) -> TestClient {
+        TestClient {
+            address: self.address.clone(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("http client"),
+        }
+    }
+
+    /// Creates an active user with [`PASSWORD`] directly in the database.
+    pub async fn create_user(&self, email: &str, name: &str, role: Role) -> Uuid {
+        let email = Email::parse(email).expect("valid email");
+        let hash = password::hash(PASSWORD).expect("hash");
+        let user = NewUser {
+            email: &email,
+            display_name: name,
+            role,
+            password_hash: Some(&hash),
+        };
+        store::users::insert_user(&self.db, user, self.clock.now())
+            .await
+            .expect("insert user")
+    }
+
+    /// A client signed in as a new user of `role`.
+    pub async fn signed_in(&self, role: Role) -> (TestClient, Uuid) {
+        let email = format!("{}-{}@example.com", role.as_str(), Uuid::new_v4().simple());
+        let id = self.create_user(&email, &format!("Test {}", role.label()), role).await;
+        let client = self.client();
+        let response = client.sign_in(&email, PASSWORD).await;
+        assert_eq!(response.status, StatusCode::SEE_OTHER, "sign-in of the fixture user");
+        (client, id)
+    }
+
+    pub fn advance(&self, by: Duration) {
+        self.clock.advance(by);
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let options = self.server_options.clone().database("postgres");
+        let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db_name);
+        // The test's runtime is shutting down; drop the database from a
+        // thread with a runtime of its own.
+        let dropper = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                if let Ok(mut connection) = options.connect().await {
+                    let _ = sqlx::raw_sql(AssertSqlSafe(statement)).execute(&mut connection).await;
+                }
+            });
+        });
+        let _ = dropper.join();
+    }
+}
+
+/// One browser: a cookie jar and helpers that send forms with their CSRF token.
+pub struct TestClient {
+    pub address: String,
+    pub http: reqwest::Client,
+}
+
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get("location").and_then(|value| value.to_str().ok())
+    }
+}
+
+impl TestClient {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        let response = self.http.get(self.url(path)).send().await.expect("GET");
+        into_page(response).await
+    }
+
+    /// The CSRF token of this client's session (starting one if needed).
+    pub async fn csrf_token(&self) -> String {
+        let mut page = self.get("/login").await;
+        if page.status == StatusCode::SEE_OTHER {
+            page = self.get("/account").await;
+        }
+        extract_csrf(&page.body).expect("a page with a form")
+    }
+
+    /// Posts a form the way the browser would: same origin, with the token.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.csrf_token().await;
+        let mut form: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        form.extend_from_slice(fields);
+        let response = self
+            .http
+            .post(self.url(path))
+            .header("origin", &self.address)
+            .header("sec-fetch-site", "same-origin")
+            .form(&form)
+            .send()
+            .await
+            .expect("POST");
+        into_page(response).await
+    }
+
+    pub async fn sign_in(&self, email: &str, password: &str) -> Page {
+        self.post_form("/login", &[("email", email), ("password", password)])
+            .await
+    }
+}
+
+async fn into_page(response: reqwest::Response) -> Page {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.text().await.expect("body");
+    Page {
+        status,
+        headers,
+        body,
+    }
+}
+
+/// The value of the first `_csrf` hidden field in a page.
+pub fn extract_csrf(html: &str) -> Option<String> {
+    let marker = r#"name="_csrf" value=""#;
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_owned())
+}
+
+/// The token of a setup or welcome link.
+pub fn link_token(link: &str) -> String {
+    link.rsplit(['=', '/']).next().expect("a token").to_owned()
+}

@@ -1,0 +1,12 @@
+//! Behaviour through HTTP, against a real Postgres: one database and one
+//! server per test, so the tests run in parallel.
+
+mod account;
+mod admin;
+mod auth;
+mod browser;
+mod helpers;
+mod ops;
+mod proxy;
+mod security;
+mod setup;

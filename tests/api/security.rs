@@ -1,0 +1,131 @@
+use debrief::domain::role::Role;
+use reqwest::StatusCode;
+
+use crate::helpers::{TestApp, extract_csrf};
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in(Role::Member).await;
+    for path in ["/", "/login", "/account", "/no-such-page", "/static/app.css", "/healthz"] {
+        let page = client.get(path).await;
+        let header = |name: &str| page.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let csp = header("content-security-policy");
+        for directive in ["default-src 'self'", "script-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
+            assert!(csp.contains(directive), "{path}: {directive} missing from {csp}");
+        }
+        assert!(!csp.contains("unsafe-inline"), "{path}: no inline script");
+        assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header("referrer-policy"), "same-origin", "{path}");
+        assert_eq!(header("x-frame-options"), "DENY", "{path}");
+        assert!(!header("x-request-id").is_empty(), "{path}: request id");
+    }
+}
+
+#[tokio::test]
+async fn private_pages_are_not_cached_but_assets_are() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in(Role::Member).await;
+    let page = client.get("/account").await;
+    assert_eq!(page.headers.get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+    let css = client.get("/static/app.css").await;
+    assert!(css.headers.get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or_default().contains("immutable"));
+}
+
+#[tokio::test]
+async fn a_cross_site_form_post_is_refused() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in(Role::Admin).await;
+    let token = client.csrf_token().await;
+
+    let by_fetch_metadata = client
+        .http
+        .post(client.url("/admin/teams"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("_csrf", token.as_str()), ("name", "Evil")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(by_fetch_metadata.status(), StatusCode::FORBIDDEN);
+
+    let by_origin = client
+        .http
+        .post(client.url("/admin/teams"))
+        .header("origin", "https://evil.example")
+        .form(&[("_csrf", token.as_str()), ("name", "Evil")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(by_origin.status(), StatusCode::FORBIDDEN);
+
+    let teams: i64 = sqlx::query_scalar("SELECT count(*) FROM teams").fetch_one(&app.db).await.expect("count");
+    assert_eq!(teams, 0);
+}
+
+#[tokio::test]
+async fn a_post_without_the_session_token_is_refused() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in(Role::Admin).await;
+    for token in [None, Some("0".repeat(64))] {
+        let mut form = vec![("name", "No token".to_owned())];
+        if let Some(token) = token {
+            form.push(("_csrf", token));
+        }
+        let response = client
+            .http
+            .post(client.url("/admin/teams"))
+            .header("sec-fetch-site", "same-origin")
+            .form(&form)
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let body = response.text().await.expect("body");
+        assert!(body.contains("This form has expired"));
+    }
+}
+
+#[tokio::test]
+async fn every_form_on_a_page_carries_the_token() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in(Role::Admin).await;
+    for path in ["/", "/account", "/admin/users", "/admin/teams"] {
+        let page = client.get(path).await;
+        let forms = page.body.matches("method=\"post\"").count();
+        let tokens = page.body.matches("name=\"_csrf\"").count();
+        assert!(forms > 0, "{path} has forms");
+        assert_eq!(forms, tokens, "{path}: every form has a token");
+        assert!(extract_csrf(&page.body).is_some_and(|token| token.len() == 64));
+    }
+}
+
+#[tokio::test]
+async fn error_pages_show_nothing_internal() {
+    let app = TestApp::spawn().await;
+    let client = app.client();
+    let missing = client.get("/admin/users/not-a-uuid").await;
+    assert_eq!(missing.status, StatusCode::SEE_OTHER, "anonymous visitors sign in first");
+
+    let (client, _) = app.signed_in(Role::Admin).await;
+    for path in ["/admin/users/not-a-uuid", "/admin/teams/00000000-0000-0000-0000-000000000000", "/nowhere"] {
+        let page = client.get(path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(page.body.contains("Page not found"));
+        for leak in ["sqlx", "panicked", "src/", "Error {"] {
+            assert!(!page.body.contains(leak), "{path} leaks {leak}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn user_text_is_escaped_in_pages() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in(Role::Admin).await;
+    let page = client
+        .post_form("/admin/teams", &[("name", "<script>alert(1)</script>")])
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    let list = client.get("/admin/teams").await;
+    assert!(!list.body.contains("<script>alert(1)</script>"));
+    assert!(list.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;") || list.body.contains("&lt;script&gt;"));
+}
