@@ -62,7 +62,11 @@ pub enum UserCommand {
         #[arg(long, default_value = "member")]
         role: String,
         /// Where users reach Debrief, for the printed link.
-        #[arg(long, env = "DEBRIEF_BASE_URL", default_value = "http://127.0.0.1:3000")]
+        #[arg(
+            long,
+            env = "DEBRIEF_BASE_URL",
+            default_value = "http://127.0.0.1:3000"
+        )]
         base_url: String,
         #[command(flatten)]
         database: DatabaseConfig,
@@ -92,11 +96,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             base_url,
             database,
         }) => {
-            let role = if admin { Role::Admin } else { parse_role(&role)? };
+            let role = if admin {
+                Role::Admin
+            } else {
+                parse_role(&role)?
+            };
             let pool = db::connect(&database).await?;
             db::migrate(&pool).await?;
-            let link = create_user(&pool, &email, &name, role, base_url.trim_end_matches('/')).await?;
-            println!("created {role} {email}\nshare this one-time link so they can choose a password (valid 72 hours):\n{link}");
+            let link =
+                create_user(&pool, &email, &name, role, base_url.trim_end_matches('/')).await?;
+            println!(
+                "created {role} {email}\nshare this one-time link so they can choose a password (valid 72 hours):\n{link}"
+            );
             Ok(())
         }
     }
@@ -106,9 +117,16 @@ fn parse_role(text: &str) -> anyhow::Result<Role> {
     Role::parse(text).with_context(|| format!("unknown role {text:?}: use admin, member or viewer"))
 }
 
-async fn create_user(pool: &sqlx::PgPool, email: &str, display_name: &str, role: Role, base_url: &str) -> anyhow::Result<String> {
+async fn create_user(
+    pool: &sqlx::PgPool,
+    email: &str,
+    display_name: &str,
+    role: Role,
+    base_url: &str,
+) -> anyhow::Result<String> {
     let email = Email::parse(email).map_err(anyhow::Error::msg)?;
-    let display_name = name::parse_name(display_name, name::DISPLAY_NAME_MAX).map_err(anyhow::Error::msg)?;
+    let display_name =
+        name::parse_name(display_name, name::DISPLAY_NAME_MAX).map_err(anyhow::Error::msg)?;
     let now = Clock::system().now();
     let mut tx = pool.begin().await?;
     let new_user = NewUser {
@@ -119,11 +137,21 @@ async fn create_user(pool: &sqlx::PgPool, email: &str, display_name: &str, role:
     };
     let user_id = match store::users::insert_user(&mut *tx, new_user, now).await {
         Ok(id) => id,
-        Err(error) if store::is_unique_violation(&error) => bail!("a user with email {} exists already", email.as_str()),
+        Err(error) if store::is_unique_violation(&error) => {
+            bail!("a user with email {} exists already", email.as_str())
+        }
         Err(error) => return Err(error.into()),
     };
     let token = Token::generate();
-    store::links::insert_link(&mut tx, &token.digest(), LinkPurpose::Invite, Some(user_id), now, now + Duration::hours(72)).await?;
+    store::links::insert_link(
+        &mut tx,
+        &token.digest(),
+        LinkPurpose::Invite,
+        Some(user_id),
+        now,
+        now + Duration::hours(72),
+    )
+    .await?;
     store::links::delete_setup_links(&mut *tx).await?;
     tx.commit().await?;
     Ok(format!("{base_url}/welcome/{}", token.as_str()))

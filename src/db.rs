@@ -58,7 +58,10 @@ async fn create_database_if_missing(options: &PgConnectOptions) -> anyhow::Resul
         .await
         .context("could not connect to the `postgres` database to create the Debrief database")?;
     let statement = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
-    match sqlx::raw_sql(sqlx::AssertSqlSafe(statement)).execute(&mut admin).await {
+    match sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
+        .execute(&mut admin)
+        .await
+    {
         Ok(_) => tracing::info!(database = %name, "created the database"),
         // Another replica created it first.
         Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("42P04") => {}

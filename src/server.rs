@@ -45,7 +45,11 @@ pub async fn run(pool: PgPool, config: ServerConfig) -> anyhow::Result<()> {
         );
     }
 
-    tokio::spawn(jobs::janitor::run(pool.clone(), clock.clone(), config.clone()));
+    tokio::spawn(jobs::janitor::run(
+        pool.clone(),
+        clock.clone(),
+        config.clone(),
+    ));
     let state = AppState {
         db: pool,
         config,

@@ -13,14 +13,46 @@ pub const MAX_LENGTH: usize = 128;
 
 /// Passwords long enough to pass the length rule that attackers try first.
 const COMMON: &[&str] = &[
-    "123456789012", "1234567890123", "12345678901234", "123456789123", "password1234",
-    "password12345", "passwordpassword", "qwertyuiopasdf", "qwertyuiop12", "qwerty123456",
-    "111111111111", "000000000000", "abcdefghijkl", "abc123abc123", "iloveyou1234",
-    "letmein12345", "welcome12345", "administrator", "changeme1234", "trustno1trustno1",
-    "correcthorsebatterystaple", "monkey123456", "football1234", "baseball1234", "sunshine1234",
-    "princess1234", "dragon123456", "superman1234", "1q2w3e4r5t6y", "1qaz2wsx3edc",
-    "zaq12wsxcde3", "qazwsxedcrfv", "asdfghjkl123", "p@ssw0rd1234", "passw0rd1234",
-    "password123!", "Password123!", "debriefdebrief", "postmortem123", "incident1234",
+    "123456789012",
+    "1234567890123",
+    "12345678901234",
+    "123456789123",
+    "password1234",
+    "password12345",
+    "passwordpassword",
+    "qwertyuiopasdf",
+    "qwertyuiop12",
+    "qwerty123456",
+    "111111111111",
+    "000000000000",
+    "abcdefghijkl",
+    "abc123abc123",
+    "iloveyou1234",
+    "letmein12345",
+    "welcome12345",
+    "administrator",
+    "changeme1234",
+    "trustno1trustno1",
+    "correcthorsebatterystaple",
+    "monkey123456",
+    "football1234",
+    "baseball1234",
+    "sunshine1234",
+    "princess1234",
+    "dragon123456",
+    "superman1234",
+    "1q2w3e4r5t6y",
+    "1qaz2wsx3edc",
+    "zaq12wsxcde3",
+    "qazwsxedcrfv",
+    "asdfghjkl123",
+    "p@ssw0rd1234",
+    "passw0rd1234",
+    "password123!",
+    "Password123!",
+    "debriefdebrief",
+    "postmortem123",
+    "incident1234",
 ];
 
 /// Checks a new password against the policy; `email` may not be reused as the password.
@@ -41,7 +73,10 @@ pub fn check_new(password: &str, email: &str) -> Result<(), String> {
     if !email.is_empty() && lowered.contains(&email.to_lowercase()) {
         return Err("Do not use your email address in your password.".to_owned());
     }
-    if password.chars().all(|c| c == password.chars().next().unwrap_or(c)) {
+    if password
+        .chars()
+        .all(|c| c == password.chars().next().unwrap_or(c))
+    {
         return Err("A password of one repeated character is easy to guess.".to_owned());
     }
     Ok(())
@@ -94,7 +129,10 @@ mod tests {
     #[test]
     fn hashes_are_argon2id_with_owasp_parameters_and_verify() {
         let hashed = hash("maple copper lantern river").unwrap();
-        assert!(hashed.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hashed}");
+        assert!(
+            hashed.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hashed}"
+        );
         assert!(verify("maple copper lantern river", Some(&hashed)));
         assert!(!verify("maple copper lantern rivers", Some(&hashed)));
     }

@@ -51,7 +51,10 @@ mod tests {
     #[test]
     fn digests_depend_only_on_the_value() {
         let token = Token::generate();
-        assert_eq!(token.digest(), Token::from_presented(token.as_str()).digest());
+        assert_eq!(
+            token.digest(),
+            Token::from_presented(token.as_str()).digest()
+        );
         assert_eq!(format!("{token:?}"), "Token(..)");
     }
 }

@@ -12,7 +12,11 @@ use crate::{clock::Clock, config::ServerConfig, store};
 const EVERY: Duration = Duration::from_secs(3600);
 
 /// One pass; returns how many sessions and failures were removed.
-pub async fn run_once(pool: &PgPool, clock: &Clock, config: &ServerConfig) -> sqlx::Result<(u64, u64)> {
+pub async fn run_once(
+    pool: &PgPool,
+    clock: &Clock,
+    config: &ServerConfig,
+) -> sqlx::Result<(u64, u64)> {
     let now = clock.now();
     let idle_cutoff = now - Span::minutes(config.session_idle_minutes);
     let sessions = store::sessions::delete_expired_sessions(pool, now, idle_cutoff).await?;

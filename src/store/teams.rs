@@ -25,7 +25,11 @@ pub struct TeamMember {
 }
 
 /// Inserts a team; a name already taken (ignoring case) is a unique violation.
-pub async fn insert_team(db: impl PgExecutor<'_>, name: &str, now: DateTime<Utc>) -> sqlx::Result<Uuid> {
+pub async fn insert_team(
+    db: impl PgExecutor<'_>,
+    name: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
     sqlx::query!(
         "INSERT INTO teams (id, name, created_at) VALUES ($1, $2, $3)",
@@ -90,7 +94,11 @@ pub async fn upsert_member(
     Ok(())
 }
 
-pub async fn remove_member(db: impl PgExecutor<'_>, team_id: Uuid, user_id: Uuid) -> sqlx::Result<bool> {
+pub async fn remove_member(
+    db: impl PgExecutor<'_>,
+    team_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<bool> {
     let done = sqlx::query!(
         "DELETE FROM team_members WHERE team_id = $1 AND user_id = $2",
         team_id,

@@ -56,7 +56,10 @@ pub async fn clear_failures(db: impl PgExecutor<'_>, email: &str) -> sqlx::Resul
 }
 
 /// Drops failures older than the window; they no longer count.
-pub async fn delete_old_failures(db: impl PgExecutor<'_>, before: DateTime<Utc>) -> sqlx::Result<u64> {
+pub async fn delete_old_failures(
+    db: impl PgExecutor<'_>,
+    before: DateTime<Utc>,
+) -> sqlx::Result<u64> {
     let done = sqlx::query!("DELETE FROM sign_in_failures WHERE failed_at <= $1", before)
         .execute(db)
         .await?;

@@ -40,7 +40,12 @@ struct AccountPage {
 }
 
 impl AccountPage {
-    async fn load(state: &AppState, user: &CurrentUser, display_name: String, errors: FormErrors) -> Result<Self, AppError> {
+    async fn load(
+        state: &AppState,
+        user: &CurrentUser,
+        display_name: String,
+        errors: FormErrors,
+    ) -> Result<Self, AppError> {
         Ok(AccountPage {
             layout: Layout::for_user(user, Nav::Account),
             display_name,
@@ -54,8 +59,17 @@ impl AccountPage {
     }
 }
 
-async fn show_account(State(state): State<AppState>, user: CurrentUser) -> Result<Response, AppError> {
-    let page = AccountPage::load(&state, &user, user.display_name.clone(), FormErrors::default()).await?;
+async fn show_account(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, AppError> {
+    let page = AccountPage::load(
+        &state,
+        &user,
+        user.display_name.clone(),
+        FormErrors::default(),
+    )
+    .await?;
     Ok(page.into_response())
 }
 
@@ -106,7 +120,12 @@ async fn change_password(
     if !credentials::verify_password(&form.current_password, stored).await? {
         errors.add("current_password", "That is not your current password.");
     }
-    credentials::check_new_password(&mut errors, &form.password, &form.password_confirm, &user.email);
+    credentials::check_new_password(
+        &mut errors,
+        &form.password,
+        &form.password_confirm,
+        &user.email,
+    );
     if !errors.is_empty() {
         let page = AccountPage::load(&state, &user, user.display_name.clone(), errors).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
@@ -125,7 +144,10 @@ async fn change_password(
     };
     store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
-    user.flash(&state, "Your password is changed. Other browsers signed in as you were signed out.")
-        .await?;
+    user.flash(
+        &state,
+        "Your password is changed. Other browsers signed in as you were signed out.",
+    )
+    .await?;
     Ok(Redirect::to("/account").into_response())
 }

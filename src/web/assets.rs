@@ -19,9 +19,18 @@ const ICON: &str = include_str!("../../static/icon.svg");
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/static/app.css", get(|| async { asset("text/css; charset=utf-8", STYLESHEET) }))
-        .route("/static/app.js", get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }))
-        .route("/static/icon.svg", get(|| async { asset("image/svg+xml", ICON) }))
+        .route(
+            "/static/app.css",
+            get(|| async { asset("text/css; charset=utf-8", STYLESHEET) }),
+        )
+        .route(
+            "/static/app.js",
+            get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }),
+        )
+        .route(
+            "/static/icon.svg",
+            get(|| async { asset("image/svg+xml", ICON) }),
+        )
 }
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {

@@ -109,8 +109,11 @@ async fn sign_in(
     // cannot be probed further even with the right password.
     let now = state.clock.now();
     let since = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
-    let recent = store::throttle::count_recent_failures(&state.db, &email, &client_ip, since).await?;
-    if recent.for_email >= MAX_FAILURES_PER_ACCOUNT || recent.from_address >= MAX_FAILURES_PER_ADDRESS {
+    let recent =
+        store::throttle::count_recent_failures(&state.db, &email, &client_ip, since).await?;
+    if recent.for_email >= MAX_FAILURES_PER_ACCOUNT
+        || recent.from_address >= MAX_FAILURES_PER_ADDRESS
+    {
         let mut errors = FormErrors::default();
         errors.add(
             "form",
@@ -120,7 +123,9 @@ async fn sign_in(
         );
         let mut response = (StatusCode::TOO_MANY_REQUESTS, page(errors)).into_response();
         let retry_after = HeaderValue::from(THROTTLE_WINDOW_MINUTES * 60);
-        response.headers_mut().insert(header::RETRY_AFTER, retry_after);
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, retry_after);
         return Ok(response);
     }
 
@@ -132,7 +137,10 @@ async fn sign_in(
         Some(credentials) if matched && credentials.active => credentials,
         Some(credentials) if matched => {
             let mut errors = FormErrors::default();
-            errors.add("form", "This account has been deactivated. Ask an admin if you need it back.");
+            errors.add(
+                "form",
+                "This account has been deactivated. Ask an admin if you need it back.",
+            );
             record_audit(&state, Some(credentials.id), "sign_in_refused_inactive").await?;
             return Ok((StatusCode::FORBIDDEN, page(errors)).into_response());
         }
@@ -150,7 +158,11 @@ async fn sign_in(
     Ok((jar, Redirect::to(&next)).into_response())
 }
 
-async fn record_audit(state: &AppState, user: Option<uuid::Uuid>, action: &str) -> Result<(), AppError> {
+async fn record_audit(
+    state: &AppState,
+    user: Option<uuid::Uuid>,
+    action: &str,
+) -> Result<(), AppError> {
     let event = AuditEvent {
         actor_id: user,
         action,

@@ -9,7 +9,10 @@ pub fn check_new_password(errors: &mut FormErrors, new: &str, confirm: &str, ema
     if let Err(message) = password::check_new(new, email) {
         errors.add("password", message);
     } else if new != confirm {
-        errors.add("password_confirm", "The two passwords differ; type the same one twice.");
+        errors.add(
+            "password_confirm",
+            "The two passwords differ; type the same one twice.",
+        );
     }
 }
 
@@ -26,8 +29,9 @@ pub async fn hash_password(new: &str) -> Result<String, AppError> {
 /// Verifies on a blocking thread; see [`password::verify`].
 pub async fn verify_password(candidate: &str, stored: Option<String>) -> Result<bool, AppError> {
     let candidate = candidate.to_owned();
-    let matched = tokio::task::spawn_blocking(move || password::verify(&candidate, stored.as_deref()))
-        .await
-        .map_err(anyhow::Error::new)?;
+    let matched =
+        tokio::task::spawn_blocking(move || password::verify(&candidate, stored.as_deref()))
+            .await
+            .map_err(anyhow::Error::new)?;
     Ok(matched)
 }

@@ -10,7 +10,11 @@ impl FormErrors {
     }
 
     /// Records the error of a parse result, if any, and passes on the value.
-    pub fn check<T, E: Into<String>>(&mut self, field: &'static str, result: Result<T, E>) -> Option<T> {
+    pub fn check<T, E: Into<String>>(
+        &mut self,
+        field: &'static str,
+        result: Result<T, E>,
+    ) -> Option<T> {
         match result {
             Ok(value) => Some(value),
             Err(message) => {

@@ -30,7 +30,10 @@ struct HomePage {
     team_count: usize,
 }
 
-async fn home(State(state): State<AppState>, MaybeUser(user): MaybeUser) -> Result<Response, AppError> {
+async fn home(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+) -> Result<Response, AppError> {
     let Some(user) = user else {
         if store::users::count_users(&state.db).await? == 0 {
             return Ok(Redirect::to("/setup").into_response());

@@ -81,7 +81,10 @@ pub async fn load_session(
         Some(cookie) => find_session(&state, cookie.value()).await?,
         None => None,
     };
-    let is_safe = matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let is_safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if !is_safe {
         let Some(session) = found else {
             return Ok(expired_form());
@@ -113,7 +116,8 @@ async fn find_session(state: &AppState, cookie_value: &str) -> Result<Option<Ses
     let hash = Token::from_presented(cookie_value).digest();
     let now = state.clock.now();
     let idle_cutoff = now - Duration::minutes(state.config.session_idle_minutes);
-    let Some(found) = store::sessions::find_live_session(&state.db, &hash, now, idle_cutoff).await?
+    let Some(found) =
+        store::sessions::find_live_session(&state.db, &hash, now, idle_cutoff).await?
     else {
         return Ok(None);
     };
@@ -255,7 +259,9 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(MaybeUser(Session::from_request_parts(parts, state).await?.user))
+        Ok(MaybeUser(
+            Session::from_request_parts(parts, state).await?.user,
+        ))
     }
 }
 
@@ -285,7 +291,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
         if user.is_admin() {
             Ok(Admin(user))
         } else {
-            Err(AppError::Forbidden("Only admins can manage users and teams."))
+            Err(AppError::Forbidden(
+                "Only admins can manage users and teams.",
+            ))
         }
     }
 }

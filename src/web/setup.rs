@@ -57,11 +57,18 @@ async fn show_setup(
     let mut errors = FormErrors::default();
     let token = query.token.trim().to_owned();
     let link_is_live = !token.is_empty()
-        && store::links::find_live_link(&state.db, &Token::from_presented(&token).digest(), state.clock.now())
-            .await?
-            .is_some_and(|link| link.purpose == LinkPurpose::Setup);
+        && store::links::find_live_link(
+            &state.db,
+            &Token::from_presented(&token).digest(),
+            state.clock.now(),
+        )
+        .await?
+        .is_some_and(|link| link.purpose == LinkPurpose::Setup);
     if !token.is_empty() && !link_is_live {
-        errors.add("token", "This setup link has expired. Restart the server to get a new one.");
+        errors.add(
+            "token",
+            "This setup link has expired. Restart the server to get a new one.",
+        );
     }
     Ok(SetupPage {
         layout: Layout::for_session(&session),
@@ -99,10 +106,21 @@ async fn complete_setup(
     }
     let mut errors = FormErrors::default();
     let email = errors.check("email", Email::parse(&form.email));
-    let display_name = errors.check("display_name", name::parse_name(&form.display_name, name::DISPLAY_NAME_MAX));
-    credentials::check_new_password(&mut errors, &form.password, &form.password_confirm, form.email.trim());
+    let display_name = errors.check(
+        "display_name",
+        name::parse_name(&form.display_name, name::DISPLAY_NAME_MAX),
+    );
+    credentials::check_new_password(
+        &mut errors,
+        &form.password,
+        &form.password_confirm,
+        form.email.trim(),
+    );
     if form.token.trim().is_empty() {
-        errors.add("token", "Paste the setup code from the link in the server log.");
+        errors.add(
+            "token",
+            "Paste the setup code from the link in the server log.",
+        );
     }
     let (Some(email), Some(display_name), true) = (email, display_name, errors.is_empty()) else {
         return Ok(invalid(&session, form, errors));
@@ -121,7 +139,10 @@ async fn complete_setup(
     let token_hash = Token::from_presented(form.token.trim()).digest();
     let link = store::links::consume_link(&mut *tx, &token_hash, now).await?;
     if !link.is_some_and(|link| link.purpose == LinkPurpose::Setup) {
-        errors.add("token", "This setup code is not valid or has expired. Restart the server to get a new link.");
+        errors.add(
+            "token",
+            "This setup code is not valid or has expired. Restart the server to get a new link.",
+        );
         return Ok(invalid(&session, form, errors));
     }
     let new_user = NewUser {
@@ -141,7 +162,10 @@ async fn complete_setup(
     store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
 
-    tracing::info!(email = email.as_str(), "first admin created; setup is closed");
+    tracing::info!(
+        email = email.as_str(),
+        "first admin created; setup is closed"
+    );
     let welcome = "Welcome to Debrief. Your admin account is ready: invite your colleagues next.";
     let (_, jar) = session::start_session(&state, jar, Some(user_id), Some(welcome)).await?;
     Ok((jar, Redirect::to("/")).into_response())

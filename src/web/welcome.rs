@@ -83,7 +83,12 @@ async fn choose_password(
 ) -> Result<Response, AppError> {
     let (user, purpose) = link_user(&state, &token).await?;
     let mut errors = FormErrors::default();
-    credentials::check_new_password(&mut errors, &form.password, &form.password_confirm, &user.email);
+    credentials::check_new_password(
+        &mut errors,
+        &form.password,
+        &form.password_confirm,
+        &user.email,
+    );
     if !errors.is_empty() {
         let page = WelcomePage {
             layout: Layout::for_session(&session),
@@ -100,14 +105,21 @@ async fn choose_password(
     let hash = Token::from_presented(&token).digest();
     // Used up here, in the same transaction as the password change: a link
     // raced by two tabs works once.
-    if store::links::consume_link(&mut *tx, &hash, now).await?.is_none() {
+    if store::links::consume_link(&mut *tx, &hash, now)
+        .await?
+        .is_none()
+    {
         return Err(AppError::LinkGone);
     }
     store::users::update_password_hash(&mut *tx, user.id, &password_hash, now).await?;
     store::sessions::delete_user_sessions(&mut *tx, user.id).await?;
     let event = AuditEvent {
         actor_id: Some(user.id),
-        action: if purpose == LinkPurpose::Invite { "invite_accepted" } else { "password_reset" },
+        action: if purpose == LinkPurpose::Invite {
+            "invite_accepted"
+        } else {
+            "password_reset"
+        },
         target_id: Some(user.id),
         detail: json!({}),
     };

@@ -7,7 +7,8 @@ use crate::helpers::{PASSWORD, TestApp};
 #[tokio::test]
 async fn signing_in_starts_a_new_session_with_a_safe_cookie() {
     let app = TestApp::spawn().await;
-    app.create_user("lin@example.com", "Lin Wei", Role::Member).await;
+    app.create_user("lin@example.com", "Lin Wei", Role::Member)
+        .await;
     let client = app.client();
 
     let anonymous = client.get("/login").await;
@@ -16,9 +17,15 @@ async fn signing_in_starts_a_new_session_with_a_safe_cookie() {
     assert_eq!(signed_in.status, StatusCode::SEE_OTHER);
     assert_eq!(signed_in.location(), Some("/"));
     let cookie = session_cookie(&signed_in.headers).expect("a session cookie");
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"));
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/")
+    );
     assert!(!cookie.contains("Secure"), "plain http in tests");
-    assert_ne!(cookie_value(&cookie), cookie_value(&anonymous_cookie), "a new id at sign-in");
+    assert_ne!(
+        cookie_value(&cookie),
+        cookie_value(&anonymous_cookie),
+        "a new id at sign-in"
+    );
 
     let home = client.get("/").await;
     assert_eq!(home.status, StatusCode::OK);
@@ -28,16 +35,29 @@ async fn signing_in_starts_a_new_session_with_a_safe_cookie() {
 #[tokio::test]
 async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
     let app = TestApp::spawn().await;
-    app.create_user("lin@example.com", "Lin Wei", Role::Member).await;
+    app.create_user("lin@example.com", "Lin Wei", Role::Member)
+        .await;
 
-    let wrong = app.client().sign_in("lin@example.com", "not the password").await;
-    let unknown = app.client().sign_in("nobody@example.com", "not the password").await;
+    let wrong = app
+        .client()
+        .sign_in("lin@example.com", "not the password")
+        .await;
+    let unknown = app
+        .client()
+        .sign_in("nobody@example.com", "not the password")
+        .await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(unknown.status, wrong.status);
     let message = "That email and password do not match an account.";
     assert!(wrong.body.contains(message) && unknown.body.contains(message));
-    assert!(wrong.body.contains(r#"value="lin@example.com""#), "the email is kept");
-    assert!(!wrong.body.contains("not the password"), "the password is not");
+    assert!(
+        wrong.body.contains(r#"value="lin@example.com""#),
+        "the email is kept"
+    );
+    assert!(
+        !wrong.body.contains("not the password"),
+        "the password is not"
+    );
 }
 
 #[tokio::test]
@@ -52,8 +72,12 @@ async fn an_empty_sign_in_form_names_both_fields() {
 #[tokio::test]
 async fn a_deactivated_user_cannot_sign_in() {
     let app = TestApp::spawn().await;
-    let id = app.create_user("gone@example.com", "Gone Away", Role::Member).await;
-    debrief::store::users::set_active(&app.db, id, false, app.clock.now()).await.expect("deactivate");
+    let id = app
+        .create_user("gone@example.com", "Gone Away", Role::Member)
+        .await;
+    debrief::store::users::set_active(&app.db, id, false, app.clock.now())
+        .await
+        .expect("deactivate");
 
     let page = app.client().sign_in("gone@example.com", PASSWORD).await;
     assert_eq!(page.status, StatusCode::FORBIDDEN);
@@ -70,17 +94,19 @@ async fn sign_out_is_a_post_that_ends_the_session_on_the_server() {
     let get = client.get("/logout").await;
     assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
 
-    let sessions_before: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE user_id IS NOT NULL")
-        .fetch_one(&app.db)
-        .await
-        .expect("count");
+    let sessions_before: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sessions WHERE user_id IS NOT NULL")
+            .fetch_one(&app.db)
+            .await
+            .expect("count");
     let out = client.post_form("/logout", &[]).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     assert_eq!(out.location(), Some("/login?signed_out=1"));
-    let sessions_after: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE user_id IS NOT NULL")
-        .fetch_one(&app.db)
-        .await
-        .expect("count");
+    let sessions_after: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM sessions WHERE user_id IS NOT NULL")
+            .fetch_one(&app.db)
+            .await
+            .expect("count");
     assert_eq!((sessions_before, sessions_after), (1, 0));
     assert_eq!(client.get("/").await.location(), Some("/login"));
 }
@@ -88,19 +114,35 @@ async fn sign_out_is_a_post_that_ends_the_session_on_the_server() {
 #[tokio::test]
 async fn twenty_failures_lock_the_account_even_for_the_right_password_until_the_window_passes() {
     let app = TestApp::spawn().await;
-    app.create_user("target@example.com", "Target", Role::Member).await;
+    app.create_user("target@example.com", "Target", Role::Member)
+        .await;
     let client = app.client();
 
     for attempt in 1..=20 {
-        let page = client.sign_in("target@example.com", "wrong guess number x").await;
-        assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "attempt {attempt}");
+        let page = client
+            .sign_in("target@example.com", "wrong guess number x")
+            .await;
+        assert_eq!(
+            page.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "attempt {attempt}"
+        );
     }
     let locked = client.sign_in("target@example.com", PASSWORD).await;
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
     assert!(locked.body.contains("Too many failed sign-ins"));
-    assert_eq!(locked.headers.get("retry-after").map(|v| v.to_str().unwrap_or_default()), Some("900"));
     assert_eq!(
-        app.client().sign_in("target@example.com", PASSWORD).await.status,
+        locked
+            .headers
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap_or_default()),
+        Some("900")
+    );
+    assert_eq!(
+        app.client()
+            .sign_in("target@example.com", PASSWORD)
+            .await
+            .status,
         StatusCode::TOO_MANY_REQUESTS,
         "a fresh browser is locked out too"
     );
@@ -113,7 +155,8 @@ async fn twenty_failures_lock_the_account_even_for_the_right_password_until_the_
 #[tokio::test]
 async fn many_failures_from_one_address_are_throttled_across_accounts() {
     let app = TestApp::spawn().await;
-    app.create_user("real@example.com", "Real", Role::Member).await;
+    app.create_user("real@example.com", "Real", Role::Member)
+        .await;
     let client = app.client();
     for attempt in 0..100 {
         let email = format!("guess{attempt}@example.com");
@@ -129,7 +172,11 @@ async fn an_idle_session_expires() {
     let app = TestApp::spawn().await;
     let (client, _) = app.signed_in(Role::Member).await;
     app.advance(Duration::hours(11));
-    assert_eq!(client.get("/").await.status, StatusCode::OK, "still within the idle limit");
+    assert_eq!(
+        client.get("/").await.status,
+        StatusCode::OK,
+        "still within the idle limit"
+    );
     app.advance(Duration::hours(12) + Duration::minutes(1));
     let page = client.get("/account").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
@@ -151,12 +198,17 @@ async fn an_active_session_still_ends_at_its_absolute_lifetime() {
 #[tokio::test]
 async fn after_sign_in_only_local_paths_are_followed() {
     let app = TestApp::spawn().await;
-    app.create_user("lin@example.com", "Lin Wei", Role::Member).await;
+    app.create_user("lin@example.com", "Lin Wei", Role::Member)
+        .await;
     let client = app.client();
     let page = client
         .post_form(
             "/login",
-            &[("email", "lin@example.com"), ("password", PASSWORD), ("next", "//evil.example/")],
+            &[
+                ("email", "lin@example.com"),
+                ("password", PASSWORD),
+                ("next", "//evil.example/"),
+            ],
         )
         .await;
     assert_eq!(page.location(), Some("/"));
@@ -165,7 +217,11 @@ async fn after_sign_in_only_local_paths_are_followed() {
     let page = client
         .post_form(
             "/login",
-            &[("email", "lin@example.com"), ("password", PASSWORD), ("next", "/account")],
+            &[
+                ("email", "lin@example.com"),
+                ("password", PASSWORD),
+                ("next", "/account"),
+            ],
         )
         .await;
     assert_eq!(page.location(), Some("/account"));

@@ -29,7 +29,8 @@ impl Browser {
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
-        let driver_binary = std::env::var("DEBRIEF_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
+        let driver_binary =
+            std::env::var("DEBRIEF_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".to_owned());
         let driver = Command::new(&driver_binary)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
@@ -37,8 +38,12 @@ impl Browser {
             .kill_on_drop(true)
             .spawn()
             .unwrap_or_else(|error| panic!("could not start {driver_binary} (apt-get install chromium chromium-driver): {error}"));
-        let profile = TempDir(std::env::temp_dir().join(format!("debrief-chromium-{}", uuid::Uuid::new_v4().simple())));
-        let chromium = std::env::var("DEBRIEF_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
+        let profile = TempDir(std::env::temp_dir().join(format!(
+            "debrief-chromium-{}",
+            uuid::Uuid::new_v4().simple()
+        )));
+        let chromium =
+            std::env::var("DEBRIEF_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
         // Headless, as root, with no network: the flags that work on these machines.
         let capabilities = json!({
             "goog:chromeOptions": {
@@ -56,7 +61,11 @@ impl Browser {
         let mut last_error = None;
         for _ in 0..50 {
             let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-            match ClientBuilder::new(connector).capabilities(capabilities.clone()).connect(&webdriver).await {
+            match ClientBuilder::new(connector)
+                .capabilities(capabilities.clone())
+                .connect(&webdriver)
+                .await
+            {
                 Ok(client) => {
                     return Browser {
                         client,
@@ -72,17 +81,33 @@ impl Browser {
     }
 
     async fn fill(&self, field_id: &str, text: &str) {
-        let field = self.client.find(Locator::Id(field_id)).await.expect(field_id);
+        let field = self
+            .client
+            .find(Locator::Id(field_id))
+            .await
+            .expect(field_id);
         field.clear().await.expect("clear");
         field.send_keys(text).await.expect("type");
     }
 
     async fn click(&self, css: &str) {
-        self.client.find(Locator::Css(css)).await.expect(css).click().await.expect("click");
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .expect(css)
+            .click()
+            .await
+            .expect("click");
     }
 
     async fn heading(&self) -> String {
-        self.client.find(Locator::Css("h1")).await.expect("h1").text().await.expect("text")
+        self.client
+            .find(Locator::Css("h1"))
+            .await
+            .expect("h1")
+            .text()
+            .await
+            .expect("text")
     }
 
     /// Waits (up to ten seconds) for the browser to arrive at `expected`,
@@ -119,11 +144,19 @@ async fn a_newcomer_sets_up_signs_out_and_signs_back_in_with_a_real_browser() {
     let app = TestApp::spawn().await;
     let browser = Browser::start().await;
 
-    browser.client.goto(&app.address).await.expect("open Debrief");
+    browser
+        .client
+        .goto(&app.address)
+        .await
+        .expect("open Debrief");
     browser.wait_for_path("/setup").await;
     assert_eq!(browser.heading().await, "Welcome to Debrief");
 
-    browser.client.goto(app.setup_link.as_deref().expect("setup link")).await.expect("open the setup link");
+    browser
+        .client
+        .goto(app.setup_link.as_deref().expect("setup link"))
+        .await
+        .expect("open the setup link");
     browser.fill("display_name", "Ada Lovelace").await;
     browser.fill("email", "ada@example.com").await;
     browser.fill("password", "short").await;
@@ -135,9 +168,22 @@ async fn a_newcomer_sets_up_signs_out_and_signs_back_in_with_a_real_browser() {
         .for_element(Locator::Id("password-error"))
         .await
         .expect("the problem is named");
-    assert!(problem.text().await.expect("text").contains("at least 12 characters"));
-    let kept = browser.client.find(Locator::Id("display_name")).await.expect("field");
-    assert_eq!(kept.prop("value").await.expect("value").as_deref(), Some("Ada Lovelace"));
+    assert!(
+        problem
+            .text()
+            .await
+            .expect("text")
+            .contains("at least 12 characters")
+    );
+    let kept = browser
+        .client
+        .find(Locator::Id("display_name"))
+        .await
+        .expect("field");
+    assert_eq!(
+        kept.prop("value").await.expect("value").as_deref(),
+        Some("Ada Lovelace")
+    );
     browser.screenshot("setup-with-problems").await;
 
     browser.fill("password", PASSWORD).await;
@@ -153,14 +199,34 @@ async fn a_newcomer_sets_up_signs_out_and_signs_back_in_with_a_real_browser() {
     browser.fill("password", PASSWORD).await;
     browser.click("form button[type=submit]").await;
     browser.wait_for_path("/").await;
-    assert!(browser.client.source().await.expect("html").contains("Ada Lovelace"));
+    assert!(
+        browser
+            .client
+            .source()
+            .await
+            .expect("html")
+            .contains("Ada Lovelace")
+    );
 
-    browser.client.goto(&format!("{}/admin/users", app.address)).await.expect("admin");
+    browser
+        .client
+        .goto(&format!("{}/admin/users", app.address))
+        .await
+        .expect("admin");
     browser.screenshot("admin-users").await;
     browser.click(".usermenu button[type=submit]").await;
     browser.wait_for_path("/login?signed_out=1").await;
-    browser.client.goto(&format!("{}/account", app.address)).await.expect("account");
+    browser
+        .client
+        .goto(&format!("{}/account", app.address))
+        .await
+        .expect("account");
     browser.wait_for_path("/login?next=/account").await;
 
-    browser.client.clone().close().await.expect("close the browser");
+    browser
+        .client
+        .clone()
+        .close()
+        .await
+        .expect("close the browser");
 }

@@ -147,10 +147,16 @@ impl TestApp {
     /// A client signed in as a new user of `role`.
     pub async fn signed_in(&self, role: Role) -> (TestClient, Uuid) {
         let email = format!("{}-{}@example.com", role.as_str(), Uuid::new_v4().simple());
-        let id = self.create_user(&email, &format!("Test {}", role.label()), role).await;
+        let id = self
+            .create_user(&email, &format!("Test {}", role.label()), role)
+            .await;
         let client = self.client();
         let response = client.sign_in(&email, PASSWORD).await;
-        assert_eq!(response.status, StatusCode::SEE_OTHER, "sign-in of the fixture user");
+        assert_eq!(
+            response.status,
+            StatusCode::SEE_OTHER,
+            "sign-in of the fixture user"
+        );
         (client, id)
     }
 
@@ -172,7 +178,9 @@ impl Drop for TestApp {
                 .expect("runtime");
             runtime.block_on(async move {
                 if let Ok(mut connection) = options.connect().await {
-                    let _ = sqlx::raw_sql(AssertSqlSafe(statement)).execute(&mut connection).await;
+                    let _ = sqlx::raw_sql(AssertSqlSafe(statement))
+                        .execute(&mut connection)
+                        .await;
                 }
             });
         });
@@ -194,7 +202,9 @@ pub struct Page {
 
 impl Page {
     pub fn location(&self) -> Option<&str> {
-        self.headers.get("location").and_then(|value| value.to_str().ok())
+        self.headers
+            .get("location")
+            .and_then(|value| value.to_str().ok())
     }
 }
 

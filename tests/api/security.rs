@@ -7,12 +7,34 @@ use crate::helpers::{TestApp, extract_csrf};
 async fn every_response_carries_the_security_headers() {
     let app = TestApp::spawn().await;
     let (client, _) = app.signed_in(Role::Member).await;
-    for path in ["/", "/login", "/account", "/no-such-page", "/static/app.css", "/healthz"] {
+    for path in [
+        "/",
+        "/login",
+        "/account",
+        "/no-such-page",
+        "/static/app.css",
+        "/healthz",
+    ] {
         let page = client.get(path).await;
-        let header = |name: &str| page.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let header = |name: &str| {
+            page.headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
         let csp = header("content-security-policy");
-        for directive in ["default-src 'self'", "script-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"] {
-            assert!(csp.contains(directive), "{path}: {directive} missing from {csp}");
+        for directive in [
+            "default-src 'self'",
+            "script-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(
+                csp.contains(directive),
+                "{path}: {directive} missing from {csp}"
+            );
         }
         assert!(!csp.contains("unsafe-inline"), "{path}: no inline script");
         assert_eq!(header("x-content-type-options"), "nosniff", "{path}");
@@ -27,9 +49,20 @@ async fn private_pages_are_not_cached_but_assets_are() {
     let app = TestApp::spawn().await;
     let (client, _) = app.signed_in(Role::Member).await;
     let page = client.get("/account").await;
-    assert_eq!(page.headers.get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+    assert_eq!(
+        page.headers
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
     let css = client.get("/static/app.css").await;
-    assert!(css.headers.get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or_default().contains("immutable"));
+    assert!(
+        css.headers
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .contains("immutable")
+    );
 }
 
 #[tokio::test]
@@ -58,7 +91,10 @@ async fn a_cross_site_form_post_is_refused() {
         .expect("POST");
     assert_eq!(by_origin.status(), StatusCode::FORBIDDEN);
 
-    let teams: i64 = sqlx::query_scalar("SELECT count(*) FROM teams").fetch_one(&app.db).await.expect("count");
+    let teams: i64 = sqlx::query_scalar("SELECT count(*) FROM teams")
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
     assert_eq!(teams, 0);
 }
 
@@ -104,10 +140,18 @@ async fn error_pages_show_nothing_internal() {
     let app = TestApp::spawn().await;
     let client = app.client();
     let missing = client.get("/admin/users/not-a-uuid").await;
-    assert_eq!(missing.status, StatusCode::SEE_OTHER, "anonymous visitors sign in first");
+    assert_eq!(
+        missing.status,
+        StatusCode::SEE_OTHER,
+        "anonymous visitors sign in first"
+    );
 
     let (client, _) = app.signed_in(Role::Admin).await;
-    for path in ["/admin/users/not-a-uuid", "/admin/teams/00000000-0000-0000-0000-000000000000", "/nowhere"] {
+    for path in [
+        "/admin/users/not-a-uuid",
+        "/admin/teams/00000000-0000-0000-0000-000000000000",
+        "/nowhere",
+    ] {
         let page = client.get(path).await;
         assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
         assert!(page.body.contains("Page not found"));
@@ -127,5 +171,9 @@ async fn user_text_is_escaped_in_pages() {
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     let list = client.get("/admin/teams").await;
     assert!(!list.body.contains("<script>alert(1)</script>"));
-    assert!(list.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;") || list.body.contains("&lt;script&gt;"));
+    assert!(
+        list.body
+            .contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+            || list.body.contains("&lt;script&gt;")
+    );
 }

@@ -14,7 +14,10 @@ async fn a_new_archive_sends_the_first_visitor_to_setup() {
     let setup = client.get("/setup").await;
     assert_eq!(setup.status, StatusCode::OK);
     assert!(setup.body.contains("Create the first admin account"));
-    assert!(setup.body.contains("Setup code"), "without the link the code is asked for");
+    assert!(
+        setup.body.contains("Setup code"),
+        "without the link the code is asked for"
+    );
 }
 
 #[tokio::test]
@@ -24,7 +27,10 @@ async fn setup_creates_the_first_admin_signs_them_in_and_then_is_gone() {
     let token = link_token(app.setup_link.as_deref().expect("a setup link"));
 
     let form = client.get(&format!("/setup?token={token}")).await;
-    assert!(!form.body.contains("Setup code"), "the link carries the code");
+    assert!(
+        !form.body.contains("Setup code"),
+        "the link carries the code"
+    );
     let done = client
         .post_form(
             "/setup",
@@ -74,7 +80,10 @@ async fn setup_with_bad_input_keeps_what_was_typed_and_names_each_problem() {
     assert!(page.body.contains(r#"value="grace-at-example""#));
     assert!(page.body.contains(r#"id="email-error""#));
     assert!(page.body.contains(r#"id="password-error""#));
-    assert!(!page.body.contains("tooshort"), "passwords are never echoed back");
+    assert!(
+        !page.body.contains("tooshort"),
+        "passwords are never echoed back"
+    );
 
     let mismatch = client
         .post_form(

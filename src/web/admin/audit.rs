@@ -27,7 +27,10 @@ struct AuditPage {
     events: Vec<AuditEntry>,
 }
 
-async fn show_audit(State(state): State<AppState>, Admin(admin): Admin) -> Result<AuditPage, AppError> {
+async fn show_audit(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+) -> Result<AuditPage, AppError> {
     Ok(AuditPage {
         layout: Layout::for_user(&admin, Nav::Admin),
         events: store::audit::list_recent(&state.db, PAGE_SIZE).await?,

@@ -35,7 +35,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/teams/{id}", get(show_team))
         .route("/admin/teams/{id}/members", post(add_member))
         .route("/admin/teams/{id}/members/{user_id}/lead", post(set_lead))
-        .route("/admin/teams/{id}/members/{user_id}/remove", post(remove_member))
+        .route(
+            "/admin/teams/{id}/members/{user_id}/remove",
+            post(remove_member),
+        )
 }
 
 #[derive(Template, WebTemplate)]
@@ -58,7 +61,10 @@ struct TeamPage {
     errors: FormErrors,
 }
 
-async fn list_teams(State(state): State<AppState>, Admin(admin): Admin) -> Result<TeamsPage, AppError> {
+async fn list_teams(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+) -> Result<TeamsPage, AppError> {
     Ok(TeamsPage {
         layout: Layout::for_user(&admin, Nav::Admin),
         teams: store::teams::list_teams(&state.db).await?,
@@ -84,7 +90,12 @@ async fn create_team(
         match store::teams::insert_team(&state.db, &name, now).await {
             Ok(id) => {
                 record(&state, &admin, "team_created", json!({ "team": name })).await?;
-                admin.flash(&state, &format!("Team {name} created. Add its members below.")).await?;
+                admin
+                    .flash(
+                        &state,
+                        &format!("Team {name} created. Add its members below."),
+                    )
+                    .await?;
                 return Ok(Redirect::to(&format!("/admin/teams/{id}")).into_response());
             }
             Err(error) if store::is_unique_violation(&error) => {
@@ -102,7 +113,12 @@ async fn create_team(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
-async fn team_page(state: &AppState, admin: &CurrentUser, raw_id: &str, errors: FormErrors) -> Result<TeamPage, AppError> {
+async fn team_page(
+    state: &AppState,
+    admin: &CurrentUser,
+    raw_id: &str,
+    errors: FormErrors,
+) -> Result<TeamPage, AppError> {
     let team = store::teams::get_team(&state.db, parse_id(raw_id)?)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -157,7 +173,12 @@ async fn add_member(
     store::teams::upsert_member(&state.db, page.team.id, user.id, is_lead).await?;
     let detail = json!({ "team": page.team.name, "user": user.email, "lead": is_lead });
     record(&state, &admin, "team_member_added", detail).await?;
-    admin.flash(&state, &format!("{} joined {}.", user.display_name, page.team.name)).await?;
+    admin
+        .flash(
+            &state,
+            &format!("{} joined {}.", user.display_name, page.team.name),
+        )
+        .await?;
     Ok(Redirect::to(&format!("/admin/teams/{}", page.team.id)).into_response())
 }
 
@@ -175,7 +196,11 @@ async fn set_lead(
 ) -> Result<Response, AppError> {
     let page = team_page(&state, &admin, &id, FormErrors::default()).await?;
     let user_id = parse_id(&user_id)?;
-    let member = page.members.iter().find(|member| member.user_id == user_id).ok_or(AppError::NotFound)?;
+    let member = page
+        .members
+        .iter()
+        .find(|member| member.user_id == user_id)
+        .ok_or(AppError::NotFound)?;
     let is_lead = form.is_lead == "true";
     store::teams::upsert_member(&state.db, page.team.id, user_id, is_lead).await?;
     let detail = json!({ "team": page.team.name, "user": member.email, "lead": is_lead });
@@ -183,7 +208,10 @@ async fn set_lead(
     let message = if is_lead {
         format!("{} now leads {}.", member.display_name, page.team.name)
     } else {
-        format!("{} no longer leads {}.", member.display_name, page.team.name)
+        format!(
+            "{} no longer leads {}.",
+            member.display_name, page.team.name
+        )
     };
     admin.flash(&state, &message).await?;
     Ok(Redirect::to(&format!("/admin/teams/{}", page.team.id)).into_response())
@@ -196,15 +224,29 @@ async fn remove_member(
 ) -> Result<Response, AppError> {
     let page = team_page(&state, &admin, &id, FormErrors::default()).await?;
     let user_id = parse_id(&user_id)?;
-    let member = page.members.iter().find(|member| member.user_id == user_id).ok_or(AppError::NotFound)?;
+    let member = page
+        .members
+        .iter()
+        .find(|member| member.user_id == user_id)
+        .ok_or(AppError::NotFound)?;
     store::teams::remove_member(&state.db, page.team.id, user_id).await?;
     let detail = json!({ "team": page.team.name, "user": member.email });
     record(&state, &admin, "team_member_removed", detail).await?;
-    admin.flash(&state, &format!("{} left {}.", member.display_name, page.team.name)).await?;
+    admin
+        .flash(
+            &state,
+            &format!("{} left {}.", member.display_name, page.team.name),
+        )
+        .await?;
     Ok(Redirect::to(&format!("/admin/teams/{}", page.team.id)).into_response())
 }
 
-async fn record(state: &AppState, admin: &CurrentUser, action: &str, detail: serde_json::Value) -> Result<(), AppError> {
+async fn record(
+    state: &AppState,
+    admin: &CurrentUser,
+    action: &str,
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
     let event = AuditEvent {
         actor_id: Some(admin.id),
         action,

@@ -17,7 +17,12 @@ use uuid::Uuid;
 
 use crate::{
     domain::{email::Email, name, role::Role, token::Token},
-    store::{self, audit::AuditEvent, links::LinkPurpose, users::{NewUser, User}},
+    store::{
+        self,
+        audit::AuditEvent,
+        links::LinkPurpose,
+        users::{NewUser, User},
+    },
     web::{
         AppError, AppState,
         form::FormErrors,
@@ -92,7 +97,10 @@ async fn load_user(state: &AppState, raw_id: &str) -> Result<User, AppError> {
         .ok_or(AppError::NotFound)
 }
 
-async fn list_users(State(state): State<AppState>, Admin(admin): Admin) -> Result<UsersPage, AppError> {
+async fn list_users(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+) -> Result<UsersPage, AppError> {
     Ok(UsersPage {
         layout: Layout::for_user(&admin, Nav::Admin),
         users: store::users::list_users(&state.db).await?,
@@ -120,7 +128,10 @@ async fn invite_user(
 ) -> Result<Response, AppError> {
     let mut errors = FormErrors::default();
     let email = errors.check("email", Email::parse(&form.email));
-    let display_name = errors.check("display_name", name::parse_name(&form.display_name, name::DISPLAY_NAME_MAX));
+    let display_name = errors.check(
+        "display_name",
+        name::parse_name(&form.display_name, name::DISPLAY_NAME_MAX),
+    );
     let role = errors.check("role", Role::parse(&form.role).ok_or("Pick a role."));
     let invalid = |errors: FormErrors| async {
         let page = UsersPage {
@@ -148,21 +159,46 @@ async fn invite_user(
     let user_id = match store::users::insert_user(&mut *tx, new_user, now).await {
         Ok(id) => id,
         Err(error) if store::is_unique_violation(&error) => {
-            errors.add("email", "Someone with this email address already has an account.");
+            errors.add(
+                "email",
+                "Someone with this email address already has an account.",
+            );
             return invalid(errors).await;
         }
         Err(error) => return Err(error.into()),
     };
     let token = Token::generate();
     let expires_at = now + Duration::hours(INVITE_LINK_HOURS);
-    store::links::insert_link(&mut tx, &token.digest(), LinkPurpose::Invite, Some(user_id), now, expires_at).await?;
-    audit(&mut *tx, &admin, "user_invited", user_id, json!({ "email": email.as_str(), "role": role }), now).await?;
+    store::links::insert_link(
+        &mut tx,
+        &token.digest(),
+        LinkPurpose::Invite,
+        Some(user_id),
+        now,
+        expires_at,
+    )
+    .await?;
+    audit(
+        &mut *tx,
+        &admin,
+        "user_invited",
+        user_id,
+        json!({ "email": email.as_str(), "role": role }),
+        now,
+    )
+    .await?;
     tx.commit().await?;
 
-    let user = store::users::get_user(&state.db, user_id).await?.ok_or(AppError::NotFound)?;
+    let user = store::users::get_user(&state.db, user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(LinkPage {
         layout: Layout::for_user(&admin, Nav::Admin),
-        link: format!("{}/welcome/{}", state.config.public_base_url(), token.as_str()),
+        link: format!(
+            "{}/welcome/{}",
+            state.config.public_base_url(),
+            token.as_str()
+        ),
         user,
         is_invite: true,
         hours: INVITE_LINK_HOURS,
@@ -210,17 +246,29 @@ async fn change_role(
         let detail = json!({ "from": user.role, "to": role });
         audit(&mut *tx, &admin, "role_changed", user.id, detail, now).await?;
         tx.commit().await?;
-        let message = format!("{} is now {}.", user.display_name, role.label().to_lowercase());
+        let message = format!(
+            "{} is now {}.",
+            user.display_name,
+            role.label().to_lowercase()
+        );
         admin.flash(&state, &message).await?;
     }
     Ok(Redirect::to(&format!("/admin/users/{}", user.id)).into_response())
 }
 
-async fn deactivate(state: State<AppState>, admin: Admin, id: Path<String>) -> Result<Response, AppError> {
+async fn deactivate(
+    state: State<AppState>,
+    admin: Admin,
+    id: Path<String>,
+) -> Result<Response, AppError> {
     set_active(state, admin, id, false).await
 }
 
-async fn reactivate(state: State<AppState>, admin: Admin, id: Path<String>) -> Result<Response, AppError> {
+async fn reactivate(
+    state: State<AppState>,
+    admin: Admin,
+    id: Path<String>,
+) -> Result<Response, AppError> {
     set_active(state, admin, id, true).await
 }
 
@@ -247,7 +295,10 @@ async fn set_active(
     let message = if active {
         format!("{} can sign in again.", user.display_name)
     } else {
-        format!("{} is deactivated and was signed out everywhere.", user.display_name)
+        format!(
+            "{} is deactivated and was signed out everywhere.",
+            user.display_name
+        )
     };
     admin.flash(&state, &message).await?;
     Ok(Redirect::to(&format!("/admin/users/{}", user.id)).into_response())
@@ -260,7 +311,9 @@ async fn issue_link(
 ) -> Result<Response, AppError> {
     let user = load_user(&state, &id).await?;
     if !user.active {
-        return Err(AppError::Forbidden("Reactivate this user before sending them a link."));
+        return Err(AppError::Forbidden(
+            "Reactivate this user before sending them a link.",
+        ));
     }
     let is_invite = !user.has_password;
     let (purpose, hours) = if is_invite {
@@ -271,13 +324,29 @@ async fn issue_link(
     let now = state.clock.now();
     let token = Token::generate();
     let mut tx = state.db.begin().await?;
-    store::links::insert_link(&mut tx, &token.digest(), purpose, Some(user.id), now, now + Duration::hours(hours)).await?;
-    let action = if is_invite { "invite_link_issued" } else { "reset_link_issued" };
+    store::links::insert_link(
+        &mut tx,
+        &token.digest(),
+        purpose,
+        Some(user.id),
+        now,
+        now + Duration::hours(hours),
+    )
+    .await?;
+    let action = if is_invite {
+        "invite_link_issued"
+    } else {
+        "reset_link_issued"
+    };
     audit(&mut *tx, &admin, action, user.id, json!({}), now).await?;
     tx.commit().await?;
     Ok(LinkPage {
         layout: Layout::for_user(&admin, Nav::Admin),
-        link: format!("{}/welcome/{}", state.config.public_base_url(), token.as_str()),
+        link: format!(
+            "{}/welcome/{}",
+            state.config.public_base_url(),
+            token.as_str()
+        ),
         user,
         is_invite,
         hours,
