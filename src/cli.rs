@@ -1,17 +1,15 @@
 //! The command line: `serve`, `migrate` and `user create`.
 
-use anyhow::{Context, bail};
-use chrono::Duration;
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::{
+    accounts,
     clock::Clock,
     config::{DatabaseConfig, LogFormat, ServerConfig},
     db,
-    domain::{email::Email, name, role::Role, token::Token},
-    server,
-    store::{self, links::LinkPurpose, users::NewUser},
-    telemetry,
+    domain::{email::Email, name, role::Role},
+    server, telemetry,
 };
 
 /// Debrief: an organization's archive of blameless postmortems.
@@ -103,10 +101,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let pool = db::connect(&database).await?;
             db::migrate(&pool).await?;
-            let link =
-                create_user(&pool, &email, &name, role, base_url.trim_end_matches('/')).await?;
+            let link = create_user(&pool, &email, &name, role, &base_url).await?;
             println!(
-                "created {role} {email}\nshare this one-time link so they can choose a password (valid 72 hours):\n{link}"
+                "created {role} {email}\nshare this one-time link so they can choose a password (valid {} hours):\n{}",
+                link.hours, link.url
             );
             Ok(())
         }
@@ -123,36 +121,14 @@ async fn create_user(
     display_name: &str,
     role: Role,
     base_url: &str,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<accounts::IssuedLink> {
     let email = Email::parse(email).map_err(anyhow::Error::msg)?;
     let display_name =
         name::parse_name(display_name, name::DISPLAY_NAME_MAX).map_err(anyhow::Error::msg)?;
     let now = Clock::system().now();
     let mut tx = pool.begin().await?;
-    let new_user = NewUser {
-        email: &email,
-        display_name: &display_name,
-        role,
-        password_hash: None,
-    };
-    let user_id = match store::users::insert_user(&mut *tx, new_user, now).await {
-        Ok(id) => id,
-        Err(error) if store::is_unique_violation(&error) => {
-            bail!("a user with email {} exists already", email.as_str())
-        }
-        Err(error) => return Err(error.into()),
-    };
-    let token = Token::generate();
-    store::links::insert_link(
-        &mut tx,
-        &token.digest(),
-        LinkPurpose::Invite,
-        Some(user_id),
-        now,
-        now + Duration::hours(72),
-    )
-    .await?;
-    store::links::delete_setup_links(&mut *tx).await?;
+    let (_, link) =
+        accounts::invite_user(&mut tx, &email, &display_name, role, None, base_url, now).await?;
     tx.commit().await?;
-    Ok(format!("{base_url}/welcome/{}", token.as_str()))
+    Ok(link)
 }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use clap::{Args, ValueEnum};
 
 /// Settings shared by every command that touches the database.
-#[derive(Args, Clone, Debug)]
+#[derive(Args, Clone)]
 pub struct DatabaseConfig {
     /// Postgres connection URL. Default: the local server through its Unix
     /// socket, database `debrief` (created on first start if missing).
@@ -17,6 +17,32 @@ pub struct DatabaseConfig {
     /// Largest number of pooled connections this process opens.
     #[arg(long, env = "DEBRIEF_DB_POOL_SIZE", default_value_t = 10)]
     pub db_pool_size: u32,
+}
+
+// The URL may carry a password: Debug output shows it redacted.
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("database_url", &redact_password(&self.database_url))
+            .field("db_pool_size", &self.db_pool_size)
+            .finish()
+    }
+}
+
+/// The URL with any password replaced by `***`.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
 }
 
 /// Settings of the web server.
@@ -84,4 +110,19 @@ pub fn default_database_url() -> String {
         .find(|value| !value.is_empty())
         .unwrap_or_else(|| "postgres".to_owned());
     format!("postgres://{user}@localhost/debrief?host=/var/run/postgresql")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_password;
+
+    #[test]
+    fn passwords_in_database_urls_are_redacted() {
+        assert_eq!(
+            redact_password("postgres://debrief:s3cret@db:5432/debrief"),
+            "postgres://debrief:***@db:5432/debrief"
+        );
+        let no_password = "postgres://postgres@localhost/debrief?host=/var/run/postgresql";
+        assert_eq!(redact_password(no_password), no_password);
+    }
 }

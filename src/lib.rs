@@ -4,6 +4,7 @@
 //! `domain` (plain rules, no I/O) and `store` (all SQL). `cli` and `server`
 //! wire the layers together for the `debrief` binary and for the tests.
 
+pub mod accounts;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -45,6 +45,7 @@ pub async fn run(pool: PgPool, config: ServerConfig) -> anyhow::Result<()> {
         );
     }
 
+    tokio::task::spawn_blocking(crate::domain::password::warm_up);
     tokio::spawn(jobs::janitor::run(
         pool.clone(),
         clock.clone(),

@@ -9,19 +9,20 @@ use sqlx::PgPool;
 use crate::{clock::Clock, config::ServerConfig, store};
 
 /// How often the janitor runs.
-const EVERY: Duration = Duration::from_secs(3600);
+const EVERY: Duration = Duration::from_secs(15 * 60);
 
-/// One pass; returns how many sessions and failures were removed.
+/// One pass; returns how many sessions, failures and links were removed.
 pub async fn run_once(
     pool: &PgPool,
     clock: &Clock,
     config: &ServerConfig,
-) -> sqlx::Result<(u64, u64)> {
+) -> sqlx::Result<(u64, u64, u64)> {
     let now = clock.now();
     let idle_cutoff = now - Span::minutes(config.session_idle_minutes);
     let sessions = store::sessions::delete_expired_sessions(pool, now, idle_cutoff).await?;
     let failures = store::throttle::delete_old_failures(pool, now - Span::days(1)).await?;
-    Ok((sessions, failures))
+    let links = store::links::delete_expired_links(pool, now).await?;
+    Ok((sessions, failures, links))
 }
 
 /// Runs forever; errors (a database restart, say) are logged and retried next time.
@@ -30,8 +31,8 @@ pub async fn run(pool: PgPool, clock: Clock, config: std::sync::Arc<ServerConfig
     loop {
         ticker.tick().await;
         match run_once(&pool, &clock, &config).await {
-            Ok((sessions, failures)) => {
-                tracing::debug!(sessions, failures, "janitor removed expired rows")
+            Ok((sessions, failures, links)) => {
+                tracing::debug!(sessions, failures, links, "janitor removed expired rows")
             }
             Err(error) => tracing::warn!(%error, "janitor pass failed; will retry"),
         }

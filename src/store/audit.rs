@@ -4,12 +4,35 @@ use chrono::{DateTime, Utc};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
-/// One audit record to write.
+/// One audit record to write: `AuditEvent::new(actor, "action")`, then
+/// optionally `.target(user)` and `.detail(json!({...}))`.
 pub struct AuditEvent<'a> {
     pub actor_id: Option<Uuid>,
     pub action: &'a str,
     pub target_id: Option<Uuid>,
     pub detail: serde_json::Value,
+}
+
+impl<'a> AuditEvent<'a> {
+    pub fn new(actor_id: impl Into<Option<Uuid>>, action: &'a str) -> Self {
+        AuditEvent {
+            actor_id: actor_id.into(),
+            action,
+            target_id: None,
+            detail: serde_json::json!({}),
+        }
+    }
+
+    /// The user the action was done to.
+    pub fn target(mut self, target_id: Uuid) -> Self {
+        self.target_id = Some(target_id);
+        self
+    }
+
+    pub fn detail(mut self, detail: serde_json::Value) -> Self {
+        self.detail = detail;
+        self
+    }
 }
 
 pub async fn record(

@@ -13,8 +13,8 @@ pub enum LinkPurpose {
     Reset,
 }
 
-/// Stores a new link. For a user, any earlier link of theirs is revoked, so
-/// only the newest one works.
+/// Stores a new link. Any earlier link of the same user (or, for setup, any
+/// earlier setup link) is revoked, so only the newest one works.
 pub async fn insert_link(
     db: &mut PgConnection,
     token_hash: &[u8],
@@ -23,10 +23,9 @@ pub async fn insert_link(
     now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    if let Some(user_id) = user_id {
-        sqlx::query!("DELETE FROM one_time_links WHERE user_id = $1", user_id)
-            .execute(&mut *db)
-            .await?;
+    match user_id {
+        Some(user_id) => delete_user_links(&mut *db, user_id).await?,
+        None => delete_setup_links(&mut *db).await?,
     }
     sqlx::query!(
         "INSERT INTO one_time_links (token_hash, purpose, user_id, created_at, expires_at)
@@ -82,7 +81,26 @@ pub async fn consume_link(
     .await
 }
 
-/// Drops every setup link (once the first admin exists).
+/// Revokes every link of a user (when they are deactivated).
+pub async fn delete_user_links(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!("DELETE FROM one_time_links WHERE user_id = $1", user_id)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Removes links that can no longer be used.
+pub async fn delete_expired_links(
+    db: impl PgExecutor<'_>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!("DELETE FROM one_time_links WHERE expires_at <= $1", now)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Drops every setup link (once the first admin exists, or before a newer one).
 pub async fn delete_setup_links(db: impl PgExecutor<'_>) -> sqlx::Result<()> {
     sqlx::query!("DELETE FROM one_time_links WHERE purpose = 'setup'")
         .execute(db)

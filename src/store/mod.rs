@@ -8,6 +8,14 @@ pub mod teams;
 pub mod throttle;
 pub mod users;
 
+/// Answers when the database is reachable (for `/readyz`).
+pub async fn ping(db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<()> {
+    sqlx::query_scalar!(r#"SELECT 1 AS "one!""#)
+        .fetch_one(db)
+        .await?;
+    Ok(())
+}
+
 /// Whether an error is a unique-constraint violation (SQLSTATE 23505).
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))

@@ -42,7 +42,18 @@ pub async fn insert_team(
     Ok(id)
 }
 
-pub async fn list_teams(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<TeamSummary>> {
+pub async fn count_teams(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM teams"#)
+        .fetch_one(db)
+        .await
+}
+
+/// A page of teams by name, with member counts and leads.
+pub async fn list_teams(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<TeamSummary>> {
     sqlx::query_as!(
         TeamSummary,
         r#"SELECT t.id, t.name, count(m.user_id) AS "members!",
@@ -50,7 +61,10 @@ pub async fn list_teams(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<TeamSummary
            FROM teams t
            LEFT JOIN team_members m ON m.team_id = t.id
            LEFT JOIN users u ON u.id = m.user_id
-           GROUP BY t.id ORDER BY lower(t.name)"#
+           GROUP BY t.id ORDER BY lower(t.name), t.id
+           LIMIT $1 OFFSET $2"#,
+        limit,
+        offset
     )
     .fetch_all(db)
     .await
@@ -98,15 +112,15 @@ pub async fn remove_member(
     db: impl PgExecutor<'_>,
     team_id: Uuid,
     user_id: Uuid,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query!(
+) -> sqlx::Result<()> {
+    sqlx::query!(
         "DELETE FROM team_members WHERE team_id = $1 AND user_id = $2",
         team_id,
         user_id
     )
     .execute(db)
     .await?;
-    Ok(done.rows_affected() > 0)
+    Ok(())
 }
 
 /// The names of the teams a user belongs to, for their account page.

@@ -87,16 +87,65 @@ pub async fn get_user(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<
     .await
 }
 
-/// Every user, active first, then by name.
-pub async fn list_users(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<User>> {
+/// A page of users, active first, then by name.
+pub async fn list_users(
+    db: impl PgExecutor<'_>,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<User>> {
     sqlx::query_as!(
         User,
         r#"SELECT id, email, display_name, role AS "role: Role", active,
                   password_hash IS NOT NULL AS "has_password!", created_at
-           FROM users ORDER BY active DESC, lower(display_name), email"#
+           FROM users ORDER BY active DESC, lower(display_name), email, id
+           LIMIT $1 OFFSET $2"#,
+        limit,
+        offset
     )
     .fetch_all(db)
     .await
+}
+
+/// Active users who are not members of `team_id`, by name (for a picker).
+pub async fn list_users_outside_team(
+    db: impl PgExecutor<'_>,
+    team_id: Uuid,
+) -> sqlx::Result<Vec<User>> {
+    sqlx::query_as!(
+        User,
+        r#"SELECT id, email, display_name, role AS "role: Role", active,
+                  password_hash IS NOT NULL AS "has_password!", created_at
+           FROM users u
+           WHERE active AND NOT EXISTS (
+               SELECT 1 FROM team_members m WHERE m.team_id = $1 AND m.user_id = u.id)
+           ORDER BY lower(display_name), email"#,
+        team_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Locks the other active admins' rows and counts them, so two admins
+/// demoting each other at the same moment cannot leave nobody in charge.
+pub async fn lock_other_active_admins(
+    db: impl PgExecutor<'_>,
+    except: Uuid,
+) -> sqlx::Result<usize> {
+    let ids = sqlx::query_scalar!(
+        "SELECT id FROM users WHERE role = 'admin' AND active AND id <> $1 FOR UPDATE",
+        except
+    )
+    .fetch_all(db)
+    .await?;
+    Ok(ids.len())
+}
+
+/// Serializes first-run setup across replicas for the rest of the transaction.
+pub async fn lock_for_setup(db: impl PgExecutor<'_>) -> sqlx::Result<()> {
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('debrief.setup'))")
+        .execute(db)
+        .await?;
+    Ok(())
 }
 
 pub async fn update_role(

@@ -10,13 +10,14 @@ use axum::{
     routing::{get, post},
 };
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{
     AppError, AppState, credentials,
     form::FormErrors,
     layout::{Layout, Nav},
+    net::ClientIp,
     session::CurrentUser,
+    throttle,
 };
 use crate::{
     domain::name,
@@ -110,14 +111,24 @@ struct PasswordForm {
 
 async fn change_password(
     State(state): State<AppState>,
+    ClientIp(client_ip): ClientIp,
     user: CurrentUser,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, AppError> {
     let mut errors = FormErrors::default();
+    // Guessing the current password from a borrowed session is throttled
+    // like guessing it on the sign-in page.
+    if !throttle::admit_attempt(&state, &user.email, &client_ip).await? {
+        errors.add("current_password", throttle::locked_message());
+        let page = AccountPage::load(&state, &user, user.display_name.clone(), errors).await?;
+        return Ok((StatusCode::TOO_MANY_REQUESTS, page).into_response());
+    }
     let stored = store::users::find_credentials(&state.db, &user.email)
         .await?
         .and_then(|credentials| credentials.password_hash);
-    if !credentials::verify_password(&form.current_password, stored).await? {
+    if credentials::verify_password(&form.current_password, stored).await? {
+        throttle::forget_failures(&state, &user.email).await?;
+    } else {
         errors.add("current_password", "That is not your current password.");
     }
     credentials::check_new_password(
@@ -136,12 +147,7 @@ async fn change_password(
     store::users::update_password_hash(&mut *tx, user.id, &password_hash, now).await?;
     // Other browsers signed in as this user are signed out; this one stays.
     store::sessions::delete_other_sessions(&mut *tx, user.id, user.session_hash()).await?;
-    let event = AuditEvent {
-        actor_id: Some(user.id),
-        action: "password_changed",
-        target_id: Some(user.id),
-        detail: json!({}),
-    };
+    let event = AuditEvent::new(user.id, "password_changed").target(user.id);
     store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
     user.flash(

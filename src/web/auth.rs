@@ -10,9 +10,7 @@ use axum::{
     routing::{get, post},
 };
 use axum_extra::extract::CookieJar;
-use chrono::Duration;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{
     AppError, AppState, credentials,
@@ -20,15 +18,9 @@ use super::{
     layout::Layout,
     net::ClientIp,
     session::{self, Session},
+    throttle,
 };
 use crate::store::{self, audit::AuditEvent};
-
-/// Failures counted within this window.
-const THROTTLE_WINDOW_MINUTES: i64 = 15;
-/// Failed attempts for one account within the window before it is locked.
-const MAX_FAILURES_PER_ACCOUNT: i64 = 20;
-/// Failed attempts from one address within the window (many accounts).
-const MAX_FAILURES_PER_ADDRESS: i64 = 100;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -77,6 +69,31 @@ struct SignInForm {
     next: String,
 }
 
+impl SignInForm {
+    /// The form again, with the email kept (never the password).
+    fn refused(&self, session: &Session, status: StatusCode, errors: FormErrors) -> Response {
+        let page = SignInPage {
+            layout: Layout::for_session(session),
+            email: self.email.trim().to_owned(),
+            next: local_path(Some(&self.next)).to_owned(),
+            errors,
+            notice: None,
+        };
+        (status, page).into_response()
+    }
+
+    fn refused_with(
+        &self,
+        session: &Session,
+        status: StatusCode,
+        message: impl Into<String>,
+    ) -> Response {
+        let mut errors = FormErrors::default();
+        errors.add("form", message);
+        self.refused(session, status, errors)
+    }
+}
+
 async fn sign_in(
     State(state): State<AppState>,
     ClientIp(client_ip): ClientIp,
@@ -85,15 +102,6 @@ async fn sign_in(
     Form(form): Form<SignInForm>,
 ) -> Result<Response, AppError> {
     let email = form.email.trim().to_lowercase();
-    let next = local_path(Some(&form.next)).to_owned();
-    let page = |errors: FormErrors| SignInPage {
-        layout: Layout::for_session(&session),
-        email: form.email.trim().to_owned(),
-        next: next.clone(),
-        errors,
-        notice: None,
-    };
-
     let mut errors = FormErrors::default();
     if email.is_empty() {
         errors.add("email", "Enter the email address you were invited with.");
@@ -102,27 +110,18 @@ async fn sign_in(
         errors.add("password", "Enter your password.");
     }
     if !errors.is_empty() {
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(errors)).into_response());
+        return Ok(form.refused(&session, StatusCode::UNPROCESSABLE_ENTITY, errors));
     }
 
-    // The throttle is checked before the password, so a locked account
-    // cannot be probed further even with the right password.
-    let now = state.clock.now();
-    let since = now - Duration::minutes(THROTTLE_WINDOW_MINUTES);
-    let recent =
-        store::throttle::count_recent_failures(&state.db, &email, &client_ip, since).await?;
-    if recent.for_email >= MAX_FAILURES_PER_ACCOUNT
-        || recent.from_address >= MAX_FAILURES_PER_ADDRESS
-    {
-        let mut errors = FormErrors::default();
-        errors.add(
-            "form",
-            format!(
-                "Too many failed sign-ins. Wait {THROTTLE_WINDOW_MINUTES} minutes and try again, or ask an admin for a password reset link."
-            ),
+    // Throttled before the password is looked at: a locked account cannot be
+    // probed further, even with the right password.
+    if !throttle::admit_attempt(&state, &email, &client_ip).await? {
+        let mut response = form.refused_with(
+            &session,
+            StatusCode::TOO_MANY_REQUESTS,
+            throttle::locked_message(),
         );
-        let mut response = (StatusCode::TOO_MANY_REQUESTS, page(errors)).into_response();
-        let retry_after = HeaderValue::from(THROTTLE_WINDOW_MINUTES * 60);
+        let retry_after = HeaderValue::from(throttle::WINDOW_MINUTES * 60);
         response
             .headers_mut()
             .insert(header::RETRY_AFTER, retry_after);
@@ -130,47 +129,29 @@ async fn sign_in(
     }
 
     let credentials = store::users::find_credentials(&state.db, &email).await?;
-    let stored_hash = credentials.as_ref().and_then(|c| c.password_hash.clone());
+    let stored_hash = credentials
+        .as_ref()
+        .and_then(|found| found.password_hash.clone());
     let matched = credentials::verify_password(&form.password, stored_hash).await?;
-
     let user = match credentials {
-        Some(credentials) if matched && credentials.active => credentials,
-        Some(credentials) if matched => {
-            let mut errors = FormErrors::default();
-            errors.add(
-                "form",
-                "This account has been deactivated. Ask an admin if you need it back.",
-            );
-            record_audit(&state, Some(credentials.id), "sign_in_refused_inactive").await?;
-            return Ok((StatusCode::FORBIDDEN, page(errors)).into_response());
-        }
+        Some(user) if matched => user,
         _ => {
-            store::throttle::record_failure(&state.db, &email, &client_ip, now).await?;
-            let mut errors = FormErrors::default();
-            errors.add("form", "That email and password do not match an account.");
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(errors)).into_response());
+            let message = "That email and password do not match an account.";
+            return Ok(form.refused_with(&session, StatusCode::UNPROCESSABLE_ENTITY, message));
         }
     };
+    throttle::forget_failures(&state, &email).await?;
+    if !user.active {
+        let event = AuditEvent::new(user.id, "sign_in_refused_inactive").target(user.id);
+        store::audit::record(&state.db, event, state.clock.now()).await?;
+        let message = "This account has been deactivated. Ask an admin if you need it back.";
+        return Ok(form.refused_with(&session, StatusCode::FORBIDDEN, message));
+    }
 
-    store::throttle::clear_failures(&state.db, &email).await?;
-    record_audit(&state, Some(user.id), "sign_in").await?;
-    let (_, jar) = session::start_session(&state, jar, Some(user.id), None).await?;
-    Ok((jar, Redirect::to(&next)).into_response())
-}
-
-async fn record_audit(
-    state: &AppState,
-    user: Option<uuid::Uuid>,
-    action: &str,
-) -> Result<(), AppError> {
-    let event = AuditEvent {
-        actor_id: user,
-        action,
-        target_id: user,
-        detail: json!({}),
-    };
+    let event = AuditEvent::new(user.id, "sign_in").target(user.id);
     store::audit::record(&state.db, event, state.clock.now()).await?;
-    Ok(())
+    let jar = session::start_session(&state, jar, user.id, None).await?;
+    Ok((jar, Redirect::to(local_path(Some(&form.next)))).into_response())
 }
 
 async fn sign_out(
@@ -179,7 +160,8 @@ async fn sign_out(
     jar: CookieJar,
 ) -> Result<Response, AppError> {
     if let Some(user) = session.user {
-        record_audit(&state, Some(user.id), "sign_out").await?;
+        let event = AuditEvent::new(user.id, "sign_out").target(user.id);
+        store::audit::record(&state.db, event, state.clock.now()).await?;
     }
     let jar = session::end_session(&state, jar).await?;
     Ok((jar, Redirect::to("/login?signed_out=1")).into_response())

@@ -102,32 +102,78 @@ impl IntoResponse for AppError {
     }
 }
 
-/// Renders an error page in the site layout.
+/// What an error page says. Kept in the response's extensions so the session
+/// middleware can render the page again in the signed-in user's layout.
+#[derive(Clone, Debug)]
+pub struct ErrorDetails {
+    pub status: StatusCode,
+    pub heading: &'static str,
+    pub message: &'static str,
+    pub reference: Option<String>,
+}
+
+impl ErrorDetails {
+    /// The error page in `layout`.
+    pub fn render(self, layout: Layout) -> Response {
+        let page = ErrorPage {
+            layout,
+            status: self.status.as_u16(),
+            heading: self.heading,
+            message: self.message,
+            reference: self.reference.clone(),
+        };
+        let mut response = match page.render() {
+            Ok(html) => (
+                self.status,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                html,
+            )
+                .into_response(),
+            Err(error) => {
+                tracing::error!(?error, "could not render the error page");
+                (self.status, self.heading).into_response()
+            }
+        };
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// Renders an error page in the layout of someone not signed in.
 pub fn error_page(
     status: StatusCode,
     heading: &'static str,
     message: &'static str,
     reference: Option<String>,
 ) -> Response {
-    let page = ErrorPage {
-        layout: Layout::anonymous(),
-        status: status.as_u16(),
+    let details = ErrorDetails {
+        status,
         heading,
         message,
         reference,
     };
-    match page.render() {
-        Ok(html) => (
-            status,
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            html,
-        )
-            .into_response(),
-        Err(error) => {
-            tracing::error!(?error, "could not render the error page");
-            (status, heading).into_response()
-        }
-    }
+    details.render(Layout::anonymous())
+}
+
+/// The error page for a response that left the framework without a body
+/// (405, or 413 and 503 from the body-limit and timeout layers).
+pub fn for_bare_status(status: StatusCode) -> Option<Response> {
+    let (heading, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "Not available this way",
+            "This address exists but does not answer this kind of request.",
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "That was too much to send",
+            "The form was larger than Debrief accepts. Shorten it and try again.",
+        ),
+        StatusCode::SERVICE_UNAVAILABLE | StatusCode::REQUEST_TIMEOUT => (
+            "That took too long",
+            "Debrief could not answer in time. Try again in a moment.",
+        ),
+        _ => return None,
+    };
+    Some(error_page(status, heading, message, None))
 }
 
 /// Percent-encodes a path for use as a query value.

@@ -1,4 +1,14 @@
-//! Form problems, collected per field so each shows next to its input.
+//! Form problems, collected per field so each shows next to its input, and
+//! parsing of ids that arrive in paths and forms.
+
+use uuid::Uuid;
+
+use super::AppError;
+
+/// Parses an id from a path; anything malformed is simply not found.
+pub fn parse_id(raw: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(raw).map_err(|_| AppError::NotFound)
+}
 
 /// The problems found in a submitted form, keyed by field name.
 #[derive(Debug, Default)]

@@ -27,7 +27,7 @@ struct HomePage {
     layout: Layout,
     first_name: String,
     user_count: i64,
-    team_count: usize,
+    team_count: i64,
 }
 
 async fn home(
@@ -48,7 +48,7 @@ async fn home(
             .unwrap_or_default()
             .to_owned(),
         user_count: store::users::count_users(&state.db).await?,
-        team_count: store::teams::list_teams(&state.db).await?.len(),
+        team_count: store::teams::count_teams(&state.db).await?,
         layout: Layout::for_user(&user, Nav::Home),
     };
     Ok(page.into_response())

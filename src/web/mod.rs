@@ -12,10 +12,12 @@ mod home;
 mod layout;
 mod net;
 mod ops;
+mod pagination;
 mod search;
 mod security;
 pub mod session;
 mod setup;
+mod throttle;
 mod welcome;
 
 use std::{sync::Arc, time::Duration};
@@ -70,11 +72,9 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .merge(assets::routes())
         .layer(security::csrf_layer())
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            security::set_security_headers,
-        ))
         .layer(
+            // Outermost first: every response, even one made by an inner
+            // layer (413, timeout), gets the request id and security headers.
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(
                     x_request_id.clone(),
@@ -86,6 +86,10 @@ pub fn router(state: AppState) -> Router {
                         .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
                 )
                 .layer(PropagateRequestIdLayer::new(x_request_id))
+                .layer(middleware::map_response_with_state(
+                    state.clone(),
+                    security::finish_response,
+                ))
                 .layer(CompressionLayer::new())
                 .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
                 .layer(TimeoutLayer::with_status_code(

@@ -52,6 +52,27 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
         "request",
         id = %request_id,
         method = %request.method(),
-        path = %request.uri().path(),
+        path = %loggable_path(request.uri().path()),
     )
+}
+
+/// The path as it may be logged: one-time link tokens are secrets, so they
+/// are replaced (query strings, which carry the setup token, are never logged).
+pub fn loggable_path(path: &str) -> &str {
+    if path.starts_with("/welcome/") {
+        "/welcome/{token}"
+    } else {
+        path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::loggable_path;
+
+    #[test]
+    fn one_time_tokens_never_reach_the_log() {
+        assert_eq!(loggable_path("/welcome/4f2a9c"), "/welcome/{token}");
+        assert_eq!(loggable_path("/admin/users"), "/admin/users");
+    }
 }

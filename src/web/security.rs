@@ -2,28 +2,45 @@
 //! protection for every state-changing request.
 
 use axum::{
-    extract::{Request, State},
+    BoxError,
+    body::{Body, Bytes, HttpBody},
+    extract::State,
     http::{HeaderValue, StatusCode, header},
-    middleware::Next,
     response::Response,
 };
 use tower_http::csrf::{CsrfLayer, ProtectionError};
 
-use super::{AppState, error::error_page};
+use super::{AppState, error};
 
 /// No inline script or style, nothing from other origins, no framing.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// Adds the security headers; pages that carry private data are not cached.
-pub async fn set_security_headers(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let is_asset = request.uri().path().starts_with("/static/");
-    let mut response = next.run(request).await;
+/// The last step of every response: bare error responses (made by the
+/// framework or a tower layer, not a handler) become the site's error page, and every response gets the security headers. Private pages
+/// are not cached.
+pub async fn finish_response<B>(State(state): State<AppState>, response: Response<B>) -> Response
+where
+    B: HttpBody<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let mut response = response.map(Body::new);
+    let status = response.status();
+    let content_type = response.headers().get(header::CONTENT_TYPE);
+    let is_page = content_type.is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
+    // 405 and 413 come from the framework, as plain text; other bare errors
+    // (a timeout's 503) carry no content type at all.
+    let is_bare = match status {
+        StatusCode::METHOD_NOT_ALLOWED | StatusCode::PAYLOAD_TOO_LARGE => !is_page,
+        _ => content_type.is_none(),
+    };
+    if is_bare
+        && (status.is_client_error() || status.is_server_error())
+        && let Some(page) = error::for_bare_status(status)
+    {
+        response = page;
+    }
     let headers = response.headers_mut();
     let fixed = [
         (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
@@ -48,7 +65,8 @@ pub async fn set_security_headers(
             HeaderValue::from_static("max-age=31536000; includeSubDomains"),
         );
     }
-    if !is_asset && !headers.contains_key(header::CACHE_CONTROL) {
+    // Assets set their own (long) caching; everything else may be private.
+    if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
@@ -59,7 +77,7 @@ pub async fn set_security_headers(
 pub fn csrf_layer() -> CsrfLayer<impl FnMut(ProtectionError) -> Response + Clone> {
     CsrfLayer::new().with_rejection_response(|error: ProtectionError| {
         tracing::warn!(kind = ?error.kind(), "refused a cross-site request");
-        error_page(
+        error::error_page(
             StatusCode::FORBIDDEN,
             "Request refused",
             "This form was sent from another site, so it was not accepted. Open the page in Debrief and submit it again.",

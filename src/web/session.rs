@@ -17,7 +17,11 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::Duration;
 use uuid::Uuid;
 
-use super::{AppError, AppState, BODY_LIMIT_BYTES, error::error_page};
+use super::{
+    AppError, AppState, BODY_LIMIT_BYTES,
+    error::{ErrorDetails, error_page},
+    layout::Layout,
+};
 use crate::{
     domain::{role::Role, token::Token},
     store::{self, sessions::NewSession},
@@ -27,6 +31,10 @@ use crate::{
 pub const SESSION_COOKIE: &str = "debrief_session";
 /// Name of the form field (or `x-csrf-token` header) carrying the CSRF token.
 pub const CSRF_FIELD: &str = "_csrf";
+
+/// How long a visitor who has not signed in keeps a session (and so how long
+/// a sign-in form may stay open before it has to be reloaded).
+const ANONYMOUS_SESSION_MINUTES: i64 = 120;
 
 /// Activity is written back at most this often, not on every request.
 const TOUCH_EVERY_SECONDS: i64 = 60;
@@ -69,8 +77,8 @@ impl CurrentUser {
 }
 
 /// Middleware: resolves the session cookie, refuses state-changing requests
-/// without the session's CSRF token, and starts an anonymous session for a
-/// new visitor's page view.
+/// without the session's CSRF token, and gives a new visitor a session for
+/// the page they view.
 pub async fn load_session(
     State(state): State<AppState>,
     jar: CookieJar,
@@ -85,30 +93,56 @@ pub async fn load_session(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    if !is_safe {
-        let Some(session) = found else {
+    let mut request = if is_safe {
+        request
+    } else {
+        let Some(session) = &found else {
             return Ok(expired_form());
         };
-        let (mut request, presented) = take_csrf_token(request).await?;
+        let (request, presented) = take_csrf_token(request).await?;
         if !presented.is_some_and(|token| same_token(&token, &session.csrf_token)) {
             tracing::warn!("refused a request without the session's CSRF token");
             return Ok(expired_form());
         }
-        request.extensions_mut().insert(session);
-        return Ok(next.run(request).await);
+        request
+    };
+    let Some(session) = found else {
+        return serve_new_visitor(&state, jar, request, next).await;
+    };
+    request.extensions_mut().insert(session.clone());
+    let response = next.run(request).await;
+    Ok(in_session_layout(response, &session))
+}
+
+/// A visitor without a session gets a CSRF token for the page; the session
+/// behind it is stored only when the page is a real one (200), so 404s and
+/// redirects leave nothing in the database.
+async fn serve_new_visitor(
+    state: &AppState,
+    jar: CookieJar,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    let secrets = SessionSecrets::generate();
+    request.extensions_mut().insert(Session {
+        csrf_token: secrets.csrf_token.as_str().to_owned(),
+        flash: None,
+        user: None,
+    });
+    let response = next.run(request).await;
+    if response.status() != StatusCode::OK {
+        return Ok(response);
     }
-    let mut request = request;
-    match found {
-        Some(session) => {
-            request.extensions_mut().insert(session);
-            Ok(next.run(request).await)
-        }
-        None => {
-            let (session, jar) = start_session(&state, jar, None, None).await?;
-            request.extensions_mut().insert(session);
-            let response = next.run(request).await;
-            Ok((jar, response).into_response())
-        }
+    let jar = secrets.persist(state, jar, None, None).await?;
+    Ok((jar, response).into_response())
+}
+
+/// Error pages are made without the request at hand; for a signed-in user
+/// they are drawn again in the layout with their navigation.
+fn in_session_layout(response: Response, session: &Session) -> Response {
+    match (response.extensions().get::<ErrorDetails>(), &session.user) {
+        (Some(details), Some(_)) => details.clone().render(Layout::for_session(session)),
+        _ => response,
     }
 }
 
@@ -188,47 +222,67 @@ fn expired_form() -> Response {
     )
 }
 
-/// Starts a fresh session (always a new id), for `user_id` or anonymous, and
-/// returns it with the jar holding its cookie. Any session the browser had
-/// is ended. `flash` is shown on the first page of the new session.
+/// The two secrets of a new session: the cookie value and the CSRF token.
+struct SessionSecrets {
+    cookie_token: Token,
+    csrf_token: Token,
+}
+
+impl SessionSecrets {
+    fn generate() -> SessionSecrets {
+        SessionSecrets {
+            cookie_token: Token::generate(),
+            csrf_token: Token::generate(),
+        }
+    }
+
+    /// Stores the session and returns the jar holding its cookie.
+    async fn persist(
+        self,
+        state: &AppState,
+        jar: CookieJar,
+        user_id: Option<Uuid>,
+        flash: Option<&str>,
+    ) -> Result<CookieJar, AppError> {
+        let now = state.clock.now();
+        let lifetime = match user_id {
+            Some(_) => Duration::hours(state.config.session_lifetime_hours),
+            None => Duration::minutes(ANONYMOUS_SESSION_MINUTES),
+        };
+        let new_session = NewSession {
+            id_hash: &self.cookie_token.digest(),
+            user_id,
+            csrf_token: self.csrf_token.as_str(),
+            expires_at: now + lifetime,
+            flash,
+        };
+        store::sessions::insert_session(&state.db, new_session, now).await?;
+        let cookie = Cookie::build((SESSION_COOKIE, self.cookie_token.as_str().to_owned()))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(state.config.cookies_secure())
+            .max_age(cookie::time::Duration::seconds(lifetime.num_seconds()))
+            .build();
+        Ok(jar.add(cookie))
+    }
+}
+
+/// Signs `user_id` in: ends the browser's current session and starts a new
+/// one (always a new id, so no fixation). `flash` is shown on the first page.
 pub async fn start_session(
     state: &AppState,
     jar: CookieJar,
-    user_id: Option<Uuid>,
+    user_id: Uuid,
     flash: Option<&str>,
-) -> Result<(Session, CookieJar), AppError> {
+) -> Result<CookieJar, AppError> {
     if let Some(old) = jar.get(SESSION_COOKIE) {
         let old_hash = Token::from_presented(old.value()).digest();
         store::sessions::delete_session(&state.db, &old_hash).await?;
     }
-    let token = Token::generate();
-    let csrf_token = Token::generate();
-    let now = state.clock.now();
-    let lifetime = match user_id {
-        Some(_) => Duration::hours(state.config.session_lifetime_hours),
-        None => Duration::minutes(state.config.session_idle_minutes),
-    };
-    let new_session = NewSession {
-        id_hash: &token.digest(),
-        user_id,
-        csrf_token: csrf_token.as_str(),
-        expires_at: now + lifetime,
-        flash,
-    };
-    store::sessions::insert_session(&state.db, new_session, now).await?;
-    let cookie = Cookie::build((SESSION_COOKIE, token.as_str().to_owned()))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.config.cookies_secure())
-        .max_age(cookie::time::Duration::seconds(lifetime.num_seconds()))
-        .build();
-    let session = Session {
-        csrf_token: csrf_token.as_str().to_owned(),
-        flash: None,
-        user: None,
-    };
-    Ok((session, jar.add(cookie)))
+    SessionSecrets::generate()
+        .persist(state, jar, Some(user_id), flash)
+        .await
 }
 
 /// Ends the browser's session server-side and clears its cookie.
@@ -270,12 +324,14 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let MaybeUser(user) = MaybeUser::from_request_parts(parts, state).await?;
+        // Come back to the page after signing in; a form post cannot be
+        // replayed, so it comes back to the home page instead.
+        let next = match parts.method {
+            Method::GET => parts.uri.path_and_query().map(|path| path.as_str()),
+            _ => None,
+        };
         user.ok_or_else(|| AppError::NeedsSignIn {
-            next: parts
-                .uri
-                .path_and_query()
-                .map(|path| path.as_str().to_owned())
-                .unwrap_or_else(|| "/".to_owned()),
+            next: next.unwrap_or("/").to_owned(),
         })
     }
 }

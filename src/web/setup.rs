@@ -11,7 +11,6 @@ use axum::{
 };
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{
     AppError, AppState, credentials,
@@ -126,49 +125,50 @@ async fn complete_setup(
         return Ok(invalid(&session, form, errors));
     };
     let password_hash = credentials::hash_password(&form.password).await?;
-
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    // One setup at a time, even across replicas.
-    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('debrief.setup'))")
-        .execute(&mut *tx)
-        .await?;
-    if store::users::count_users(&mut *tx).await? > 0 {
-        return Err(AppError::NotFound);
-    }
-    let token_hash = Token::from_presented(form.token.trim()).digest();
-    let link = store::links::consume_link(&mut *tx, &token_hash, now).await?;
-    if !link.is_some_and(|link| link.purpose == LinkPurpose::Setup) {
-        errors.add(
-            "token",
-            "This setup code is not valid or has expired. Restart the server to get a new link.",
-        );
-        return Ok(invalid(&session, form, errors));
-    }
-    let new_user = NewUser {
+    let first_admin = NewUser {
         email: &email,
         display_name: &display_name,
         role: Role::Admin,
         password_hash: Some(&password_hash),
     };
-    let user_id = store::users::insert_user(&mut *tx, new_user, now).await?;
-    store::links::delete_setup_links(&mut *tx).await?;
-    let event = AuditEvent {
-        actor_id: Some(user_id),
-        action: "setup_first_admin",
-        target_id: Some(user_id),
-        detail: json!({ "email": email.as_str() }),
+    let Some(user_id) = create_first_admin(&state, form.token.trim(), first_admin).await? else {
+        errors.add(
+            "token",
+            "This setup code is not valid or has expired. Restart the server to get a new link.",
+        );
+        return Ok(invalid(&session, form, errors));
     };
+
+    tracing::info!("first admin created; setup is closed");
+    let welcome = "Welcome to Debrief. Your admin account is ready: invite your colleagues next.";
+    let jar = session::start_session(&state, jar, user_id, Some(welcome)).await?;
+    Ok((jar, Redirect::to("/")).into_response())
+}
+
+/// Uses up the setup code and creates the admin, once, even across replicas.
+/// `None` when the code is not (or no longer) a live setup code.
+async fn create_first_admin(
+    state: &AppState,
+    token: &str,
+    admin: NewUser<'_>,
+) -> Result<Option<uuid::Uuid>, AppError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    store::users::lock_for_setup(&mut *tx).await?;
+    if store::users::count_users(&mut *tx).await? > 0 {
+        return Err(AppError::NotFound);
+    }
+    let link =
+        store::links::consume_link(&mut *tx, &Token::from_presented(token).digest(), now).await?;
+    if !link.is_some_and(|link| link.purpose == LinkPurpose::Setup) {
+        return Ok(None);
+    }
+    let user_id = store::users::insert_user(&mut *tx, admin, now).await?;
+    store::links::delete_setup_links(&mut *tx).await?;
+    let event = AuditEvent::new(user_id, "setup_first_admin").target(user_id);
     store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
-
-    tracing::info!(
-        email = email.as_str(),
-        "first admin created; setup is closed"
-    );
-    let welcome = "Welcome to Debrief. Your admin account is ready: invite your colleagues next.";
-    let (_, jar) = session::start_session(&state, jar, Some(user_id), Some(welcome)).await?;
-    Ok((jar, Redirect::to("/")).into_response())
+    Ok(Some(user_id))
 }
 
 fn invalid(session: &Session, form: SetupForm, errors: FormErrors) -> Response {

@@ -11,7 +11,6 @@ use axum::{
 };
 use axum_extra::extract::CookieJar;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::{
     AppError, AppState, credentials,
@@ -113,20 +112,16 @@ async fn choose_password(
     }
     store::users::update_password_hash(&mut *tx, user.id, &password_hash, now).await?;
     store::sessions::delete_user_sessions(&mut *tx, user.id).await?;
-    let event = AuditEvent {
-        actor_id: Some(user.id),
-        action: if purpose == LinkPurpose::Invite {
-            "invite_accepted"
-        } else {
-            "password_reset"
-        },
-        target_id: Some(user.id),
-        detail: json!({}),
+    let action = if purpose == LinkPurpose::Invite {
+        "invite_accepted"
+    } else {
+        "password_reset"
     };
+    let event = AuditEvent::new(user.id, action).target(user.id);
     store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
 
     let message = format!("Your password is set. Welcome, {}.", user.display_name);
-    let (_, jar) = session::start_session(&state, jar, Some(user.id), Some(&message)).await?;
+    let jar = session::start_session(&state, jar, user.id, Some(&message)).await?;
     Ok((jar, Redirect::to("/")).into_response())
 }

@@ -1,3 +1,5 @@
+//! Every user's own account page.
+
 use debrief::domain::role::Role;
 use reqwest::StatusCode;
 

@@ -1,3 +1,5 @@
+//! Admin pages: roles on every route, invitations, deactivation, teams.
+
 use debrief::domain::role::Role;
 use reqwest::StatusCode;
 
@@ -77,6 +79,7 @@ async fn members_and_viewers_cannot_change_users_or_teams() {
                 vec![("role", "admin")],
             ),
             (format!("/admin/users/{target}/deactivate"), vec![]),
+            (format!("/admin/users/{target}/reactivate"), vec![]),
             (format!("/admin/users/{target}/link"), vec![]),
             ("/admin/teams".to_owned(), vec![("name", "Sneaky")]),
             (
@@ -362,4 +365,74 @@ fn one_time_link(html: &str, address: &str) -> String {
     let start = html.find(&marker).expect("a one-time link") + r#"value=""#.len();
     let end = html[start..].find('"').expect("end of link") + start;
     html[start..end].to_owned()
+}
+
+#[tokio::test]
+async fn deactivating_a_user_revokes_their_one_time_links() {
+    let app = TestApp::spawn().await;
+    let (admin, _) = app.signed_in(Role::Admin).await;
+    let user = app
+        .create_user("lin@example.com", "Lin Wei", Role::Member)
+        .await;
+    let page = admin
+        .post_form(&format!("/admin/users/{user}/link"), &[])
+        .await;
+    let link = one_time_link(&page.body, &admin.address);
+    admin
+        .post_form(&format!("/admin/users/{user}/deactivate"), &[])
+        .await;
+    admin
+        .post_form(&format!("/admin/users/{user}/reactivate"), &[])
+        .await;
+    let path = link.trim_start_matches(&admin.address).to_owned();
+    assert_eq!(app.client().get(&path).await.status, StatusCode::GONE);
+}
+
+#[tokio::test]
+async fn the_command_line_creates_a_user_with_a_working_invite_link() {
+    let app = TestApp::spawn().await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
+        .args([
+            "user",
+            "create",
+            "--email",
+            "Ops@Example.com",
+            "--name",
+            "Ops Lead",
+            "--admin",
+        ])
+        .env("DATABASE_URL", app.database_url())
+        .env("DEBRIEF_BASE_URL", &app.address)
+        .output()
+        .expect("run debrief");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let link = stdout
+        .lines()
+        .find(|line| line.contains("/welcome/"))
+        .expect("a link is printed");
+    let path = link.trim().trim_start_matches(&app.address).to_owned();
+
+    let newcomer = app.client();
+    assert_eq!(newcomer.get(&path).await.status, StatusCode::OK);
+    newcomer
+        .post_form(
+            &path,
+            &[("password", PASSWORD), ("password_confirm", PASSWORD)],
+        )
+        .await;
+    assert_eq!(
+        newcomer.get("/admin/users").await.status,
+        StatusCode::OK,
+        "an admin"
+    );
+    assert_eq!(
+        app.client().get("/setup").await.status,
+        StatusCode::NOT_FOUND,
+        "setup is over"
+    );
 }

@@ -1,3 +1,5 @@
+//! Signing in and out, throttling, and session expiry.
+
 use chrono::Duration;
 use debrief::domain::role::Role;
 use reqwest::StatusCode;
@@ -130,7 +132,7 @@ async fn twenty_failures_lock_the_account_even_for_the_right_password_until_the_
     }
     let locked = client.sign_in("target@example.com", PASSWORD).await;
     assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
-    assert!(locked.body.contains("Too many failed sign-ins"));
+    assert!(locked.body.contains("Too many failed attempts"));
     assert_eq!(
         locked
             .headers
@@ -238,4 +240,47 @@ fn session_cookie(headers: &reqwest::header::HeaderMap) -> Option<String> {
 
 fn cookie_value(cookie: &str) -> &str {
     cookie.split(';').next().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn parallel_guesses_cannot_race_past_the_limit() {
+    let app = TestApp::spawn().await;
+    app.create_user("target@example.com", "Target", Role::Member)
+        .await;
+    let client = app.client();
+    let token = client.csrf_token().await;
+    let mut guesses = tokio::task::JoinSet::new();
+    for attempt in 0..40 {
+        let (http, url, token) = (client.http.clone(), client.url("/login"), token.clone());
+        guesses.spawn(async move {
+            let password = format!("wrong guess number {attempt}");
+            let form = [
+                ("_csrf", token.as_str()),
+                ("email", "target@example.com"),
+                ("password", &password),
+            ];
+            let response = http
+                .post(url)
+                .header("sec-fetch-site", "same-origin")
+                .form(&form)
+                .send()
+                .await;
+            response.expect("POST").status()
+        });
+    }
+    let statuses = guesses.join_all().await;
+    let checked = statuses
+        .iter()
+        .filter(|status| **status == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|status| **status == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(checked <= 20, "{checked} passwords were checked");
+    assert_eq!(checked + refused, 40);
+    assert_eq!(
+        client.sign_in("target@example.com", PASSWORD).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
 }

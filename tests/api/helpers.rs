@@ -46,7 +46,12 @@ fn server_options() -> PgConnectOptions {
 impl TestApp {
     /// A server on an empty archive.
     pub async fn spawn() -> TestApp {
-        Self::spawn_with(|options| options).await
+        Self::spawn_with(|options| options, None).await
+    }
+
+    /// A server that believes users reach it at `base_url` (say, https).
+    pub async fn spawn_at(base_url: &str) -> TestApp {
+        Self::spawn_with(|options| options, Some(base_url.to_owned())).await
     }
 
     /// A server whose database connection passes through a TCP proxy the
@@ -54,18 +59,24 @@ impl TestApp {
     pub async fn spawn_behind_proxy() -> (TestApp, Proxy) {
         let proxy = Proxy::start("127.0.0.1:5432").await;
         let port = proxy.port();
-        let app = Self::spawn_with(move |options| {
-            PgConnectOptions::new()
-                .host("127.0.0.1")
-                .port(port)
-                .username(options.get_username())
-                .database(options.get_database().unwrap_or("postgres"))
-        })
+        let app = Self::spawn_with(
+            move |options| {
+                PgConnectOptions::new()
+                    .host("127.0.0.1")
+                    .port(port)
+                    .username(options.get_username())
+                    .database(options.get_database().unwrap_or("postgres"))
+            },
+            None,
+        )
         .await;
         (app, proxy)
     }
 
-    async fn spawn_with(route: impl FnOnce(PgConnectOptions) -> PgConnectOptions) -> TestApp {
+    async fn spawn_with(
+        route: impl FnOnce(PgConnectOptions) -> PgConnectOptions,
+        base_url: Option<String>,
+    ) -> TestApp {
         let server_options = server_options();
         let db_name = format!("debrief_test_{}", Uuid::new_v4().simple());
         let mut admin = server_options
@@ -91,7 +102,7 @@ impl TestApp {
         let listen = listener.local_addr().expect("bound address");
         let config = ServerConfig {
             listen,
-            base_url: None,
+            base_url,
             secure_cookies: None,
             trust_proxy: false,
             session_idle_minutes: 12 * 60,
@@ -158,6 +169,25 @@ impl TestApp {
             "sign-in of the fixture user"
         );
         (client, id)
+    }
+
+    /// A URL for this test's database, for running the `debrief` binary on it.
+    pub fn database_url(&self) -> String {
+        let options = &self.server_options;
+        let user = options.get_username();
+        match options.get_socket() {
+            Some(socket) => format!(
+                "postgres://{user}@localhost/{}?host={}",
+                self.db_name,
+                socket.display()
+            ),
+            None => format!(
+                "postgres://{user}@{}:{}/{}",
+                options.get_host(),
+                options.get_port(),
+                self.db_name
+            ),
+        }
     }
 
     pub fn advance(&self, by: Duration) {

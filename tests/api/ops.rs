@@ -1,3 +1,5 @@
+//! Health and readiness, including a database outage.
+
 use reqwest::StatusCode;
 
 use crate::helpers::TestApp;

@@ -1,3 +1,5 @@
+//! CSRF, security headers, escaping and error pages.
+
 use debrief::domain::role::Role;
 use reqwest::StatusCode;
 
@@ -176,4 +178,85 @@ async fn user_text_is_escaped_in_pages() {
             .contains("&#60;script&#62;alert(1)&#60;/script&#62;")
             || list.body.contains("&lt;script&gt;")
     );
+}
+
+#[tokio::test]
+async fn a_post_without_any_session_is_refused() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .client()
+        .http
+        .post(format!("{}/login", app.address))
+        .form(&[("email", "a@example.com"), ("password", "whatever it is")])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn behind_https_the_cookie_is_secure_and_hsts_is_sent() {
+    let app = TestApp::spawn_at("https://debrief.example.com").await;
+    let page = app.client().get("/login").await;
+    let cookie = page
+        .headers
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    let hsts = page
+        .headers
+        .get("strict-transport-security")
+        .and_then(|v| v.to_str().ok());
+    assert!(hsts.is_some_and(|value| value.starts_with("max-age=")));
+}
+
+#[tokio::test]
+async fn an_oversized_form_gets_413_with_the_error_page_and_headers() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in(Role::Member).await;
+    let token = client.csrf_token().await;
+    let huge = "x".repeat(3 * 1024 * 1024);
+    let response = client
+        .http
+        .post(client.url("/account/profile"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("_csrf", token.as_str()), ("display_name", huge.as_str())])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(response.headers().contains_key("content-security-policy"));
+    assert!(
+        response
+            .text()
+            .await
+            .expect("body")
+            .contains("too much to send")
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_method_gets_the_error_page() {
+    let app = TestApp::spawn().await;
+    let page = app.client().get("/logout").await;
+    assert_eq!(page.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(page.body.contains("Not available this way"));
+    assert!(page.headers.contains_key("content-security-policy"));
+}
+
+#[tokio::test]
+async fn error_pages_keep_the_signed_in_navigation() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in(Role::Member).await;
+    let page = client.get("/admin/users").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(
+        page.body
+            .contains("Only admins can manage users and teams.")
+    );
+    assert!(page.body.contains("Sign out") && page.body.contains("Test Member"));
 }

@@ -1,3 +1,5 @@
+//! First run: the setup link and the first admin.
+
 use reqwest::StatusCode;
 
 use crate::helpers::{PASSWORD, TestApp, link_token};
@@ -121,4 +123,34 @@ async fn setup_refuses_a_wrong_code() {
     assert!(page.body.contains(r#"id="token-error""#));
     assert!(page.body.contains(r#"value="not-the-code""#));
     assert_eq!(app.client().get("/").await.location(), Some("/setup"));
+}
+
+#[tokio::test]
+async fn a_newer_setup_link_replaces_the_older_and_setup_links_expire() {
+    let app = TestApp::spawn().await;
+    let old = link_token(app.setup_link.as_deref().expect("a setup link"));
+    let newer = debrief::setup::issue_setup_link(&app.db, &app.clock, &app.address)
+        .await
+        .expect("issue")
+        .expect("no account yet");
+    let newer = link_token(&newer);
+    let client = app.client();
+
+    let page = client.get(&format!("/setup?token={old}")).await;
+    assert!(
+        page.body.contains(r#"id="token-error""#),
+        "the older link is dead"
+    );
+    let page = client.get(&format!("/setup?token={newer}")).await;
+    assert!(
+        !page.body.contains(r#"id="token-error""#),
+        "the newer link works"
+    );
+
+    app.advance(chrono::Duration::hours(25));
+    let page = client.get(&format!("/setup?token={newer}")).await;
+    assert!(
+        page.body.contains(r#"id="token-error""#),
+        "setup links last 24 hours"
+    );
 }

@@ -3,6 +3,7 @@
 
 mod audit;
 mod teams;
+mod user;
 mod users;
 
 use axum::Router;
@@ -12,6 +13,7 @@ use super::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(users::routes())
+        .merge(user::routes())
         .merge(teams::routes())
         .merge(audit::routes())
 }

@@ -4,7 +4,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Form, Router,
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
@@ -12,7 +12,6 @@ use axum::{
 use serde::Deserialize;
 use serde_json::json;
 
-use super::users::parse_id;
 use crate::{
     domain::name,
     store::{
@@ -23,11 +22,14 @@ use crate::{
     },
     web::{
         AppError, AppState,
-        form::FormErrors,
+        form::{FormErrors, parse_id},
         layout::{Layout, Nav},
+        pagination::{PageQuery, Pagination},
         session::{Admin, CurrentUser},
     },
 };
+
+const PAGE_SIZE: i64 = 100;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -46,8 +48,29 @@ pub fn routes() -> Router<AppState> {
 struct TeamsPage {
     layout: Layout,
     teams: Vec<TeamSummary>,
+    pagination: Pagination,
     team_name: String,
     errors: FormErrors,
+}
+
+impl TeamsPage {
+    async fn load(
+        state: &AppState,
+        admin: &CurrentUser,
+        query: &PageQuery,
+    ) -> Result<Self, AppError> {
+        let mut pagination = query.pagination(PAGE_SIZE);
+        let mut teams =
+            store::teams::list_teams(&state.db, pagination.limit(), pagination.offset()).await?;
+        pagination.trim(&mut teams);
+        Ok(TeamsPage {
+            layout: Layout::for_user(admin, Nav::Admin),
+            teams,
+            pagination,
+            team_name: String::new(),
+            errors: FormErrors::default(),
+        })
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -61,16 +84,39 @@ struct TeamPage {
     errors: FormErrors,
 }
 
+impl TeamPage {
+    async fn load(state: &AppState, admin: &CurrentUser, raw_id: &str) -> Result<Self, AppError> {
+        let team = store::teams::get_team(&state.db, parse_id(raw_id)?)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        Ok(TeamPage {
+            layout: Layout::for_user(admin, Nav::Admin),
+            members: store::teams::list_members(&state.db, team.id).await?,
+            candidates: store::users::list_users_outside_team(&state.db, team.id).await?,
+            team,
+            errors: FormErrors::default(),
+        })
+    }
+
+    fn member(&self, raw_user_id: &str) -> Result<&TeamMember, AppError> {
+        let user_id = parse_id(raw_user_id)?;
+        self.members
+            .iter()
+            .find(|member| member.user_id == user_id)
+            .ok_or(AppError::NotFound)
+    }
+
+    fn back(&self) -> Response {
+        Redirect::to(&format!("/admin/teams/{}", self.team.id)).into_response()
+    }
+}
+
 async fn list_teams(
     State(state): State<AppState>,
     Admin(admin): Admin,
+    Query(query): Query<PageQuery>,
 ) -> Result<TeamsPage, AppError> {
-    Ok(TeamsPage {
-        layout: Layout::for_user(&admin, Nav::Admin),
-        teams: store::teams::list_teams(&state.db).await?,
-        team_name: String::new(),
-        errors: FormErrors::default(),
-    })
+    TeamsPage::load(&state, &admin, &query).await
 }
 
 #[derive(Deserialize)]
@@ -85,11 +131,15 @@ async fn create_team(
     Form(form): Form<TeamForm>,
 ) -> Result<Response, AppError> {
     let mut errors = FormErrors::default();
-    let now = state.clock.now();
     if let Some(name) = errors.check("name", name::parse_name(&form.name, name::TEAM_NAME_MAX)) {
-        match store::teams::insert_team(&state.db, &name, now).await {
+        let now = state.clock.now();
+        let mut tx = state.db.begin().await?;
+        match store::teams::insert_team(&mut *tx, &name, now).await {
             Ok(id) => {
-                record(&state, &admin, "team_created", json!({ "team": name })).await?;
+                let event =
+                    AuditEvent::new(admin.id, "team_created").detail(json!({ "team": name }));
+                store::audit::record(&mut *tx, event, now).await?;
+                tx.commit().await?;
                 admin
                     .flash(
                         &state,
@@ -104,37 +154,10 @@ async fn create_team(
             Err(error) => return Err(error.into()),
         }
     }
-    let page = TeamsPage {
-        layout: Layout::for_user(&admin, Nav::Admin),
-        teams: store::teams::list_teams(&state.db).await?,
-        team_name: form.name,
-        errors,
-    };
+    let mut page = TeamsPage::load(&state, &admin, &PageQuery::default()).await?;
+    page.team_name = form.name;
+    page.errors = errors;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
-}
-
-async fn team_page(
-    state: &AppState,
-    admin: &CurrentUser,
-    raw_id: &str,
-    errors: FormErrors,
-) -> Result<TeamPage, AppError> {
-    let team = store::teams::get_team(&state.db, parse_id(raw_id)?)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let members = store::teams::list_members(&state.db, team.id).await?;
-    let candidates = store::users::list_users(&state.db)
-        .await?
-        .into_iter()
-        .filter(|user| user.active && !members.iter().any(|member| member.user_id == user.id))
-        .collect();
-    Ok(TeamPage {
-        layout: Layout::for_user(admin, Nav::Admin),
-        team,
-        members,
-        candidates,
-        errors,
-    })
 }
 
 async fn show_team(
@@ -142,7 +165,7 @@ async fn show_team(
     Admin(admin): Admin,
     Path(id): Path<String>,
 ) -> Result<TeamPage, AppError> {
-    team_page(&state, &admin, &id, FormErrors::default()).await
+    TeamPage::load(&state, &admin, &id).await
 }
 
 #[derive(Deserialize)]
@@ -159,27 +182,34 @@ async fn add_member(
     Path(id): Path<String>,
     Form(form): Form<MemberForm>,
 ) -> Result<Response, AppError> {
-    let page = team_page(&state, &admin, &id, FormErrors::default()).await?;
+    let mut page = TeamPage::load(&state, &admin, &id).await?;
     let chosen = parse_id(&form.user_id)
         .ok()
         .and_then(|user_id| page.candidates.iter().find(|user| user.id == user_id));
     let Some(user) = chosen else {
-        let mut errors = FormErrors::default();
-        errors.add("user_id", "Pick an active user who is not in the team yet.");
-        let page = team_page(&state, &admin, &id, errors).await?;
+        page.errors
+            .add("user_id", "Pick an active user who is not in the team yet.");
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let is_lead = form.is_lead.is_some();
-    store::teams::upsert_member(&state.db, page.team.id, user.id, is_lead).await?;
     let detail = json!({ "team": page.team.name, "user": user.email, "lead": is_lead });
-    record(&state, &admin, "team_member_added", detail).await?;
+    change_membership(
+        &state,
+        &admin,
+        &page.team,
+        user.id,
+        Some(is_lead),
+        "team_member_added",
+        detail,
+    )
+    .await?;
     admin
         .flash(
             &state,
             &format!("{} joined {}.", user.display_name, page.team.name),
         )
         .await?;
-    Ok(Redirect::to(&format!("/admin/teams/{}", page.team.id)).into_response())
+    Ok(page.back())
 }
 
 #[derive(Deserialize)]
@@ -194,17 +224,20 @@ async fn set_lead(
     Path((id, user_id)): Path<(String, String)>,
     Form(form): Form<LeadForm>,
 ) -> Result<Response, AppError> {
-    let page = team_page(&state, &admin, &id, FormErrors::default()).await?;
-    let user_id = parse_id(&user_id)?;
-    let member = page
-        .members
-        .iter()
-        .find(|member| member.user_id == user_id)
-        .ok_or(AppError::NotFound)?;
+    let page = TeamPage::load(&state, &admin, &id).await?;
+    let member = page.member(&user_id)?;
     let is_lead = form.is_lead == "true";
-    store::teams::upsert_member(&state.db, page.team.id, user_id, is_lead).await?;
     let detail = json!({ "team": page.team.name, "user": member.email, "lead": is_lead });
-    record(&state, &admin, "team_lead_changed", detail).await?;
+    change_membership(
+        &state,
+        &admin,
+        &page.team,
+        member.user_id,
+        Some(is_lead),
+        "team_lead_changed",
+        detail,
+    )
+    .await?;
     let message = if is_lead {
         format!("{} now leads {}.", member.display_name, page.team.name)
     } else {
@@ -214,7 +247,7 @@ async fn set_lead(
         )
     };
     admin.flash(&state, &message).await?;
-    Ok(Redirect::to(&format!("/admin/teams/{}", page.team.id)).into_response())
+    Ok(page.back())
 }
 
 async fn remove_member(
@@ -222,37 +255,49 @@ async fn remove_member(
     Admin(admin): Admin,
     Path((id, user_id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let page = team_page(&state, &admin, &id, FormErrors::default()).await?;
-    let user_id = parse_id(&user_id)?;
-    let member = page
-        .members
-        .iter()
-        .find(|member| member.user_id == user_id)
-        .ok_or(AppError::NotFound)?;
-    store::teams::remove_member(&state.db, page.team.id, user_id).await?;
+    let page = TeamPage::load(&state, &admin, &id).await?;
+    let member = page.member(&user_id)?;
     let detail = json!({ "team": page.team.name, "user": member.email });
-    record(&state, &admin, "team_member_removed", detail).await?;
+    change_membership(
+        &state,
+        &admin,
+        &page.team,
+        member.user_id,
+        None,
+        "team_member_removed",
+        detail,
+    )
+    .await?;
     admin
         .flash(
             &state,
             &format!("{} left {}.", member.display_name, page.team.name),
         )
         .await?;
-    Ok(Redirect::to(&format!("/admin/teams/{}", page.team.id)).into_response())
+    Ok(page.back())
 }
 
-async fn record(
+/// Adds, re-leads (`Some(is_lead)`) or removes (`None`) a member, with its
+/// audit record, in one transaction.
+async fn change_membership(
     state: &AppState,
     admin: &CurrentUser,
+    team: &Team,
+    user_id: uuid::Uuid,
+    lead: Option<bool>,
     action: &str,
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
-    let event = AuditEvent {
-        actor_id: Some(admin.id),
-        action,
-        target_id: None,
-        detail,
-    };
-    store::audit::record(&state.db, event, state.clock.now()).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    match lead {
+        Some(is_lead) => store::teams::upsert_member(&mut *tx, team.id, user_id, is_lead).await?,
+        None => store::teams::remove_member(&mut *tx, team.id, user_id).await?,
+    }
+    let event = AuditEvent::new(admin.id, action)
+        .target(user_id)
+        .detail(detail);
+    store::audit::record(&mut *tx, event, now).await?;
+    tx.commit().await?;
     Ok(())
 }
