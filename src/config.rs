@@ -71,6 +71,10 @@ pub struct ServerConfig {
     #[arg(long, env = "DEBRIEF_SESSION_IDLE_MINUTES", default_value_t = 12 * 60)]
     pub session_idle_minutes: i64,
 
+    /// Days after an incident's resolution by which its review is due.
+    #[arg(long, env = "DEBRIEF_REVIEW_DUE_DAYS", default_value_t = crate::domain::postmortem::DEFAULT_REVIEW_DUE_DAYS)]
+    pub review_due_days: i64,
+
     /// Hours after sign-in after which a session ends, however active.
     #[arg(long, env = "DEBRIEF_SESSION_LIFETIME_HOURS", default_value_t = 7 * 24)]
     pub session_lifetime_hours: i64,

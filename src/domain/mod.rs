@@ -1,8 +1,15 @@
 //! Plain types and rules with no I/O: they can only be built valid, and are
 //! unit-tested next to their definitions.
 
+pub mod action;
+pub mod closed_set;
+pub mod document;
 pub mod email;
+pub mod incident;
+pub mod markdown;
 pub mod name;
 pub mod password;
+pub mod postmortem;
 pub mod role;
+pub mod time;
 pub mod token;

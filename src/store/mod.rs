@@ -1,11 +1,16 @@
 //! All SQL lives here, one module per aggregate. Functions take any
 //! `PgExecutor`, so they run on the pool or inside a caller's transaction.
 
+pub mod action_items;
 pub mod audit;
+pub mod incidents;
 pub mod links;
+pub mod postmortems;
+pub mod revisions;
 pub mod sessions;
 pub mod teams;
 pub mod throttle;
+pub mod timeline;
 pub mod users;
 
 /// Answers when the database is reachable (for `/readyz`).

@@ -22,6 +22,7 @@ pub struct SessionUser {
     pub email: String,
     pub display_name: String,
     pub role: Role,
+    pub time_zone: String,
 }
 
 pub struct NewSession<'a> {
@@ -63,7 +64,7 @@ pub async fn find_live_session(
     let row = sqlx::query!(
         r#"SELECT s.csrf_token, s.last_seen_at, s.flash,
                   u.id AS "user_id?", u.email AS "email?", u.display_name AS "display_name?",
-                  u.role AS "role?: Role"
+                  u.role AS "role?: Role", u.time_zone AS "time_zone?"
            FROM sessions s LEFT JOIN users u ON u.id = s.user_id
            WHERE s.id_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3
              AND (s.user_id IS NULL OR u.active)"#,
@@ -80,6 +81,7 @@ pub async fn find_live_session(
                 email,
                 display_name,
                 role,
+                time_zone: row.time_zone.unwrap_or_else(|| "UTC".to_owned()),
             }),
             _ => None,
         };

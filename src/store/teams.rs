@@ -11,6 +11,7 @@ pub struct TeamSummary {
     pub leads: Option<String>,
 }
 
+#[derive(Clone, Debug)]
 pub struct Team {
     pub id: Uuid,
     pub name: String,
@@ -133,4 +134,11 @@ pub async fn list_user_teams(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Re
     )
     .fetch_all(db)
     .await
+}
+
+/// Every team by name, for pickers.
+pub async fn list_team_options(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Team>> {
+    sqlx::query_as!(Team, "SELECT id, name FROM teams ORDER BY lower(name), id")
+        .fetch_all(db)
+        .await
 }

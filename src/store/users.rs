@@ -215,3 +215,38 @@ pub async fn update_password_hash(
     .await?;
     Ok(())
 }
+
+/// A person to pick (owner, author, reviewer), by id and name.
+#[derive(Clone, Debug)]
+pub struct PersonOption {
+    pub id: Uuid,
+    pub display_name: String,
+    pub role: Role,
+}
+
+/// Every active user, by name, for pickers.
+pub async fn list_active_people(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<PersonOption>> {
+    sqlx::query_as!(
+        PersonOption,
+        r#"SELECT id, display_name, role AS "role: Role" FROM users WHERE active ORDER BY lower(display_name), id"#
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub async fn update_time_zone(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    time_zone: &str,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE users SET time_zone = $2, updated_at = $3 WHERE id = $1",
+        id,
+        time_zone,
+        now
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -11,6 +11,8 @@ use super::{
 pub enum Nav {
     None,
     Home,
+    Incidents,
+    ActionItems,
     Admin,
     Account,
 }
@@ -65,11 +67,14 @@ impl Layout {
         self.user.as_ref().is_some_and(CurrentUser::is_admin)
     }
 
-    /// `aria-current` for the navigation link of `area` ("home", "admin", "account").
+    /// `aria-current` for the navigation link of `area` ("home", "incidents",
+    /// "action-items", "admin", "account").
     pub fn current(&self, area: &str) -> &'static str {
         let current = match self.nav {
             Nav::None => "",
             Nav::Home => "home",
+            Nav::Incidents => "incidents",
+            Nav::ActionItems => "action-items",
             Nav::Admin => "admin",
             Nav::Account => "account",
         };
@@ -87,5 +92,15 @@ impl Layout {
             .take(2)
             .flat_map(char::to_uppercase)
             .collect()
+    }
+}
+
+impl Layout {
+    /// The zone the reader sees times in.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.user
+            .as_ref()
+            .map(|user| user.time_zone)
+            .unwrap_or(chrono_tz::Tz::UTC)
     }
 }

@@ -2,13 +2,15 @@
 //! page shares (session, layout, errors, security headers).
 
 mod account;
+mod action_items;
 mod admin;
 mod assets;
 mod auth;
 mod credentials;
-mod error;
+pub(crate) mod error;
 mod form;
 mod home;
+mod incidents;
 mod layout;
 mod net;
 mod ops;
@@ -60,6 +62,8 @@ pub fn router(state: AppState) -> Router {
         .merge(account::routes())
         .merge(admin::routes())
         .merge(search::routes())
+        .merge(incidents::routes())
+        .merge(action_items::routes())
         .fallback(|| async { AppError::NotFound })
         .layer(middleware::from_fn_with_state(
             state.clone(),

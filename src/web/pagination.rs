@@ -19,6 +19,11 @@ pub struct Pagination {
 }
 
 impl PageQuery {
+    /// From a `page` value read along with other query parameters.
+    pub fn from_raw(page: Option<String>) -> PageQuery {
+        PageQuery { page }
+    }
+
     pub fn pagination(&self, size: i64) -> Pagination {
         let page = self
             .page

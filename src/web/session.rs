@@ -55,6 +55,8 @@ pub struct CurrentUser {
     pub email: String,
     pub display_name: String,
     pub role: Role,
+    /// The zone this user reads times in.
+    pub time_zone: chrono_tz::Tz,
     pub csrf_token: String,
     pub flash: Option<String>,
     session_hash: Vec<u8>,
@@ -63,6 +65,19 @@ pub struct CurrentUser {
 impl CurrentUser {
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
+    }
+
+    /// Whether this user may change archive content at all (not a viewer).
+    pub fn can_write(&self) -> bool {
+        self.role.can_write()
+    }
+
+    /// This user as a reader, for queries that filter by visibility.
+    pub fn reader(&self) -> crate::store::incidents::Reader {
+        crate::store::incidents::Reader {
+            user_id: self.id,
+            is_admin: self.is_admin(),
+        }
     }
 
     /// Leaves a message for the next page this session shows.
@@ -163,6 +178,7 @@ async fn find_session(state: &AppState, cookie_value: &str) -> Result<Option<Ses
         email: user.email,
         display_name: user.display_name,
         role: user.role,
+        time_zone: crate::domain::time::parse_zone(&user.time_zone).unwrap_or(chrono_tz::Tz::UTC),
         csrf_token: found.csrf_token.clone(),
         flash: found.flash.clone(),
         session_hash: hash,

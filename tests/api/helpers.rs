@@ -107,6 +107,7 @@ impl TestApp {
             trust_proxy: false,
             session_idle_minutes: 12 * 60,
             session_lifetime_hours: 7 * 24,
+            review_due_days: 5,
         };
         let clock = Clock::fixed(Utc::now());
         let setup_link = debrief::setup::issue_setup_link(&pool, &clock, &config.public_base_url())

@@ -1,0 +1,377 @@
+//! The whole postmortem as one value: what a revision keeps, what the JSON
+//! and Markdown exports contain, and what the history page compares.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    action::{ActionKind, ActionStatus, Priority},
+    incident::{IncidentKind, Severity, display_number},
+    postmortem::{FactorCategory, PostmortemStatus, TimelineKind},
+};
+
+/// The written sections of a postmortem, in template order.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Sections {
+    pub summary: String,
+    pub impact: String,
+    pub users_affected: Option<i64>,
+    pub failed_requests: Option<i64>,
+    pub revenue_lost_cents: Option<i64>,
+    /// Percent of the SLO error budget.
+    pub slo_budget_consumed: Option<f64>,
+    pub trigger: String,
+    pub went_well: String,
+    pub went_poorly: String,
+    pub got_lucky: String,
+    pub lessons: String,
+}
+
+/// The long-text sections: form field name and heading.
+pub const TEXT_SECTIONS: [(&str, &str); 7] = [
+    ("summary", "Summary"),
+    ("impact", "Impact"),
+    ("trigger", "Trigger and root cause"),
+    ("went_well", "What went well"),
+    ("went_poorly", "What went poorly"),
+    ("got_lucky", "Where we got lucky"),
+    ("lessons", "Lessons learned"),
+];
+
+impl Sections {
+    /// The text of a long-text section by its field name.
+    pub fn text(&self, field: &str) -> &str {
+        match field {
+            "summary" => &self.summary,
+            "impact" => &self.impact,
+            "trigger" => &self.trigger,
+            "went_well" => &self.went_well,
+            "went_poorly" => &self.went_poorly,
+            "got_lucky" => &self.got_lucky,
+            "lessons" => &self.lessons,
+            _ => "",
+        }
+    }
+
+    pub fn text_mut(&mut self, field: &str) -> Option<&mut String> {
+        match field {
+            "summary" => Some(&mut self.summary),
+            "impact" => Some(&mut self.impact),
+            "trigger" => Some(&mut self.trigger),
+            "went_well" => Some(&mut self.went_well),
+            "went_poorly" => Some(&mut self.went_poorly),
+            "got_lucky" => Some(&mut self.got_lucky),
+            "lessons" => Some(&mut self.lessons),
+            _ => None,
+        }
+    }
+
+    /// Headings of the sections that differ, for a revision's summary.
+    pub fn changed_from(&self, before: &Sections) -> Vec<&'static str> {
+        let mut changed: Vec<&'static str> = TEXT_SECTIONS
+            .iter()
+            .filter(|(field, _)| self.text(field) != before.text(field))
+            .map(|(_, heading)| *heading)
+            .collect();
+        let numbers_changed = (
+            self.users_affected,
+            self.failed_requests,
+            self.revenue_lost_cents,
+        ) != (
+            before.users_affected,
+            before.failed_requests,
+            before.revenue_lost_cents,
+        ) || self.slo_budget_consumed != before.slo_budget_consumed;
+        if numbers_changed && !changed.contains(&"Impact") {
+            changed.push("Impact");
+        }
+        changed
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Factor {
+    pub category: FactorCategory,
+    pub description: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineLine {
+    pub at: DateTime<Utc>,
+    pub kind: TimelineKind,
+    pub text: String,
+    pub source: String,
+    pub link: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActionLine {
+    pub title: String,
+    pub kind: ActionKind,
+    pub priority: Priority,
+    pub status: ActionStatus,
+    pub owner: Option<String>,
+    pub team: Option<String>,
+    pub due_on: Option<NaiveDate>,
+    pub tracker_url: Option<String>,
+}
+
+/// A postmortem with its incident, as of one moment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    pub number: i32,
+    pub title: String,
+    pub kind: IncidentKind,
+    pub severity: Severity,
+    pub status: PostmortemStatus,
+    pub services: Vec<String>,
+    pub tags: Vec<String>,
+    pub teams: Vec<String>,
+    pub authors: Vec<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub detected_at: Option<DateTime<Utc>>,
+    pub mitigated_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub sections: Sections,
+    pub factors: Vec<Factor>,
+    pub timeline: Vec<TimelineLine>,
+    pub action_items: Vec<ActionLine>,
+}
+
+impl Document {
+    /// The postmortem as a Markdown file: every section, the timeline as a
+    /// table and the action items. Times are in UTC, named.
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        let number = display_number(self.number);
+        out.push_str(&format!("# {number}: {}\n\n", self.title));
+        out.push_str(&format!(
+            "- **Kind:** {}\n- **Severity:** {}\n- **Status:** {}\n",
+            self.kind.label(),
+            self.severity.label(),
+            self.status.label()
+        ));
+        let lists = [
+            ("Services", &self.services),
+            ("Tags", &self.tags),
+            ("Teams", &self.teams),
+            ("Authors", &self.authors),
+        ];
+        for (label, values) in lists {
+            if !values.is_empty() {
+                out.push_str(&format!("- **{label}:** {}\n", values.join(", ")));
+            }
+        }
+        let times = [
+            ("Started", self.started_at),
+            ("Detected", self.detected_at),
+            ("Mitigated", self.mitigated_at),
+            ("Resolved", self.resolved_at),
+        ];
+        for (label, at) in times {
+            if let Some(at) = at {
+                out.push_str(&format!(
+                    "- **{label}:** {}\n",
+                    at.format("%Y-%m-%d %H:%M UTC")
+                ));
+            }
+        }
+        for (field, heading) in TEXT_SECTIONS {
+            out.push_str(&format!("\n## {heading}\n\n"));
+            if field == "impact" {
+                self.impact_figures(&mut out);
+            }
+            let text = self.sections.text(field).trim();
+            out.push_str(if text.is_empty() {
+                "_Not written yet._"
+            } else {
+                text
+            });
+            out.push('\n');
+            if field == "trigger" {
+                self.factors_markdown(&mut out);
+            }
+        }
+        self.timeline_markdown(&mut out);
+        self.actions_markdown(&mut out);
+        out
+    }
+
+    fn impact_figures(&self, out: &mut String) {
+        let s = &self.sections;
+        let figures = [
+            s.users_affected.map(|n| format!("- Users affected: {n}")),
+            s.failed_requests.map(|n| format!("- Failed requests: {n}")),
+            s.revenue_lost_cents
+                .map(|c| format!("- Revenue lost: {}.{:02}", c / 100, c % 100)),
+            s.slo_budget_consumed
+                .map(|p| format!("- SLO error budget consumed: {p}%")),
+        ];
+        let lines: Vec<String> = figures.into_iter().flatten().collect();
+        if !lines.is_empty() {
+            out.push_str(&lines.join("\n"));
+            out.push_str("\n\n");
+        }
+    }
+
+    fn factors_markdown(&self, out: &mut String) {
+        out.push_str("\n## Contributing factors\n\n");
+        if self.factors.is_empty() {
+            out.push_str("_None listed yet._\n");
+        }
+        for factor in &self.factors {
+            out.push_str(&format!(
+                "- **{}:** {}\n",
+                factor.category.label(),
+                one_line(&factor.description)
+            ));
+        }
+    }
+
+    fn timeline_markdown(&self, out: &mut String) {
+        out.push_str("\n## Timeline\n\n");
+        if self.timeline.is_empty() {
+            out.push_str("_No entries yet._\n");
+            return;
+        }
+        out.push_str("| Time (UTC) | Kind | What happened | Source |\n|---|---|---|---|\n");
+        for line in &self.timeline {
+            let text = match &line.link {
+                Some(link) => format!("{} ([link]({link}))", cell(&line.text)),
+                None => cell(&line.text),
+            };
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                line.at.format("%Y-%m-%d %H:%M"),
+                line.kind.label(),
+                text,
+                cell(&line.source)
+            ));
+        }
+    }
+
+    fn actions_markdown(&self, out: &mut String) {
+        out.push_str("\n## Action items\n\n");
+        if self.action_items.is_empty() {
+            out.push_str("_No action items yet._\n");
+            return;
+        }
+        out.push_str(
+            "| Action | Kind | Priority | Owner | Due | Status |\n|---|---|---|---|---|---|\n",
+        );
+        for item in &self.action_items {
+            let title = match &item.tracker_url {
+                Some(url) => format!("[{}]({url})", cell(&item.title)),
+                None => cell(&item.title),
+            };
+            out.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} |\n",
+                title,
+                item.kind.label(),
+                item.priority.label(),
+                item.owner
+                    .as_deref()
+                    .map(cell)
+                    .unwrap_or_else(|| "-".to_owned()),
+                item.due_on
+                    .map(|due| due.to_string())
+                    .unwrap_or_else(|| "-".to_owned()),
+                item.status.label()
+            ));
+        }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Text made safe for one Markdown table cell.
+fn cell(text: &str) -> String {
+    one_line(text).replace('|', "\\|")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn document() -> Document {
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 13, 5, 0).unwrap();
+        Document {
+            number: 7,
+            title: "Checkout 502s".to_owned(),
+            kind: IncidentKind::Incident,
+            severity: Severity::Sev2,
+            status: PostmortemStatus::Published,
+            services: vec!["checkout-api".to_owned()],
+            tags: vec![],
+            teams: vec!["Payments".to_owned()],
+            authors: vec!["Sam".to_owned()],
+            started_at: Some(at),
+            detected_at: None,
+            mitigated_at: None,
+            resolved_at: None,
+            sections: Sections {
+                summary: "Checkout failed.".to_owned(),
+                users_affected: Some(1200),
+                trigger: "A pool size change.".to_owned(),
+                ..Sections::default()
+            },
+            factors: vec![Factor {
+                category: FactorCategory::Detection,
+                description: "No alert on pool | saturation".to_owned(),
+            }],
+            timeline: vec![TimelineLine {
+                at,
+                kind: TimelineKind::Trigger,
+                text: "Deploy v2.14".to_owned(),
+                source: "deploy log".to_owned(),
+                link: None,
+            }],
+            action_items: vec![ActionLine {
+                title: "Alert on pool saturation".to_owned(),
+                kind: ActionKind::Detect,
+                priority: Priority::P1,
+                status: ActionStatus::Open,
+                owner: Some("Sam".to_owned()),
+                team: None,
+                due_on: NaiveDate::from_ymd_opt(2026, 4, 1),
+                tracker_url: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn the_markdown_export_has_every_section_the_timeline_and_the_items() {
+        let markdown = document().to_markdown();
+        for (_, heading) in TEXT_SECTIONS {
+            assert!(markdown.contains(&format!("## {heading}")), "{heading}");
+        }
+        assert!(markdown.contains("# INC-7: Checkout 502s"));
+        assert!(markdown.contains("- Users affected: 1200"));
+        assert!(markdown.contains("- **Detection:** No alert on pool | saturation"));
+        assert!(markdown.contains("| 2026-03-01 13:05 | Trigger | Deploy v2.14 | deploy log |"));
+        assert!(
+            markdown
+                .contains("| Alert on pool saturation | Detect | P1 | Sam | 2026-04-01 | Open |")
+        );
+        assert!(
+            markdown.contains("_Not written yet._"),
+            "empty sections say so"
+        );
+    }
+
+    #[test]
+    fn changed_sections_are_named() {
+        let before = document().sections;
+        let mut after = before.clone();
+        after.lessons = "Alert on saturation.".to_owned();
+        after.failed_requests = Some(5);
+        assert_eq!(
+            after.changed_from(&before),
+            vec!["Lessons learned", "Impact"]
+        );
+        assert!(before.changed_from(&before).is_empty());
+    }
+}

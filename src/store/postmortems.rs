@@ -1,0 +1,290 @@
+//! Postmortems: their sections, status, authors, reviewers and factors.
+
+use chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use crate::domain::{
+    document::Sections,
+    postmortem::{FactorCategory, PostmortemStatus},
+};
+
+#[derive(Clone, Debug)]
+pub struct Postmortem {
+    pub id: Uuid,
+    pub incident_id: Uuid,
+    pub status: PostmortemStatus,
+    pub sections: Sections,
+    pub published_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+/// Creates the (empty, draft) postmortem of a new incident, with its author.
+pub async fn insert_postmortem(
+    db: &mut PgConnection,
+    incident_id: Uuid,
+    author_id: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Uuid> {
+    let id = Uuid::now_v7();
+    sqlx::query!(
+        "INSERT INTO postmortems (id, incident_id, created_at, updated_at) VALUES ($1, $2, $3, $3)",
+        id,
+        incident_id,
+        now
+    )
+    .execute(&mut *db)
+    .await?;
+    add_author(&mut *db, id, author_id).await?;
+    Ok(id)
+}
+
+pub async fn find_for_incident(
+    db: impl PgExecutor<'_>,
+    incident_id: Uuid,
+) -> sqlx::Result<Option<Postmortem>> {
+    let row = sqlx::query!(
+        r#"SELECT id, incident_id, status AS "status: PostmortemStatus", summary, impact, users_affected,
+                  failed_requests, revenue_lost_cents, slo_budget_consumed, trigger, went_well,
+                  went_poorly, got_lucky, lessons, published_at, updated_at, version
+           FROM postmortems WHERE incident_id = $1"#,
+        incident_id
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|row| Postmortem {
+        id: row.id,
+        incident_id: row.incident_id,
+        status: row.status,
+        sections: Sections {
+            summary: row.summary,
+            impact: row.impact,
+            users_affected: row.users_affected,
+            failed_requests: row.failed_requests,
+            revenue_lost_cents: row.revenue_lost_cents,
+            slo_budget_consumed: row.slo_budget_consumed,
+            trigger: row.trigger,
+            went_well: row.went_well,
+            went_poorly: row.went_poorly,
+            got_lucky: row.got_lucky,
+            lessons: row.lessons,
+        },
+        published_at: row.published_at,
+        updated_at: row.updated_at,
+        version: row.version,
+    }))
+}
+
+/// Saves the sections if the postmortem is still at `expected_version`;
+/// returns the new version, or `None` when someone else saved first.
+pub async fn update_sections(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    expected_version: i32,
+    sections: &Sections,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<i32>> {
+    sqlx::query_scalar!(
+        r#"UPDATE postmortems SET summary = $3, impact = $4, users_affected = $5, failed_requests = $6,
+                  revenue_lost_cents = $7, slo_budget_consumed = $8, trigger = $9, went_well = $10,
+                  went_poorly = $11, got_lucky = $12, lessons = $13, updated_at = $14, version = version + 1
+           WHERE id = $1 AND version = $2
+           RETURNING version"#,
+        id,
+        expected_version,
+        sections.summary,
+        sections.impact,
+        sections.users_affected,
+        sections.failed_requests,
+        sections.revenue_lost_cents,
+        sections.slo_budget_consumed,
+        sections.trigger,
+        sections.went_well,
+        sections.went_poorly,
+        sections.got_lucky,
+        sections.lessons,
+        now
+    )
+    .fetch_optional(db)
+    .await
+}
+
+/// Marks a change that is not a section edit (timeline, items, status), so
+/// an editor who started before it is told.
+pub async fn bump_version(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE postmortems SET version = version + 1, updated_at = $2 WHERE id = $1",
+        id,
+        now
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_status(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    status: PostmortemStatus,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        r#"UPDATE postmortems SET status = $2, updated_at = $3,
+                  submitted_at = CASE WHEN $2 = 'in_review'::postmortem_status THEN $3 ELSE submitted_at END,
+                  published_at = CASE WHEN $2 = 'published'::postmortem_status THEN COALESCE(published_at, $3)
+                                      ELSE published_at END
+           WHERE id = $1"#,
+        id,
+        status as PostmortemStatus,
+        now
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A person named on a postmortem.
+#[derive(Clone, Debug)]
+pub struct Person {
+    pub id: Uuid,
+    pub display_name: String,
+}
+
+pub async fn list_authors(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+) -> sqlx::Result<Vec<Person>> {
+    sqlx::query_as!(
+        Person,
+        r#"SELECT u.id, u.display_name FROM postmortem_authors a JOIN users u ON u.id = a.user_id
+           WHERE a.postmortem_id = $1 ORDER BY lower(u.display_name)"#,
+        postmortem_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub async fn add_author(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO postmortem_authors (postmortem_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        postmortem_id,
+        user_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_author(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "DELETE FROM postmortem_authors WHERE postmortem_id = $1 AND user_id = $2",
+        postmortem_id,
+        user_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn list_reviewers(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+) -> sqlx::Result<Vec<Person>> {
+    sqlx::query_as!(
+        Person,
+        r#"SELECT u.id, u.display_name FROM postmortem_reviewers r JOIN users u ON u.id = r.user_id
+           WHERE r.postmortem_id = $1 ORDER BY lower(u.display_name)"#,
+        postmortem_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Replaces who is asked to review.
+pub async fn set_reviewers(
+    db: &mut PgConnection,
+    postmortem_id: Uuid,
+    user_ids: &[Uuid],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "DELETE FROM postmortem_reviewers WHERE postmortem_id = $1",
+        postmortem_id
+    )
+    .execute(&mut *db)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO postmortem_reviewers (postmortem_id, user_id) SELECT $1, unnest($2::uuid[])",
+        postmortem_id,
+        user_ids
+    )
+    .execute(&mut *db)
+    .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug)]
+pub struct FactorRow {
+    pub id: Uuid,
+    pub category: FactorCategory,
+    pub description: String,
+}
+
+pub async fn list_factors(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+) -> sqlx::Result<Vec<FactorRow>> {
+    sqlx::query_as!(
+        FactorRow,
+        r#"SELECT id, category AS "category: FactorCategory", description
+           FROM contributing_factors WHERE postmortem_id = $1 ORDER BY position, id"#,
+        postmortem_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Saves the factor list as edited: rows with an id are updated (so action
+/// items that answer them stay linked), new rows inserted, missing deleted.
+pub async fn save_factors(
+    db: &mut PgConnection,
+    postmortem_id: Uuid,
+    factors: &[FactorRow],
+) -> sqlx::Result<()> {
+    let kept: Vec<Uuid> = factors.iter().map(|factor| factor.id).collect();
+    sqlx::query!(
+        "DELETE FROM contributing_factors WHERE postmortem_id = $1 AND NOT (id = ANY ($2))",
+        postmortem_id,
+        &kept
+    )
+    .execute(&mut *db)
+    .await?;
+    for (position, factor) in factors.iter().enumerate() {
+        sqlx::query!(
+            "INSERT INTO contributing_factors (id, postmortem_id, position, category, description)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO UPDATE SET position = $3, category = $4, description = $5
+             WHERE contributing_factors.postmortem_id = $2",
+            factor.id,
+            postmortem_id,
+            position as i32,
+            factor.category as FactorCategory,
+            factor.description
+        )
+        .execute(&mut *db)
+        .await?;
+    }
+    Ok(())
+}

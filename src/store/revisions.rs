@@ -1,0 +1,78 @@
+//! Revisions: a full snapshot of the postmortem at every save.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use crate::domain::document::Document;
+
+/// A revision without its snapshot, for the history list.
+#[derive(Clone, Debug)]
+pub struct RevisionSummary {
+    pub number: i32,
+    pub at: DateTime<Utc>,
+    pub author: Option<String>,
+    pub summary: String,
+}
+
+/// Records a revision; its number is one more than the last.
+pub async fn insert_revision(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+    author_id: Uuid,
+    summary: &str,
+    document: &Document,
+    now: DateTime<Utc>,
+) -> sqlx::Result<i32> {
+    let snapshot =
+        serde_json::to_value(document).map_err(|error| sqlx::Error::Encode(Box::new(error)))?;
+    sqlx::query_scalar!(
+        r#"INSERT INTO postmortem_revisions (postmortem_id, number, at, author_id, summary, snapshot)
+           VALUES ($1, (SELECT COALESCE(max(number), 0) + 1 FROM postmortem_revisions WHERE postmortem_id = $1),
+                   $2, $3, $4, $5)
+           RETURNING number"#,
+        postmortem_id,
+        now,
+        author_id,
+        summary,
+        snapshot
+    )
+    .fetch_one(db)
+    .await
+}
+
+/// Newest first.
+pub async fn list_revisions(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+) -> sqlx::Result<Vec<RevisionSummary>> {
+    sqlx::query_as!(
+        RevisionSummary,
+        r#"SELECT r.number, r.at, u.display_name AS "author?", r.summary
+           FROM postmortem_revisions r LEFT JOIN users u ON u.id = r.author_id
+           WHERE r.postmortem_id = $1 ORDER BY r.number DESC"#,
+        postmortem_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// The snapshot of one revision.
+pub async fn get_snapshot(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+    number: i32,
+) -> sqlx::Result<Option<Document>> {
+    let snapshot = sqlx::query_scalar!(
+        "SELECT snapshot FROM postmortem_revisions WHERE postmortem_id = $1 AND number = $2",
+        postmortem_id,
+        number
+    )
+    .fetch_optional(db)
+    .await?;
+    snapshot
+        .map(|value| {
+            serde_json::from_value(value).map_err(|error| sqlx::Error::Decode(Box::new(error)))
+        })
+        .transpose()
+}

@@ -1,0 +1,106 @@
+//! Timeline entries of a postmortem.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use crate::domain::postmortem::TimelineKind;
+
+#[derive(Clone, Debug)]
+pub struct TimelineEntry {
+    pub id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub kind: TimelineKind,
+    pub text: String,
+    pub source: String,
+    pub link: Option<String>,
+}
+
+/// What an author types for one entry.
+#[derive(Clone, Debug)]
+pub struct EntryFields {
+    pub occurred_at: DateTime<Utc>,
+    pub kind: TimelineKind,
+    pub text: String,
+    pub source: String,
+    pub link: Option<String>,
+}
+
+/// The entries in time order.
+pub async fn list_entries(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+) -> sqlx::Result<Vec<TimelineEntry>> {
+    sqlx::query_as!(
+        TimelineEntry,
+        r#"SELECT id, occurred_at, kind AS "kind: TimelineKind", text, source, link
+           FROM timeline_entries WHERE postmortem_id = $1 ORDER BY occurred_at, created_at, id"#,
+        postmortem_id
+    )
+    .fetch_all(db)
+    .await
+}
+
+pub async fn insert_entry(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+    fields: &EntryFields,
+    created_by: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Uuid> {
+    let id = Uuid::now_v7();
+    sqlx::query!(
+        "INSERT INTO timeline_entries (id, postmortem_id, occurred_at, kind, text, source, link, created_by, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        id,
+        postmortem_id,
+        fields.occurred_at,
+        fields.kind as TimelineKind,
+        fields.text,
+        fields.source,
+        fields.link,
+        created_by,
+        now
+    )
+    .execute(db)
+    .await?;
+    Ok(id)
+}
+
+/// Updates an entry of `postmortem_id`; false if there is no such entry.
+pub async fn update_entry(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+    id: Uuid,
+    fields: &EntryFields,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE timeline_entries SET occurred_at = $3, kind = $4, text = $5, source = $6, link = $7
+         WHERE id = $1 AND postmortem_id = $2",
+        id,
+        postmortem_id,
+        fields.occurred_at,
+        fields.kind as TimelineKind,
+        fields.text,
+        fields.source,
+        fields.link
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn delete_entry(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+    id: Uuid,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "DELETE FROM timeline_entries WHERE id = $1 AND postmortem_id = $2",
+        id,
+        postmortem_id
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -1,0 +1,513 @@
+//! Action items: added on the authoring page, listed on `/action-items`
+//! (mine, my teams', all), and each with a page to update it and see its
+//! history of owners, due dates and statuses.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Router,
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use axum_extra::extract::Form;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{
+    AppError, AppState,
+    form::{FormErrors, parse_id},
+    incidents::{Case, EditorPage, ItemView, item_views, record_revision},
+    layout::{Layout, Nav},
+    pagination::{PageQuery, Pagination},
+    session::CurrentUser,
+};
+use crate::{
+    domain::{
+        action::{ActionKind, ActionStatus, Priority},
+        incident::{display_number, is_web_link},
+    },
+    store::{
+        self,
+        action_items::{ActionFields, ActionItem, ItemChange, ItemFilter, NewChange, Scope},
+        postmortems::FactorRow,
+        teams::Team,
+        users::PersonOption,
+    },
+};
+
+const PAGE_SIZE: i64 = 50;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/incidents/{number}/action-items", post(add_item))
+        .route("/action-items", get(list_items))
+        .route("/action-items/{id}", get(show_item).post(update_item))
+}
+
+/// The action item form as typed.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ItemForm {
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub priority: String,
+    #[serde(default)]
+    pub owner_id: String,
+    #[serde(default)]
+    pub team_id: String,
+    #[serde(default)]
+    pub due_on: String,
+    #[serde(default)]
+    pub tracker_url: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub factor_id: String,
+    #[serde(default)]
+    pub closing_reason: String,
+    #[serde(default)]
+    pub version: String,
+}
+
+impl ItemForm {
+    /// A blank form, owned by the author by default.
+    pub fn new_for(user: &CurrentUser) -> ItemForm {
+        ItemForm {
+            kind: ActionKind::Prevent.as_str().to_owned(),
+            priority: Priority::P2.as_str().to_owned(),
+            status: ActionStatus::Open.as_str().to_owned(),
+            owner_id: user.id.to_string(),
+            ..ItemForm::default()
+        }
+    }
+
+    fn from_item(item: &ActionItem) -> ItemForm {
+        let id = |id: Option<Uuid>| id.map(|id| id.to_string()).unwrap_or_default();
+        ItemForm {
+            title: item.title.clone(),
+            description: item.description.clone(),
+            kind: item.kind.as_str().to_owned(),
+            priority: item.priority.as_str().to_owned(),
+            owner_id: id(item.owner_id),
+            team_id: id(item.team_id),
+            due_on: item.due_on.map(|due| due.to_string()).unwrap_or_default(),
+            tracker_url: item.tracker_url.clone().unwrap_or_default(),
+            status: item.status.as_str().to_owned(),
+            factor_id: id(item.factor_id),
+            closing_reason: item.closing_reason.clone().unwrap_or_default(),
+            version: item.version.to_string(),
+        }
+    }
+
+    /// Parses into fields, against the people, teams and factors that exist.
+    pub fn parse(
+        &self,
+        people: &[PersonOption],
+        teams: &[Team],
+        factors: &[FactorRow],
+    ) -> Result<ActionFields, FormErrors> {
+        let mut errors = FormErrors::default();
+        let title = self.title.trim();
+        if title.is_empty() || title.chars().count() > 200 {
+            errors.add(
+                "title",
+                "Say what will be done, specifically (up to 200 characters).",
+            );
+        }
+        let kind = errors.check("kind", ActionKind::parse(&self.kind).ok_or("Pick a kind."));
+        let priority = errors.check(
+            "priority",
+            Priority::parse(&self.priority).ok_or("Pick a priority."),
+        );
+        let status = errors.check(
+            "status",
+            ActionStatus::parse(&self.status).ok_or("Pick a status."),
+        );
+        let pick = |raw: &str, known: &dyn Fn(Uuid) -> bool| -> Result<Option<Uuid>, ()> {
+            if raw.trim().is_empty() {
+                return Ok(None);
+            }
+            Uuid::parse_str(raw.trim())
+                .ok()
+                .filter(|id| known(*id))
+                .map(Some)
+                .ok_or(())
+        };
+        let owner_id = pick(&self.owner_id, &|id| people.iter().any(|p| p.id == id))
+            .unwrap_or_else(|()| {
+                errors.add("owner_id", "Pick an owner from the list.");
+                None
+            });
+        let team_id =
+            pick(&self.team_id, &|id| teams.iter().any(|t| t.id == id)).unwrap_or_else(|()| {
+                errors.add("team_id", "Pick a team from the list.");
+                None
+            });
+        let factor_id =
+            pick(&self.factor_id, &|id| factors.iter().any(|f| f.id == id)).unwrap_or(None);
+        let due_on = match self.due_on.trim() {
+            "" => None,
+            raw => errors.check(
+                "due_on",
+                NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+                    .map_err(|_| "Use a date such as 2026-12-31."),
+            ),
+        };
+        let tracker_url = self.tracker_url.trim();
+        if !tracker_url.is_empty() && !is_web_link(tracker_url) {
+            errors.add(
+                "tracker_url",
+                "Tracker links start with https:// or http://.",
+            );
+        }
+        let closing_reason = self.closing_reason.trim();
+        if status.is_some_and(ActionStatus::needs_reason) && closing_reason.is_empty() {
+            errors.add(
+                "closing_reason",
+                "Say why: closing an item as won't do or deprioritized needs a reason.",
+            );
+        }
+        match (kind, priority, status, errors.is_empty()) {
+            (Some(kind), Some(priority), Some(status), true) => Ok(ActionFields {
+                title: title.to_owned(),
+                description: self.description.trim().to_owned(),
+                kind,
+                priority,
+                owner_id,
+                team_id,
+                due_on,
+                tracker_url: Some(tracker_url.to_owned()).filter(|url| !url.is_empty()),
+                status,
+                factor_id,
+                closing_reason: Some(closing_reason.to_owned()).filter(|reason| !reason.is_empty()),
+            }),
+            _ => Err(errors),
+        }
+    }
+}
+
+async fn add_item(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(number): Path<String>,
+    Form(form): Form<ItemForm>,
+) -> Result<Response, AppError> {
+    let case = Case::load_for_edit(&state, &user, &number).await?;
+    let people = store::users::list_active_people(&state.db).await?;
+    let teams = store::teams::list_team_options(&state.db).await?;
+    let factors = store::postmortems::list_factors(&state.db, case.postmortem.id).await?;
+    let fields = match form.parse(&people, &teams, &factors) {
+        Ok(fields) => fields,
+        Err(errors) => {
+            let mut page = EditorPage::load(&state, &user, case).await?;
+            page.item_form = form;
+            page.item_errors = errors;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let id = store::action_items::insert_item(&mut *tx, case.postmortem.id, &fields, now).await?;
+    let created = NewChange {
+        field: "created",
+        old_value: None,
+        new_value: Some(fields.title.clone()),
+        note: None,
+    };
+    store::action_items::record_change(&mut *tx, id, user.id, created, now).await?;
+    store::postmortems::bump_version(&mut *tx, case.postmortem.id, now).await?;
+    record_revision(&mut tx, &case, &user, "Added an action item", now).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("{}/postmortem/edit#action-items", case.path())).into_response())
+}
+
+/// The query string of the list.
+#[derive(Clone, Debug, Default, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    owner: String,
+    #[serde(default)]
+    team: String,
+    #[serde(default)]
+    due: String,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "action_items/list.html")]
+struct ItemListPage {
+    layout: Layout,
+    query: ListQuery,
+    scope: &'static str,
+    items: Vec<ItemView>,
+    pagination: Pagination,
+    people: Vec<PersonOption>,
+    teams: Vec<Team>,
+}
+
+impl ItemListPage {
+    fn statuses(&self) -> &'static [ActionStatus] {
+        ActionStatus::ALL
+    }
+
+    fn incident_label(&self, item: &ActionItem) -> String {
+        display_number(item.incident_number)
+    }
+
+    /// The list's address with its filters, for tabs and the pager.
+    fn prefix(&self, scope: &str) -> String {
+        let q = &self.query;
+        let mut pairs = vec![format!("scope={scope}")];
+        for (name, value) in [
+            ("status", &q.status),
+            ("owner", &q.owner),
+            ("team", &q.team),
+            ("due", &q.due),
+        ] {
+            if !value.is_empty() {
+                pairs.push(format!("{name}={}", super::error::urlencode(value)));
+            }
+        }
+        format!("/action-items?{}&", pairs.join("&"))
+    }
+}
+
+async fn list_items(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> Result<ItemListPage, AppError> {
+    let (scope, scope_name) = match query.scope.as_str() {
+        "team" => (Scope::MyTeams, "team"),
+        "all" => (Scope::All, "all"),
+        _ => (Scope::Mine, "mine"),
+    };
+    let today = state.clock.now().date_naive();
+    let filter = ItemFilter {
+        scope,
+        status: ActionStatus::parse(&query.status),
+        open_only: query.status == "open_any" || query.due == "overdue",
+        owner_id: Uuid::parse_str(&query.owner).ok(),
+        team_id: Uuid::parse_str(&query.team).ok(),
+        due_before: match query.due.as_str() {
+            "overdue" => Some(today),
+            "30d" => Some(today + chrono::Duration::days(30)),
+            _ => None,
+        },
+    };
+    let mut pagination = PageQuery::from_raw(query.page.clone()).pagination(PAGE_SIZE);
+    let mut items = store::action_items::list_items(
+        &state.db,
+        user.reader(),
+        &filter,
+        pagination.limit(),
+        pagination.offset(),
+    )
+    .await?;
+    pagination.trim(&mut items);
+    Ok(ItemListPage {
+        layout: Layout::for_user(&user, Nav::ActionItems),
+        scope: scope_name,
+        items: item_views(items, today),
+        pagination,
+        people: store::users::list_active_people(&state.db).await?,
+        teams: store::teams::list_team_options(&state.db).await?,
+        query,
+    })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "action_items/show.html")]
+struct ItemPage {
+    layout: Layout,
+    view: ItemView,
+    changes: Vec<ItemChange>,
+    form: ItemForm,
+    errors: FormErrors,
+    can_edit: bool,
+    people: Vec<PersonOption>,
+    teams: Vec<Team>,
+    factors: Vec<FactorRow>,
+}
+
+impl ItemPage {
+    fn action_kinds(&self) -> &'static [ActionKind] {
+        ActionKind::ALL
+    }
+
+    fn priorities(&self) -> &'static [Priority] {
+        Priority::ALL
+    }
+
+    fn statuses(&self) -> &'static [ActionStatus] {
+        ActionStatus::ALL
+    }
+
+    fn incident_label(&self) -> String {
+        display_number(self.view.item.incident_number)
+    }
+
+    fn when(&self, change: &ItemChange) -> String {
+        crate::domain::time::format_in(change.at, self.layout.zone())
+    }
+
+    fn describe(&self, change: &ItemChange) -> String {
+        let value = |value: &Option<String>| value.clone().unwrap_or_else(|| "none".to_owned());
+        match change.field.as_str() {
+            "created" => "created the item".to_owned(),
+            "due_on" => format!(
+                "moved the due date from {} to {}",
+                value(&change.old_value),
+                value(&change.new_value)
+            ),
+            "owner" => format!(
+                "changed the owner from {} to {}",
+                value(&change.old_value),
+                value(&change.new_value)
+            ),
+            "status" => format!(
+                "changed the status from {} to {}",
+                value(&change.old_value),
+                value(&change.new_value)
+            ),
+            other => format!("changed {other}"),
+        }
+    }
+}
+
+/// An item the user may read, and whether they may change it: its
+/// postmortem's authors, admins, and its owner (to report progress).
+async fn load_item(
+    state: &AppState,
+    user: &CurrentUser,
+    raw_id: &str,
+) -> Result<(ActionItem, Case, bool), AppError> {
+    let item = store::action_items::get_item(&state.db, parse_id(raw_id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let case = Case::load(state, user, &item.incident_number.to_string()).await?;
+    let can_edit = user.can_write() && (case.access.can_edit || item.owner_id == Some(user.id));
+    Ok((item, case, can_edit))
+}
+
+async fn item_page(
+    state: &AppState,
+    user: &CurrentUser,
+    item: ActionItem,
+    case: &Case,
+    can_edit: bool,
+) -> Result<ItemPage, AppError> {
+    Ok(ItemPage {
+        layout: Layout::for_user(user, Nav::ActionItems),
+        changes: store::action_items::list_changes(&state.db, item.id).await?,
+        form: ItemForm::from_item(&item),
+        errors: FormErrors::default(),
+        can_edit,
+        people: store::users::list_active_people(&state.db).await?,
+        teams: store::teams::list_team_options(&state.db).await?,
+        factors: store::postmortems::list_factors(&state.db, case.postmortem.id).await?,
+        view: item_views(vec![item], state.clock.now().date_naive()).remove(0),
+    })
+}
+
+async fn show_item(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<ItemPage, AppError> {
+    let (item, case, can_edit) = load_item(&state, &user, &id).await?;
+    item_page(&state, &user, item, &case, can_edit).await
+}
+
+async fn update_item(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    Form(form): Form<ItemForm>,
+) -> Result<Response, AppError> {
+    let (item, case, can_edit) = load_item(&state, &user, &id).await?;
+    if !can_edit {
+        return Err(AppError::Forbidden(
+            "Only the item's owner, the postmortem's authors and admins can change it.",
+        ));
+    }
+    let mut page = item_page(&state, &user, item.clone(), &case, can_edit).await?;
+    let fields = match form.parse(&page.people, &page.teams, &page.factors) {
+        Ok(fields) => fields,
+        Err(errors) => {
+            page.form = form;
+            page.errors = errors;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let expected: i32 = form.version.trim().parse().unwrap_or(0);
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if !store::action_items::update_item(&mut *tx, item.id, expected, &fields, now).await? {
+        tx.rollback().await?;
+        page.form = ItemForm {
+            version: item.version.to_string(),
+            ..form
+        };
+        page.errors.add("form", "Someone else changed this item while you were editing. The history below shows what changed; your values are kept in the form, so save again to apply them.");
+        return Ok((StatusCode::CONFLICT, page).into_response());
+    }
+    for change in changes(&item, &fields, &page.people) {
+        store::action_items::record_change(&mut *tx, item.id, user.id, change, now).await?;
+    }
+    store::postmortems::bump_version(&mut *tx, case.postmortem.id, now).await?;
+    record_revision(&mut tx, &case, &user, "Changed an action item", now).await?;
+    tx.commit().await?;
+    user.flash(&state, "Action item saved.").await?;
+    Ok(Redirect::to(&format!("/action-items/{}", item.id)).into_response())
+}
+
+/// The owner, due date and status changes worth keeping in the history.
+fn changes<'a>(
+    before: &ActionItem,
+    after: &'a ActionFields,
+    people: &[PersonOption],
+) -> Vec<NewChange<'a>> {
+    let name = |id: Option<Uuid>| {
+        id.and_then(|id| people.iter().find(|person| person.id == id))
+            .map(|person| person.display_name.clone())
+    };
+    let mut changes = Vec::new();
+    if before.due_on != after.due_on {
+        changes.push(NewChange {
+            field: "due_on",
+            old_value: before.due_on.map(|due| due.to_string()),
+            new_value: after.due_on.map(|due| due.to_string()),
+            note: None,
+        });
+    }
+    if before.owner_id != after.owner_id {
+        changes.push(NewChange {
+            field: "owner",
+            old_value: before.owner_name.clone(),
+            new_value: name(after.owner_id),
+            note: None,
+        });
+    }
+    if before.status != after.status {
+        changes.push(NewChange {
+            field: "status",
+            old_value: Some(before.status.label().to_owned()),
+            new_value: Some(after.status.label().to_owned()),
+            note: after.closing_reason.as_deref(),
+        });
+    }
+    changes
+}

@@ -1,0 +1,51 @@
+//! A postmortem as a Markdown file or as JSON.
+
+use axum::{
+    Json, Router,
+    extract::{Path, State},
+    http::header,
+    response::{IntoResponse, Response},
+    routing::get,
+};
+
+use super::{Case, load_document};
+use crate::web::{AppError, AppState, session::CurrentUser};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/incidents/{number}/export.md", get(markdown))
+        .route("/incidents/{number}/export.json", get(json))
+}
+
+async fn markdown(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(number): Path<String>,
+) -> Result<Response, AppError> {
+    let case = Case::load(&state, &user, &number).await?;
+    let mut connection = state.db.acquire().await?;
+    let document = load_document(&mut connection, case.incident.number).await?;
+    let filename = format!("attachment; filename=\"INC-{}.md\"", case.incident.number);
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "text/markdown; charset=utf-8".to_owned(),
+            ),
+            (header::CONTENT_DISPOSITION, filename),
+        ],
+        document.to_markdown(),
+    )
+        .into_response())
+}
+
+async fn json(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(number): Path<String>,
+) -> Result<Response, AppError> {
+    let case = Case::load(&state, &user, &number).await?;
+    let mut connection = state.db.acquire().await?;
+    let document = load_document(&mut connection, case.incident.number).await?;
+    Ok(Json(document).into_response())
+}

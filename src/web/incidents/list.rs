@@ -1,0 +1,180 @@
+//! The incident list: filters, sorting and pages.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Router,
+    extract::{Query, State},
+    routing::get,
+};
+use serde::Deserialize;
+
+use crate::{
+    domain::{
+        incident::{IncidentKind, Severity, display_number},
+        postmortem::PostmortemStatus,
+        time,
+    },
+    store::{
+        self,
+        incidents::{IncidentFilter, IncidentSort, IncidentSummary},
+        teams::Team,
+    },
+    web::{
+        AppError, AppState,
+        error::urlencode,
+        layout::{Layout, Nav},
+        pagination::{PageQuery, Pagination},
+        session::CurrentUser,
+    },
+};
+
+const PAGE_SIZE: i64 = 50;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/incidents", get(list_incidents))
+}
+
+/// The list's query string, as typed.
+#[derive(Clone, Debug, Default, Deserialize)]
+struct ListQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    severity: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    service: String,
+    #[serde(default)]
+    team: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    page: Option<String>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "incidents/list.html")]
+struct IncidentListPage {
+    layout: Layout,
+    query: ListQuery,
+    incidents: Vec<IncidentSummary>,
+    pagination: Pagination,
+    services: Vec<String>,
+    teams: Vec<Team>,
+    can_create: bool,
+    sort: IncidentSort,
+}
+
+impl IncidentListPage {
+    fn severities(&self) -> &'static [Severity] {
+        Severity::ALL
+    }
+
+    fn kinds(&self) -> &'static [IncidentKind] {
+        IncidentKind::ALL
+    }
+
+    fn statuses(&self) -> &'static [PostmortemStatus] {
+        PostmortemStatus::ALL
+    }
+
+    fn sorts(&self) -> [(&'static str, &'static str); 4] {
+        [
+            ("newest", "Newest first"),
+            ("oldest", "Oldest first"),
+            ("severity", "Most severe"),
+            ("number", "Number"),
+        ]
+    }
+
+    fn is_sort(&self, value: &str) -> bool {
+        self.sort.as_str() == value
+    }
+
+    fn label(&self, number: &i32) -> String {
+        display_number(*number)
+    }
+
+    fn started(&self, incident: &IncidentSummary) -> String {
+        incident
+            .started_at
+            .map(|at| time::format_in(at, self.layout.zone()))
+            .unwrap_or_else(|| "not set".to_owned())
+    }
+
+    fn is_filtered(&self) -> bool {
+        let q = &self.query;
+        [&q.q, &q.severity, &q.kind, &q.status, &q.service, &q.team]
+            .iter()
+            .any(|value| !value.is_empty())
+    }
+
+    /// The list's address with its filters, for the pager.
+    fn path(&self) -> String {
+        let q = &self.query;
+        let pairs = [
+            ("q", &q.q),
+            ("severity", &q.severity),
+            ("kind", &q.kind),
+            ("status", &q.status),
+            ("service", &q.service),
+            ("team", &q.team),
+            ("sort", &q.sort),
+        ];
+        let query: Vec<String> = pairs
+            .iter()
+            .filter(|(_, value)| !value.is_empty())
+            .map(|(name, value)| format!("{name}={}", urlencode(value)))
+            .collect();
+        if query.is_empty() {
+            "/incidents?".to_owned()
+        } else {
+            format!("/incidents?{}&", query.join("&"))
+        }
+    }
+}
+
+async fn list_incidents(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<ListQuery>,
+) -> Result<IncidentListPage, AppError> {
+    let teams = store::teams::list_team_options(&state.db).await?;
+    let filter = IncidentFilter {
+        text: Some(query.q.trim().to_owned()).filter(|text| !text.is_empty()),
+        severity: Severity::parse(&query.severity),
+        kind: IncidentKind::parse(&query.kind),
+        status: PostmortemStatus::parse(&query.status),
+        service: Some(query.service.clone()).filter(|service| !service.is_empty()),
+        team_id: teams
+            .iter()
+            .find(|team| team.id.to_string() == query.team)
+            .map(|team| team.id),
+    };
+    let sort = IncidentSort::parse(&query.sort);
+    let mut pagination = PageQuery::from_raw(query.page.clone()).pagination(PAGE_SIZE);
+    let mut incidents = store::incidents::list_incidents(
+        &state.db,
+        user.reader(),
+        &filter,
+        sort,
+        pagination.limit(),
+        pagination.offset(),
+    )
+    .await?;
+    pagination.trim(&mut incidents);
+    Ok(IncidentListPage {
+        layout: Layout::for_user(&user, Nav::Incidents),
+        query,
+        incidents,
+        pagination,
+        services: store::incidents::list_services(&state.db).await?,
+        teams,
+        can_create: user.can_write(),
+        sort,
+    })
+}

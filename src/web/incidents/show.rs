@@ -1,0 +1,177 @@
+//! The postmortem reading page: the header with key times and durations,
+//! the phase chart, every section, the timeline, factors and action items.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Router,
+    extract::{Path, State},
+    routing::get,
+};
+
+use super::{
+    Case,
+    views::{EntryView, Fact, ItemView, PhaseChart, entry_views, item_views, key_facts},
+};
+use crate::{
+    domain::{
+        document::TEXT_SECTIONS,
+        incident::display_number,
+        markdown,
+        postmortem::{PostmortemStatus, review_due},
+        time,
+    },
+    store::{
+        self,
+        incidents::{LinkedIncident, TeamRef},
+        postmortems::FactorRow,
+    },
+    web::{
+        AppError, AppState,
+        layout::{Layout, Nav},
+        session::CurrentUser,
+    },
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/incidents/{number}", get(show_postmortem))
+}
+
+/// A written section, rendered.
+pub struct SectionView {
+    pub anchor: &'static str,
+    pub heading: &'static str,
+    pub html: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "incidents/show.html")]
+pub struct PostmortemPage {
+    pub layout: Layout,
+    pub case: Case,
+    pub teams: Vec<TeamRef>,
+    pub facts: Vec<Fact>,
+    pub durations: Vec<Fact>,
+    pub chart: Option<PhaseChart>,
+    pub sections: Vec<SectionView>,
+    pub factors: Vec<FactorRow>,
+    pub entries: Vec<EntryView>,
+    pub items: Vec<ItemView>,
+    pub links: Vec<LinkedIncident>,
+    pub review_due: Option<String>,
+    pub review_late: bool,
+}
+
+impl PostmortemPage {
+    pub async fn load(state: &AppState, user: &CurrentUser, case: Case) -> Result<Self, AppError> {
+        let zone = user.time_zone;
+        let postmortem_id = case.postmortem.id;
+        let entries = store::timeline::list_entries(&state.db, postmortem_id).await?;
+        let (facts, durations, times) = key_facts(&case.incident, &entries, zone);
+        let now = state.clock.now();
+        let due = review_due(times.resolved, state.config.review_due_days);
+        let items = store::action_items::list_for_postmortem(&state.db, postmortem_id).await?;
+        let sections = TEXT_SECTIONS
+            .iter()
+            .map(|(field, heading)| SectionView {
+                anchor: field,
+                heading,
+                html: markdown::render(case.postmortem.sections.text(field)),
+            })
+            .collect();
+        Ok(PostmortemPage {
+            layout: Layout::for_user(user, Nav::Incidents),
+            teams: store::incidents::list_teams(&state.db, case.incident.id).await?,
+            chart: PhaseChart::build(&times, &entries, zone),
+            facts,
+            durations,
+            sections,
+            factors: store::postmortems::list_factors(&state.db, postmortem_id).await?,
+            entries: entry_views(&entries, zone),
+            items: item_views(items, now.date_naive()),
+            links: store::incidents::list_links(&state.db, case.incident.id, user.reader()).await?,
+            review_due: due.map(|due| time::format_in(due, zone)),
+            review_late: due.is_some_and(|due| now > due)
+                && case.postmortem.status != PostmortemStatus::Published,
+            case,
+        })
+    }
+
+    fn number(&self) -> String {
+        display_number(self.case.incident.number)
+    }
+
+    fn names(&self, people: &[crate::store::postmortems::Person]) -> String {
+        people
+            .iter()
+            .map(|person| person.display_name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    fn impact_figures(&self) -> Vec<(&'static str, String)> {
+        let sections = &self.case.postmortem.sections;
+        [
+            ("Users affected", sections.users_affected.map(group_digits)),
+            (
+                "Failed requests",
+                sections.failed_requests.map(group_digits),
+            ),
+            (
+                "Revenue lost",
+                sections
+                    .revenue_lost_cents
+                    .map(|cents| format!("{}.{:02}", group_digits(cents / 100), cents % 100)),
+            ),
+            (
+                "SLO error budget",
+                sections
+                    .slo_budget_consumed
+                    .map(|percent| format!("{percent}%")),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(label, value)| value.map(|value| (label, value)))
+        .collect()
+    }
+
+    fn is_draft(&self) -> bool {
+        self.case.postmortem.status != PostmortemStatus::Published
+    }
+}
+
+/// 1234567 as 1,234,567.
+pub fn group_digits(number: i64) -> String {
+    let digits = number.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    if number < 0 { format!("-{out}") } else { out }
+}
+
+async fn show_postmortem(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(number): Path<String>,
+) -> Result<PostmortemPage, AppError> {
+    let case = Case::load(&state, &user, &number).await?;
+    PostmortemPage::load(&state, &user, case).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::group_digits;
+
+    #[test]
+    fn digits_are_grouped_in_threes() {
+        assert_eq!(group_digits(0), "0");
+        assert_eq!(group_digits(999), "999");
+        assert_eq!(group_digits(1000), "1,000");
+        assert_eq!(group_digits(1234567), "1,234,567");
+        assert_eq!(group_digits(-4500), "-4,500");
+    }
+}

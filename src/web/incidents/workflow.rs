@@ -1,0 +1,186 @@
+//! Moving a postmortem through review, its authors and reviewers, and links
+//! between incidents.
+
+use axum::{
+    Router,
+    extract::{Path, State},
+    response::{IntoResponse, Redirect, Response},
+    routing::post,
+};
+use axum_extra::extract::Form;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{Case, record_revision};
+use crate::{
+    domain::{
+        incident::{LinkKind, parse_number},
+        postmortem::{PostmortemStatus, can_move},
+    },
+    store::{self, audit::AuditEvent},
+    web::{AppError, AppState, form::parse_id, session::CurrentUser},
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/incidents/{number}/status", post(change_status))
+        .route("/incidents/{number}/people", post(change_people))
+        .route("/incidents/{number}/links", post(add_link))
+        .route(
+            "/incidents/{number}/links/{other}/delete",
+            post(remove_link),
+        )
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    reviewers: Vec<String>,
+}
+
+async fn change_status(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(number): Path<String>,
+    Form(form): Form<StatusForm>,
+) -> Result<Response, AppError> {
+    let case = Case::load_for_edit(&state, &user, &number).await?;
+    let to = PostmortemStatus::parse(&form.status)
+        .ok_or(AppError::Forbidden("That is not a status."))?;
+    if !can_move(case.postmortem.status, to) {
+        return Err(AppError::Forbidden(
+            "A postmortem goes from draft to review to published, one step at a time.",
+        ));
+    }
+    let people = store::users::list_active_people(&state.db).await?;
+    let reviewers: Vec<Uuid> = form
+        .reviewers
+        .iter()
+        .filter_map(|raw| Uuid::parse_str(raw).ok())
+        .filter(|id| {
+            people
+                .iter()
+                .any(|person| person.id == *id && person.role.can_write())
+        })
+        .collect();
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if to == PostmortemStatus::InReview && !reviewers.is_empty() {
+        store::postmortems::set_reviewers(&mut tx, case.postmortem.id, &reviewers).await?;
+    }
+    store::postmortems::set_status(&mut *tx, case.postmortem.id, to, now).await?;
+    store::postmortems::bump_version(&mut *tx, case.postmortem.id, now).await?;
+    let summary = match to {
+        PostmortemStatus::Draft => "Returned to draft",
+        PostmortemStatus::InReview => "Sent to review",
+        PostmortemStatus::Published => "Published",
+    };
+    record_revision(&mut tx, &case, &user, summary, now).await?;
+    let event = AuditEvent::new(user.id, "postmortem_status_changed")
+        .detail(serde_json::json!({ "incident": case.incident.number, "to": to }));
+    store::audit::record(&mut *tx, event, now).await?;
+    tx.commit().await?;
+    let message = match to {
+        PostmortemStatus::Draft => "Back to draft.",
+        PostmortemStatus::InReview => "Sent to review. Reviewers can now read the draft.",
+        PostmortemStatus::Published => "Published: everyone in the organization can read it now.",
+    };
+    user.flash(&state, message).await?;
+    Ok(Redirect::to(&case.path()).into_response())
+}
+
+#[derive(Deserialize)]
+struct PeopleForm {
+    #[serde(default)]
+    add_author: String,
+    #[serde(default)]
+    remove_author: String,
+}
+
+async fn change_people(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(number): Path<String>,
+    Form(form): Form<PeopleForm>,
+) -> Result<Response, AppError> {
+    let case = Case::load_for_edit(&state, &user, &number).await?;
+    let people = store::users::list_active_people(&state.db).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if let Ok(id) = parse_id(&form.add_author)
+        && people
+            .iter()
+            .any(|person| person.id == id && person.role.can_write())
+    {
+        store::postmortems::add_author(&mut *tx, case.postmortem.id, id).await?;
+    }
+    if let Ok(id) = parse_id(&form.remove_author)
+        && case.authors.len() > 1
+    {
+        store::postmortems::remove_author(&mut *tx, case.postmortem.id, id).await?;
+    }
+    store::postmortems::bump_version(&mut *tx, case.postmortem.id, now).await?;
+    record_revision(&mut tx, &case, &user, "Changed the authors", now).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&case.path()).into_response())
+}
+
+#[derive(Deserialize)]
+struct LinkForm {
+    #[serde(default)]
+    other: String,
+    #[serde(default)]
+    kind: String,
+}
+
+async fn add_link(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(number): Path<String>,
+    Form(form): Form<LinkForm>,
+) -> Result<Response, AppError> {
+    let case = Case::load_for_edit(&state, &user, &number).await?;
+    let kind = LinkKind::parse(&form.kind).unwrap_or(LinkKind::Related);
+    let other = match parse_number(&form.other) {
+        Some(other) if other != case.incident.number => {
+            Case::load(&state, &user, &other.to_string()).await.ok()
+        }
+        _ => None,
+    };
+    let Some(other) = other else {
+        user.flash(
+            &state,
+            "There is no other incident with that number that you can see.",
+        )
+        .await?;
+        return Ok(Redirect::to(&case.path()).into_response());
+    };
+    store::incidents::insert_link(
+        &state.db,
+        case.incident.id,
+        other.incident.id,
+        kind,
+        user.id,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(Redirect::to(&case.path()).into_response())
+}
+
+async fn remove_link(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((number, other)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    let case = Case::load_for_edit(&state, &user, &number).await?;
+    let other = store::incidents::find_by_number(
+        &state.db,
+        parse_number(&other).ok_or(AppError::NotFound)?,
+    )
+    .await?
+    .ok_or(AppError::NotFound)?;
+    store::incidents::delete_link(&state.db, case.incident.id, other.id).await?;
+    Ok(Redirect::to(&case.path()).into_response())
+}
