@@ -9,7 +9,7 @@ use crate::{
     config::{DatabaseConfig, LogFormat, ServerConfig},
     db,
     domain::{email::Email, name, role::Role},
-    server, telemetry,
+    seed, server, telemetry,
 };
 
 /// Debrief: an organization's archive of blameless postmortems.
@@ -28,6 +28,9 @@ pub struct Cli {
 pub enum Command {
     /// Apply pending migrations, then serve the web application.
     Serve {
+        /// Fill an empty archive with the demo postmortems first.
+        #[arg(long)]
+        demo: bool,
         #[command(flatten)]
         database: DatabaseConfig,
         #[command(flatten)]
@@ -35,6 +38,18 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate {
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
+    /// Fill the archive: the demo postmortems, or generated ones for benchmarks.
+    #[command(group = clap::ArgGroup::new("what").required(true))]
+    Seed {
+        /// A dozen realistic postmortems with demo users and teams (empty archive only).
+        #[arg(long, group = "what")]
+        demo: bool,
+        /// This many generated postmortems.
+        #[arg(long, group = "what", value_name = "N")]
+        synthetic: Option<usize>,
         #[command(flatten)]
         database: DatabaseConfig,
     },
@@ -75,10 +90,32 @@ pub enum UserCommand {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     telemetry::init(cli.log_format);
     match cli.command {
-        Command::Serve { database, server } => {
+        Command::Serve {
+            demo,
+            database,
+            server,
+        } => {
             let pool = db::connect(&database).await?;
             db::migrate(&pool).await?;
+            if demo && seed::demo::archive_is_empty(&pool).await? {
+                seed_demo(&pool).await?;
+            }
             server::run(pool, server).await
+        }
+        Command::Seed {
+            demo,
+            synthetic,
+            database,
+        } => {
+            let pool = db::connect(&database).await?;
+            db::migrate(&pool).await?;
+            if demo {
+                seed_demo(&pool).await?;
+            }
+            if let Some(count) = synthetic {
+                seed_synthetic(&pool, count).await?;
+            }
+            Ok(())
         }
         Command::Migrate { database } => {
             let pool = db::connect(&database).await?;
@@ -109,6 +146,37 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn seed_demo(pool: &sqlx::PgPool) -> anyhow::Result<()> {
+    let summary = seed::demo::seed(pool, &Clock::system(), |done, total, title| {
+        eprintln!("  [{done:>2}/{total}] {title}");
+    })
+    .await?;
+    eprintln!(
+        "demo archive ready: {} postmortems, {} action items, {} users, {} teams\n\
+         sign in as {} with the password {} (every demo user has it)",
+        summary.postmortems,
+        summary.action_items,
+        summary.users,
+        summary.teams,
+        seed::demo::DEMO_ADMIN,
+        seed::demo::DEMO_PASSWORD
+    );
+    Ok(())
+}
+
+async fn seed_synthetic(pool: &sqlx::PgPool, count: usize) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let made = seed::synthetic::seed(pool, &Clock::system(), count, |done, total| {
+        eprintln!("  {done}/{total} postmortems");
+    })
+    .await?;
+    eprintln!(
+        "generated {made} postmortems (with timelines and action items) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 fn parse_role(text: &str) -> anyhow::Result<Role> {

@@ -11,6 +11,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod jobs;
+pub mod seed;
 pub mod server;
 pub mod setup;
 pub mod store;

@@ -113,6 +113,12 @@ pub async fn update_incident(
     Ok(done.rows_affected() == 1)
 }
 
+pub async fn count_incidents(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM incidents"#)
+        .fetch_one(db)
+        .await
+}
+
 pub async fn find_by_number(
     db: impl PgExecutor<'_>,
     number: i32,

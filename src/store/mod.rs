@@ -3,6 +3,7 @@
 
 pub mod action_items;
 pub mod audit;
+pub mod documents;
 pub mod incidents;
 pub mod links;
 pub mod postmortems;

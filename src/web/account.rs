@@ -36,6 +36,7 @@ pub fn routes() -> Router<AppState> {
 struct AccountPage {
     layout: Layout,
     display_name: String,
+    time_zone: String,
     teams: Vec<String>,
     errors: FormErrors,
 }
@@ -50,9 +51,18 @@ impl AccountPage {
         Ok(AccountPage {
             layout: Layout::for_user(user, Nav::Account),
             display_name,
+            time_zone: user.time_zone.name().to_owned(),
             teams: store::teams::list_user_teams(&state.db, user.id).await?,
             errors,
         })
+    }
+
+    fn zones(&self) -> Vec<&str> {
+        let mut zones = crate::domain::time::COMMON_ZONES.to_vec();
+        if !zones.contains(&self.time_zone.as_str()) {
+            zones.insert(0, &self.time_zone);
+        }
+        zones
     }
 
     fn user(&self) -> Option<&CurrentUser> {
@@ -78,6 +88,8 @@ async fn show_account(
 struct ProfileForm {
     #[serde(default)]
     display_name: String,
+    #[serde(default)]
+    time_zone: String,
 }
 
 async fn update_profile(
@@ -85,17 +97,26 @@ async fn update_profile(
     user: CurrentUser,
     Form(form): Form<ProfileForm>,
 ) -> Result<Response, AppError> {
-    let display_name = match name::parse_name(&form.display_name, name::DISPLAY_NAME_MAX) {
-        Ok(display_name) => display_name,
-        Err(message) => {
-            let mut errors = FormErrors::default();
-            errors.add("display_name", message);
-            let page = AccountPage::load(&state, &user, form.display_name, errors).await?;
-            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-        }
+    let mut errors = FormErrors::default();
+    let display_name = errors.check(
+        "display_name",
+        name::parse_name(&form.display_name, name::DISPLAY_NAME_MAX),
+    );
+    let zone = errors.check(
+        "time_zone",
+        crate::domain::time::parse_zone(&form.time_zone).ok_or("Pick a time zone from the list."),
+    );
+    let (Some(display_name), Some(zone)) = (display_name, zone) else {
+        let mut page = AccountPage::load(&state, &user, form.display_name, errors).await?;
+        page.time_zone = form.time_zone;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
-    store::users::update_display_name(&state.db, user.id, &display_name, state.clock.now()).await?;
-    user.flash(&state, "Your name is saved.").await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    store::users::update_display_name(&mut *tx, user.id, &display_name, now).await?;
+    store::users::update_time_zone(&mut *tx, user.id, zone.name(), now).await?;
+    tx.commit().await?;
+    user.flash(&state, "Your profile is saved.").await?;
     Ok(Redirect::to("/account").into_response())
 }
 

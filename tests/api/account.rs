@@ -10,16 +10,29 @@ async fn a_viewer_changes_their_display_name() {
     let app = TestApp::spawn().await;
     let (client, _) = app.signed_in(Role::Viewer).await;
     let saved = client
-        .post_form("/account/profile", &[("display_name", "  Ada King  ")])
+        .post_form(
+            "/account/profile",
+            &[
+                ("display_name", "  Ada King  "),
+                ("time_zone", "Europe/Berlin"),
+            ],
+        )
         .await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER);
     let page = client.get("/account").await;
     assert!(page.body.contains(r#"value="Ada King""#));
-    assert!(page.body.contains("Your name is saved."));
+    assert!(page.body.contains("Your profile is saved."));
+    assert!(
+        page.body
+            .contains(r#"<option value="Europe/Berlin" selected>"#)
+    );
 
     let long = "x".repeat(101);
     let refused = client
-        .post_form("/account/profile", &[("display_name", &long)])
+        .post_form(
+            "/account/profile",
+            &[("display_name", &long), ("time_zone", "UTC")],
+        )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.body.contains(&format!(r#"value="{long}""#)));

@@ -8,7 +8,8 @@ use axum::{
     routing::get,
 };
 
-use super::{Case, load_document};
+use super::Case;
+use crate::store::documents::load_document;
 use crate::web::{AppError, AppState, session::CurrentUser};
 
 pub fn routes() -> Router<AppState> {
@@ -24,7 +25,9 @@ async fn markdown(
 ) -> Result<Response, AppError> {
     let case = Case::load(&state, &user, &number).await?;
     let mut connection = state.db.acquire().await?;
-    let document = load_document(&mut connection, case.incident.number).await?;
+    let document = load_document(&mut connection, case.incident.number)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let filename = format!("attachment; filename=\"INC-{}.md\"", case.incident.number);
     Ok((
         [
@@ -46,6 +49,8 @@ async fn json(
 ) -> Result<Response, AppError> {
     let case = Case::load(&state, &user, &number).await?;
     let mut connection = state.db.acquire().await?;
-    let document = load_document(&mut connection, case.incident.number).await?;
+    let document = load_document(&mut connection, case.incident.number)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(Json(document).into_response())
 }

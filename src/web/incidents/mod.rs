@@ -17,12 +17,7 @@ use sqlx::PgConnection;
 
 use super::{AppError, AppState, session::CurrentUser};
 use crate::{
-    domain::{
-        document::{ActionLine, Document, Factor, TimelineLine},
-        incident::parse_number,
-        postmortem::PostmortemStatus,
-        time,
-    },
+    domain::{incident::parse_number, postmortem::PostmortemStatus, time},
     store::{
         self,
         incidents::Incident,
@@ -126,73 +121,6 @@ impl Case {
     }
 }
 
-/// The postmortem as it stands now, as one document.
-pub async fn load_document(
-    db: &mut PgConnection,
-    incident_number: i32,
-) -> Result<Document, AppError> {
-    let incident = store::incidents::find_by_number(&mut *db, incident_number)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let postmortem = store::postmortems::find_for_incident(&mut *db, incident.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let teams = store::incidents::list_teams(&mut *db, incident.id).await?;
-    let authors = store::postmortems::list_authors(&mut *db, postmortem.id).await?;
-    let factors = store::postmortems::list_factors(&mut *db, postmortem.id).await?;
-    let entries = store::timeline::list_entries(&mut *db, postmortem.id).await?;
-    let items = store::action_items::list_for_postmortem(&mut *db, postmortem.id).await?;
-    Ok(Document {
-        number: incident.number,
-        title: incident.title,
-        kind: incident.kind,
-        severity: incident.severity,
-        status: postmortem.status,
-        services: incident.services,
-        tags: incident.tags,
-        teams: teams.into_iter().map(|team| team.name).collect(),
-        authors: authors
-            .into_iter()
-            .map(|person| person.display_name)
-            .collect(),
-        started_at: incident.started_at,
-        detected_at: incident.detected_at,
-        mitigated_at: incident.mitigated_at,
-        resolved_at: incident.resolved_at,
-        sections: postmortem.sections,
-        factors: factors
-            .into_iter()
-            .map(|factor| Factor {
-                category: factor.category,
-                description: factor.description,
-            })
-            .collect(),
-        timeline: entries
-            .into_iter()
-            .map(|entry| TimelineLine {
-                at: entry.occurred_at,
-                kind: entry.kind,
-                text: entry.text,
-                source: entry.source,
-                link: entry.link,
-            })
-            .collect(),
-        action_items: items
-            .into_iter()
-            .map(|item| ActionLine {
-                title: item.title,
-                kind: item.kind,
-                priority: item.priority,
-                status: item.status,
-                owner: item.owner_name,
-                team: item.team_name,
-                due_on: item.due_on,
-                tracker_url: item.tracker_url,
-            })
-            .collect(),
-    })
-}
-
 /// Keeps a revision of the postmortem as it is now, inside the caller's
 /// transaction, so the change and its record land together.
 pub async fn record_revision(
@@ -202,7 +130,9 @@ pub async fn record_revision(
     summary: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i32, AppError> {
-    let document = load_document(&mut *db, case.incident.number).await?;
+    let document = store::documents::load_document(&mut *db, case.incident.number)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let number = store::revisions::insert_revision(
         &mut *db,
         case.postmortem.id,

@@ -1,0 +1,408 @@
+//! `debrief seed --demo`: a dozen realistic postmortems written for the
+//! demo (`demo/archive.json`, compiled in), with their people and teams.
+//! Times are relative to today, so the demo always has overdue and stale
+//! items.
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use serde::Deserialize;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::{
+    clock::Clock,
+    domain::{
+        action::{ActionKind, ActionStatus, Priority},
+        document::Sections,
+        email::Email,
+        incident::{IncidentKind, Severity},
+        password,
+        postmortem::{FactorCategory, PostmortemStatus, TimelineKind},
+        role::Role,
+        time,
+    },
+    store::{
+        self,
+        action_items::{ActionFields, NewChange},
+        incidents::IncidentFields,
+        postmortems::FactorRow,
+        timeline::EntryFields,
+        users::NewUser,
+    },
+};
+
+/// The password of every demo account, printed after seeding.
+pub const DEMO_PASSWORD: &str = "debrief-demo-password";
+/// The demo admin, whose sign-in is printed.
+pub const DEMO_ADMIN: &str = "alex@demo.debrief.dev";
+
+const ARCHIVE: &str = include_str!("../../demo/archive.json");
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Archive {
+    teams: Vec<String>,
+    users: Vec<DemoUser>,
+    postmortems: Vec<DemoPostmortem>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoUser {
+    email: String,
+    name: String,
+    role: String,
+    teams: Vec<String>,
+    leads: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoPostmortem {
+    title: String,
+    kind: IncidentKind,
+    severity: Severity,
+    status: PostmortemStatus,
+    services: Vec<String>,
+    tags: Vec<String>,
+    teams: Vec<String>,
+    authors: Vec<String>,
+    reviewers: Vec<String>,
+    time_zone: String,
+    started_days_ago: i64,
+    started_at_local: String,
+    detected_after_minutes: Option<i64>,
+    mitigated_after_minutes: Option<i64>,
+    resolved_after_minutes: Option<i64>,
+    summary: String,
+    impact: String,
+    users_affected: Option<i64>,
+    failed_requests: Option<i64>,
+    revenue_lost: Option<f64>,
+    slo_budget_consumed: Option<f64>,
+    trigger: String,
+    factors: Vec<DemoFactor>,
+    went_well: String,
+    went_poorly: String,
+    got_lucky: String,
+    lessons: String,
+    timeline: Vec<DemoEntry>,
+    action_items: Vec<DemoItem>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoFactor {
+    category: FactorCategory,
+    description: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoEntry {
+    after_minutes: i64,
+    kind: TimelineKind,
+    text: String,
+    source: String,
+    link: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoItem {
+    title: String,
+    description: String,
+    kind: ActionKind,
+    priority: Priority,
+    owner: String,
+    team: String,
+    due_in_days: i64,
+    status: ActionStatus,
+    closing_reason: Option<String>,
+    tracker_url: Option<String>,
+    factor: Option<usize>,
+}
+
+/// What a seeding run did.
+#[derive(Debug, Default)]
+pub struct SeedSummary {
+    pub users: usize,
+    pub teams: usize,
+    pub postmortems: usize,
+    pub action_items: usize,
+}
+
+/// Whether the archive holds no incident yet.
+pub async fn archive_is_empty(pool: &PgPool) -> anyhow::Result<bool> {
+    Ok(store::incidents::count_incidents(pool).await? == 0)
+}
+
+/// Seeds the demo archive into an archive without incidents; `progress`
+/// hears about each postmortem as it lands.
+pub async fn seed(
+    pool: &PgPool,
+    clock: &Clock,
+    mut progress: impl FnMut(usize, usize, &str),
+) -> anyhow::Result<SeedSummary> {
+    let archive: Archive =
+        serde_json::from_str(ARCHIVE).context("the demo archive does not parse")?;
+    if !archive_is_empty(pool).await? {
+        bail!("the archive already has incidents; the demo is only seeded into an empty archive");
+    }
+    let now = clock.now();
+    let mut summary = SeedSummary::default();
+    let mut tx = pool.begin().await?;
+    let teams = seed_teams(&mut tx, &archive.teams, now).await?;
+    summary.teams = teams.len();
+    let users = seed_users(&mut tx, &archive.users, &teams, now).await?;
+    summary.users = users.len();
+    let lookup = Lookup { users, teams };
+    let total = archive.postmortems.len();
+    for (index, postmortem) in archive.postmortems.iter().enumerate() {
+        summary.action_items += seed_postmortem(&mut tx, postmortem, &lookup, now).await?;
+        summary.postmortems += 1;
+        progress(index + 1, total, &postmortem.title);
+    }
+    store::links::delete_setup_links(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(summary)
+}
+
+struct Lookup {
+    users: Vec<(String, Uuid)>,
+    teams: Vec<(String, Uuid)>,
+}
+
+impl Lookup {
+    fn user(&self, email: &str) -> anyhow::Result<Uuid> {
+        find(&self.users, email).with_context(|| format!("the demo names an unknown user {email}"))
+    }
+
+    fn team(&self, name: &str) -> anyhow::Result<Uuid> {
+        find(&self.teams, name).with_context(|| format!("the demo names an unknown team {name}"))
+    }
+}
+
+fn find(pairs: &[(String, Uuid)], key: &str) -> Option<Uuid> {
+    pairs
+        .iter()
+        .find(|(name, _)| name == key)
+        .map(|(_, id)| *id)
+}
+
+async fn seed_teams(
+    tx: &mut PgConnection,
+    names: &[String],
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<(String, Uuid)>> {
+    let existing = store::teams::list_team_options(&mut *tx).await?;
+    let mut teams = Vec::new();
+    for name in names {
+        let id = match existing
+            .iter()
+            .find(|team| team.name.eq_ignore_ascii_case(name))
+        {
+            Some(team) => team.id,
+            None => store::teams::insert_team(&mut *tx, name, now).await?,
+        };
+        teams.push((name.clone(), id));
+    }
+    Ok(teams)
+}
+
+async fn seed_users(
+    tx: &mut PgConnection,
+    demo_users: &[DemoUser],
+    teams: &[(String, Uuid)],
+    now: DateTime<Utc>,
+) -> anyhow::Result<Vec<(String, Uuid)>> {
+    let hash = tokio::task::spawn_blocking(|| password::hash(DEMO_PASSWORD)).await??;
+    let mut users = Vec::new();
+    for user in demo_users {
+        let email = Email::parse(&user.email).map_err(anyhow::Error::msg)?;
+        let role =
+            Role::parse(&user.role).with_context(|| format!("unknown role {}", user.role))?;
+        let id = match store::users::find_credentials(&mut *tx, email.as_str()).await? {
+            Some(existing) => existing.id,
+            None => {
+                let new_user = NewUser {
+                    email: &email,
+                    display_name: &user.name,
+                    role,
+                    password_hash: Some(&hash),
+                };
+                store::users::insert_user(&mut *tx, new_user, now).await?
+            }
+        };
+        for team in &user.teams {
+            let team_id = find(teams, team).with_context(|| format!("unknown team {team}"))?;
+            store::teams::upsert_member(&mut *tx, team_id, id, user.leads.contains(team)).await?;
+        }
+        users.push((user.email.clone(), id));
+    }
+    Ok(users)
+}
+
+/// Inserts one postmortem with everything in it; returns its item count.
+async fn seed_postmortem(
+    tx: &mut PgConnection,
+    demo: &DemoPostmortem,
+    lookup: &Lookup,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let zone = time::parse_zone(&demo.time_zone)
+        .with_context(|| format!("unknown zone {}", demo.time_zone))?;
+    let clock = NaiveTime::parse_from_str(&demo.started_at_local, "%H:%M")
+        .context("started_at_local is not HH:MM")?;
+    let day = (now.with_timezone(&zone) - Duration::days(demo.started_days_ago)).date_naive();
+    let started = time::parse_local(
+        &day.and_time(clock).format("%Y-%m-%d %H:%M").to_string(),
+        zone,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let after = |minutes: Option<i64>| minutes.map(|minutes| started + Duration::minutes(minutes));
+    let author = lookup.user(
+        demo.authors
+            .first()
+            .context("a demo postmortem needs an author")?,
+    )?;
+    let fields = IncidentFields {
+        title: demo.title.clone(),
+        kind: demo.kind,
+        severity: demo.severity,
+        services: demo.services.clone(),
+        tags: demo.tags.clone(),
+        started_at: Some(started),
+        detected_at: after(demo.detected_after_minutes),
+        mitigated_at: after(demo.mitigated_after_minutes),
+        resolved_at: after(demo.resolved_after_minutes),
+        time_zone: demo.time_zone.clone(),
+    };
+    let written_at = fields.resolved_at.unwrap_or(started) + Duration::days(2);
+    let (incident_id, number) =
+        store::incidents::insert_incident(&mut *tx, &fields, author, written_at).await?;
+    let team_ids = demo
+        .teams
+        .iter()
+        .map(|team| lookup.team(team))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    store::incidents::set_teams(tx, incident_id, &team_ids).await?;
+    let postmortem_id =
+        store::postmortems::insert_postmortem(tx, incident_id, author, written_at).await?;
+    for extra in demo.authors.iter().skip(1) {
+        store::postmortems::add_author(&mut *tx, postmortem_id, lookup.user(extra)?).await?;
+    }
+    let reviewers = demo
+        .reviewers
+        .iter()
+        .map(|email| lookup.user(email))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    store::postmortems::set_reviewers(tx, postmortem_id, &reviewers).await?;
+    let sections = Sections {
+        summary: demo.summary.clone(),
+        impact: demo.impact.clone(),
+        users_affected: demo.users_affected,
+        failed_requests: demo.failed_requests,
+        revenue_lost_cents: demo
+            .revenue_lost
+            .map(|dollars| (dollars * 100.0).round() as i64),
+        slo_budget_consumed: demo.slo_budget_consumed,
+        trigger: demo.trigger.clone(),
+        went_well: demo.went_well.clone(),
+        went_poorly: demo.went_poorly.clone(),
+        got_lucky: demo.got_lucky.clone(),
+        lessons: demo.lessons.clone(),
+    };
+    store::postmortems::update_sections(&mut *tx, postmortem_id, 1, &sections, written_at).await?;
+    let factors: Vec<FactorRow> = demo
+        .factors
+        .iter()
+        .map(|factor| FactorRow {
+            id: Uuid::now_v7(),
+            category: factor.category,
+            description: factor.description.clone(),
+        })
+        .collect();
+    store::postmortems::save_factors(tx, postmortem_id, &factors).await?;
+    for entry in &demo.timeline {
+        let fields = EntryFields {
+            occurred_at: started + Duration::minutes(entry.after_minutes),
+            kind: entry.kind,
+            text: entry.text.clone(),
+            source: entry.source.clone(),
+            link: entry.link.clone(),
+        };
+        store::timeline::insert_entry(&mut *tx, postmortem_id, &fields, author, written_at).await?;
+    }
+    for item in &demo.action_items {
+        seed_item(tx, postmortem_id, item, &factors, lookup, now, written_at).await?;
+    }
+    if demo.status != PostmortemStatus::Draft {
+        store::postmortems::set_status(
+            &mut *tx,
+            postmortem_id,
+            PostmortemStatus::InReview,
+            written_at,
+        )
+        .await?;
+    }
+    if demo.status == PostmortemStatus::Published {
+        store::postmortems::set_status(
+            &mut *tx,
+            postmortem_id,
+            PostmortemStatus::Published,
+            written_at + Duration::days(1),
+        )
+        .await?;
+    }
+    let document = store::documents::load_document(tx, number)
+        .await?
+        .context("the new postmortem")?;
+    store::revisions::insert_revision(
+        &mut *tx,
+        postmortem_id,
+        author,
+        "Imported from the demo archive",
+        &document,
+        written_at,
+    )
+    .await?;
+    Ok(demo.action_items.len())
+}
+
+async fn seed_item(
+    tx: &mut PgConnection,
+    postmortem_id: Uuid,
+    item: &DemoItem,
+    factors: &[FactorRow],
+    lookup: &Lookup,
+    now: DateTime<Utc>,
+    written_at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let owner = lookup.user(&item.owner)?;
+    let fields = ActionFields {
+        title: item.title.clone(),
+        description: item.description.clone(),
+        kind: item.kind,
+        priority: item.priority,
+        owner_id: Some(owner),
+        team_id: Some(lookup.team(&item.team)?),
+        due_on: Some(now.date_naive() + Duration::days(item.due_in_days)),
+        tracker_url: item.tracker_url.clone(),
+        status: item.status,
+        factor_id: item
+            .factor
+            .and_then(|index| factors.get(index))
+            .map(|factor| factor.id),
+        closing_reason: item.closing_reason.clone(),
+    };
+    let id = store::action_items::insert_item(&mut *tx, postmortem_id, &fields, written_at).await?;
+    let created = NewChange {
+        field: "created",
+        old_value: None,
+        new_value: Some(item.title.clone()),
+        note: None,
+    };
+    store::action_items::record_change(&mut *tx, id, owner, created, written_at).await?;
+    Ok(())
+}

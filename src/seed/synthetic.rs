@@ -1,0 +1,516 @@
+//! `debrief seed --synthetic N`: N generated postmortems, for benchmarks.
+//! The text is drawn from an incident vocabulary with a skewed (Zipf-like)
+//! word frequency, so common words are common and rare words rare. Rows go
+//! in with one `UNNEST` insert per table per batch.
+
+use chrono::{DateTime, Duration, Utc};
+use rand::{Rng, SeedableRng, rngs::StdRng};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::{
+    clock::Clock,
+    domain::{email::Email, role::Role},
+    store::{self, users::NewUser},
+};
+
+/// Postmortems written per database round trip.
+const BATCH: usize = 500;
+
+/// Words of incident reports, most frequent first.
+const WORDS: &[&str] = &[
+    "the",
+    "service",
+    "requests",
+    "errors",
+    "latency",
+    "deploy",
+    "database",
+    "timeout",
+    "cluster",
+    "traffic",
+    "alert",
+    "users",
+    "config",
+    "queue",
+    "cache",
+    "node",
+    "pod",
+    "kubernetes",
+    "connection",
+    "pool",
+    "retry",
+    "load",
+    "balancer",
+    "region",
+    "disk",
+    "memory",
+    "cpu",
+    "network",
+    "dns",
+    "certificate",
+    "rollback",
+    "release",
+    "canary",
+    "replica",
+    "failover",
+    "primary",
+    "lag",
+    "backlog",
+    "consumer",
+    "producer",
+    "kafka",
+    "postgres",
+    "redis",
+    "ingress",
+    "gateway",
+    "proxy",
+    "throttling",
+    "quota",
+    "limit",
+    "saturation",
+    "exhaustion",
+    "leak",
+    "restart",
+    "crashloop",
+    "oom",
+    "eviction",
+    "scaling",
+    "autoscaler",
+    "capacity",
+    "spike",
+    "outage",
+    "degradation",
+    "partial",
+    "checkout",
+    "payments",
+    "search",
+    "login",
+    "session",
+    "token",
+    "auth",
+    "webhook",
+    "batch",
+    "cron",
+    "migration",
+    "schema",
+    "index",
+    "lock",
+    "deadlock",
+    "vacuum",
+    "bloat",
+    "storage",
+    "bucket",
+    "cdn",
+    "edge",
+    "tls",
+    "handshake",
+    "expiry",
+    "rotation",
+    "secret",
+    "vault",
+    "feature",
+    "flag",
+    "toggle",
+    "experiment",
+    "rollout",
+    "percentage",
+    "dashboard",
+    "runbook",
+    "pager",
+    "oncall",
+    "escalation",
+    "mitigation",
+    "detection",
+    "monitoring",
+    "metrics",
+    "logs",
+    "tracing",
+    "sampling",
+    "retention",
+    "ingestion",
+    "pipeline",
+    "etl",
+    "warehouse",
+    "report",
+    "invoice",
+    "billing",
+    "email",
+    "notification",
+    "push",
+    "mobile",
+    "upstream",
+    "downstream",
+    "dependency",
+    "vendor",
+    "provider",
+    "api",
+    "sdk",
+    "client",
+    "browser",
+    "firewall",
+    "iptables",
+    "route",
+    "bgp",
+    "peering",
+    "latency",
+    "jitter",
+    "packet",
+    "loss",
+    "mtu",
+    "keepalive",
+    "inotify",
+    "filehandle",
+    "ulimit",
+    "kernel",
+    "ami",
+    "image",
+    "container",
+    "registry",
+    "helm",
+    "terraform",
+    "drift",
+    "state",
+    "apply",
+    "plan",
+    "review",
+    "approval",
+    "change",
+    "freeze",
+    "window",
+    "maintenance",
+    "coredns",
+    "kiam",
+    "traefik",
+    "nginx",
+    "envoy",
+    "istio",
+    "sidecar",
+    "mesh",
+    "grpc",
+    "http2",
+    "log4shell",
+    "vulnerability",
+    "patch",
+    "cve",
+    "exploit",
+    "scanner",
+    "audit",
+    "compliance",
+    "gdpr",
+    "pii",
+];
+
+const SERVICES: &[&str] = &[
+    "checkout-api",
+    "payments-gateway",
+    "search-indexer",
+    "auth-service",
+    "notification-hub",
+    "billing-worker",
+    "ingress-controller",
+    "coredns",
+    "postgres-main",
+    "redis-sessions",
+    "kafka-events",
+    "cdn-edge",
+    "mobile-push",
+    "data-pipeline",
+    "feature-flags",
+    "email-relay",
+    "api-gateway",
+    "k8s-platform",
+];
+
+const TAGS: &[&str] = &[
+    "database",
+    "config",
+    "deploy",
+    "network",
+    "capacity",
+    "dependency",
+    "security",
+    "dns",
+    "certificate",
+    "kubernetes",
+];
+const KINDS: &[&str] = &[
+    "incident",
+    "incident",
+    "incident",
+    "incident",
+    "near_miss",
+    "chaos_experiment",
+];
+const SEVERITIES: &[&str] = &[
+    "sev1", "sev2", "sev2", "sev3", "sev3", "sev3", "sev4", "sev4",
+];
+const TIMELINE_KINDS: &[&str] = &[
+    "trigger",
+    "detection",
+    "escalation",
+    "mitigation",
+    "resolution",
+];
+const ACTION_KINDS: &[&str] = &["prevent", "mitigate", "detect", "process", "investigate"];
+const PRIORITIES: &[&str] = &["p0", "p1", "p1", "p2", "p2", "p2", "p3"];
+const STATUSES: &[&str] = &[
+    "open",
+    "in_progress",
+    "done",
+    "done",
+    "done",
+    "wont_do",
+    "deprioritized",
+];
+
+struct Words(StdRng);
+
+impl Words {
+    /// A word, skewed towards the start of the list.
+    fn word(&mut self) -> &'static str {
+        let n = WORDS.len() as f64;
+        let index = (n.powf(self.0.random::<f64>()) - 1.0) as usize;
+        WORDS[index.min(WORDS.len() - 1)]
+    }
+
+    fn sentence(&mut self, words: usize) -> String {
+        let mut text: Vec<&str> = (0..words).map(|_| self.word()).collect();
+        if let Some(first) = text.first_mut() {
+            *first = WORDS[self.0.random_range(1..WORDS.len())];
+        }
+        format!("{}.", text.join(" "))
+    }
+
+    fn paragraph(&mut self, sentences: usize) -> String {
+        (0..sentences)
+            .map(|_| {
+                let length = self.0.random_range(8..18);
+                self.sentence(length)
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn pick<'a>(&mut self, options: &'a [&'a str]) -> &'a str {
+        options[self.0.random_range(0..options.len())]
+    }
+}
+
+/// Generates `count` published postmortems spread over five years;
+/// `progress` hears how many are in after each batch.
+pub async fn seed(
+    pool: &PgPool,
+    clock: &Clock,
+    count: usize,
+    mut progress: impl FnMut(usize, usize),
+) -> anyhow::Result<usize> {
+    let now = clock.now();
+    let mut words = Words(StdRng::seed_from_u64(count as u64 ^ 0x5eed));
+    let people = synthetic_people(pool, now).await?;
+    let mut done = 0;
+    while done < count {
+        let size = BATCH.min(count - done);
+        insert_batch(pool, &mut words, &people, size, now).await?;
+        done += size;
+        progress(done, count);
+    }
+    Ok(done)
+}
+
+/// Fifty authors and owners (without passwords: they cannot sign in).
+async fn synthetic_people(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<Vec<Uuid>> {
+    let mut people = Vec::new();
+    for n in 1..=50 {
+        let email = Email::parse(&format!("engineer{n}@synthetic.debrief.dev"))
+            .map_err(anyhow::Error::msg)?;
+        let id = match store::users::find_credentials(pool, email.as_str()).await? {
+            Some(existing) => existing.id,
+            None => {
+                let name = format!("Engineer {n}");
+                let user = NewUser {
+                    email: &email,
+                    display_name: &name,
+                    role: Role::Member,
+                    password_hash: None,
+                };
+                store::users::insert_user(pool, user, now).await?
+            }
+        };
+        people.push(id);
+    }
+    Ok(people)
+}
+
+#[derive(Default)]
+struct Batch {
+    incident_ids: Vec<Uuid>,
+    titles: Vec<String>,
+    kinds: Vec<String>,
+    severities: Vec<String>,
+    services: Vec<String>,
+    tags: Vec<String>,
+    started: Vec<DateTime<Utc>>,
+    detected: Vec<DateTime<Utc>>,
+    mitigated: Vec<DateTime<Utc>>,
+    resolved: Vec<DateTime<Utc>>,
+    postmortem_ids: Vec<Uuid>,
+    authors: Vec<Uuid>,
+    summaries: Vec<String>,
+    impacts: Vec<String>,
+    triggers: Vec<String>,
+    lessons: Vec<String>,
+    users_affected: Vec<i64>,
+    entry_ids: Vec<Uuid>,
+    entry_postmortems: Vec<Uuid>,
+    entry_times: Vec<DateTime<Utc>>,
+    entry_kinds: Vec<String>,
+    entry_texts: Vec<String>,
+    item_ids: Vec<Uuid>,
+    item_postmortems: Vec<Uuid>,
+    item_titles: Vec<String>,
+    item_kinds: Vec<String>,
+    item_priorities: Vec<String>,
+    item_owners: Vec<Uuid>,
+    item_due: Vec<chrono::NaiveDate>,
+    item_statuses: Vec<String>,
+    item_reasons: Vec<Option<String>>,
+}
+
+async fn insert_batch(
+    pool: &PgPool,
+    words: &mut Words,
+    people: &[Uuid],
+    size: usize,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let mut batch = Batch::default();
+    for _ in 0..size {
+        generate_one(words, people, now, &mut batch);
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        r#"INSERT INTO incidents (id, title, kind, severity, services, tags, started_at, detected_at, mitigated_at,
+                                  resolved_at, time_zone, created_at, updated_at)
+           SELECT id, title, kind::incident_kind, severity::severity, ARRAY[service], ARRAY[tag], started, detected,
+                  mitigated, resolved, 'UTC', resolved, resolved
+           FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                       $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])
+                AS t(id, title, kind, severity, service, tag, started, detected, mitigated, resolved)"#,
+        &batch.incident_ids, &batch.titles, &batch.kinds, &batch.severities, &batch.services, &batch.tags,
+        &batch.started, &batch.detected, &batch.mitigated, &batch.resolved
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"INSERT INTO postmortems (id, incident_id, status, summary, impact, trigger, lessons, users_affected,
+                                    published_at, created_at, updated_at)
+           SELECT pm, incident, 'published', summary, impact, trigger, lessons, users, resolved + interval '3 days',
+                  resolved, resolved
+           FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+                       $8::timestamptz[]) AS t(pm, incident, summary, impact, trigger, lessons, users, resolved)"#,
+        &batch.postmortem_ids, &batch.incident_ids, &batch.summaries, &batch.impacts, &batch.triggers,
+        &batch.lessons, &batch.users_affected, &batch.resolved
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO postmortem_authors (postmortem_id, user_id) SELECT * FROM UNNEST($1::uuid[], $2::uuid[])",
+        &batch.postmortem_ids, &batch.authors
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"INSERT INTO timeline_entries (id, postmortem_id, occurred_at, kind, text, source, created_at)
+           SELECT id, pm, at, kind::timeline_kind, text, 'generated', at
+           FROM UNNEST($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[]) AS t(id, pm, at, kind, text)"#,
+        &batch.entry_ids, &batch.entry_postmortems, &batch.entry_times, &batch.entry_kinds, &batch.entry_texts
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"INSERT INTO action_items (id, postmortem_id, title, kind, priority, owner_id, due_on, status,
+                                     closing_reason, created_at, updated_at)
+           SELECT id, pm, title, kind::action_kind, priority::action_priority, owner, due, status::action_status,
+                  reason, $10, $10
+           FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::date[],
+                       $8::text[], $9::text[]) AS t(id, pm, title, kind, priority, owner, due, status, reason)"#,
+        &batch.item_ids, &batch.item_postmortems, &batch.item_titles, &batch.item_kinds, &batch.item_priorities,
+        &batch.item_owners, &batch.item_due, &batch.item_statuses, &batch.item_reasons as &[Option<String>], now
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+fn generate_one(words: &mut Words, people: &[Uuid], now: DateTime<Utc>, batch: &mut Batch) {
+    let incident_id = Uuid::now_v7();
+    let postmortem_id = Uuid::now_v7();
+    let started = now - Duration::minutes(words.0.random_range(60..5 * 365 * 24 * 60));
+    let detected = started + Duration::minutes(words.0.random_range(1..120));
+    let mitigated = detected + Duration::minutes(words.0.random_range(5..240));
+    let resolved = mitigated + Duration::minutes(words.0.random_range(5..600));
+    let service = words.pick(SERVICES).to_owned();
+    batch.incident_ids.push(incident_id);
+    let title_length = words.0.random_range(3..8);
+    batch.titles.push(format!(
+        "{} {}",
+        service,
+        words.sentence(title_length).trim_end_matches('.')
+    ));
+    batch.kinds.push(words.pick(KINDS).to_owned());
+    batch.severities.push(words.pick(SEVERITIES).to_owned());
+    batch.services.push(service);
+    batch.tags.push(words.pick(TAGS).to_owned());
+    batch.started.push(started);
+    batch.detected.push(detected);
+    batch.mitigated.push(mitigated);
+    batch.resolved.push(resolved);
+    batch.postmortem_ids.push(postmortem_id);
+    batch
+        .authors
+        .push(people[words.0.random_range(0..people.len())]);
+    batch.summaries.push(words.paragraph(3));
+    batch.impacts.push(words.paragraph(2));
+    batch.triggers.push(words.paragraph(4));
+    batch.lessons.push(words.paragraph(2));
+    batch.users_affected.push(words.0.random_range(0..200_000));
+    for (index, kind) in TIMELINE_KINDS.iter().enumerate() {
+        batch.entry_ids.push(Uuid::now_v7());
+        batch.entry_postmortems.push(postmortem_id);
+        let at = [
+            started,
+            detected,
+            detected + Duration::minutes(3),
+            mitigated,
+            resolved,
+        ][index];
+        batch.entry_times.push(at);
+        batch.entry_kinds.push((*kind).to_owned());
+        let length = words.0.random_range(6..16);
+        batch.entry_texts.push(words.sentence(length));
+    }
+    for _ in 0..words.0.random_range(3..=8) {
+        let status = words.pick(STATUSES);
+        batch.item_ids.push(Uuid::now_v7());
+        batch.item_postmortems.push(postmortem_id);
+        let length = words.0.random_range(4..10);
+        batch.item_titles.push(words.sentence(length));
+        batch.item_kinds.push(words.pick(ACTION_KINDS).to_owned());
+        batch
+            .item_priorities
+            .push(words.pick(PRIORITIES).to_owned());
+        batch
+            .item_owners
+            .push(people[words.0.random_range(0..people.len())]);
+        batch
+            .item_due
+            .push((resolved + Duration::days(words.0.random_range(7..120))).date_naive());
+        batch.item_statuses.push(status.to_owned());
+        batch.item_reasons.push(
+            matches!(status, "wont_do" | "deprioritized")
+                .then(|| "Generated: decided in review.".to_owned()),
+        );
+    }
+}

@@ -1,0 +1,76 @@
+//! A postmortem read as one [`Document`]: for revisions and exports.
+
+use sqlx::PgConnection;
+
+use crate::{
+    domain::document::{ActionLine, Document, Factor, TimelineLine},
+    store,
+};
+
+/// The postmortem as it stands now, as one document.
+pub async fn load_document(
+    db: &mut PgConnection,
+    incident_number: i32,
+) -> sqlx::Result<Option<Document>> {
+    let Some(incident) = store::incidents::find_by_number(&mut *db, incident_number).await? else {
+        return Ok(None);
+    };
+    let Some(postmortem) = store::postmortems::find_for_incident(&mut *db, incident.id).await?
+    else {
+        return Ok(None);
+    };
+    let teams = store::incidents::list_teams(&mut *db, incident.id).await?;
+    let authors = store::postmortems::list_authors(&mut *db, postmortem.id).await?;
+    let factors = store::postmortems::list_factors(&mut *db, postmortem.id).await?;
+    let entries = store::timeline::list_entries(&mut *db, postmortem.id).await?;
+    let items = store::action_items::list_for_postmortem(&mut *db, postmortem.id).await?;
+    Ok(Some(Document {
+        number: incident.number,
+        title: incident.title,
+        kind: incident.kind,
+        severity: incident.severity,
+        status: postmortem.status,
+        services: incident.services,
+        tags: incident.tags,
+        teams: teams.into_iter().map(|team| team.name).collect(),
+        authors: authors
+            .into_iter()
+            .map(|person| person.display_name)
+            .collect(),
+        started_at: incident.started_at,
+        detected_at: incident.detected_at,
+        mitigated_at: incident.mitigated_at,
+        resolved_at: incident.resolved_at,
+        sections: postmortem.sections,
+        factors: factors
+            .into_iter()
+            .map(|factor| Factor {
+                category: factor.category,
+                description: factor.description,
+            })
+            .collect(),
+        timeline: entries
+            .into_iter()
+            .map(|entry| TimelineLine {
+                at: entry.occurred_at,
+                kind: entry.kind,
+                text: entry.text,
+                source: entry.source,
+                link: entry.link,
+            })
+            .collect(),
+        action_items: items
+            .into_iter()
+            .map(|item| ActionLine {
+                title: item.title,
+                kind: item.kind,
+                priority: item.priority,
+                status: item.status,
+                owner: item.owner_name,
+                team: item.team_name,
+                due_on: item.due_on,
+                tracker_url: item.tracker_url,
+            })
+            .collect(),
+    }))
+}

@@ -1,0 +1,631 @@
+//! Incidents and postmortems through HTTP: writing, reading, workflow,
+//! permissions, lost-update protection, history and exports.
+
+use debrief::domain::role::Role;
+use reqwest::StatusCode;
+
+use crate::helpers::{TestApp, TestClient};
+
+/// Creates an incident as `client` and returns its number.
+pub async fn create_incident(client: &TestClient, title: &str) -> i32 {
+    let page = client
+        .post_form(
+            "/incidents/new",
+            &[
+                ("title", title),
+                ("kind", "incident"),
+                ("severity", "sev2"),
+                ("services", "checkout-api, Postgres Main"),
+                ("tags", "database"),
+                ("time_zone", "Europe/Berlin"),
+                ("started_at", "2026-03-01T14:05"),
+                ("detected_at", "2026-03-01T14:18"),
+                ("mitigated_at", "2026-03-01T15:00"),
+                ("resolved_at", "2026-03-01T16:10"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let location = page.location().expect("a redirect");
+    location
+        .trim_start_matches("/incidents/")
+        .trim_end_matches("/postmortem/edit")
+        .parse()
+        .expect("an incident number")
+}
+
+/// The hidden `version` of the editing page.
+pub async fn editor_version(client: &TestClient, number: i32) -> String {
+    let page = client
+        .get(&format!("/incidents/{number}/postmortem/edit"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let marker = r#"name="version" value=""#;
+    let start = page.body.find(marker).expect("a version field") + marker.len();
+    page.body[start..start + page.body[start..].find('"').expect("end")].to_owned()
+}
+
+/// Saves the summary (and nothing else) from `version`.
+pub async fn save_summary(
+    client: &TestClient,
+    number: i32,
+    version: &str,
+    summary: &str,
+) -> crate::helpers::Page {
+    client
+        .post_form(
+            &format!("/incidents/{number}/postmortem/edit"),
+            &[
+                ("version", version),
+                ("summary", summary),
+                ("trigger", "A pool size change."),
+            ],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_member_records_an_incident_and_reads_its_times_in_their_zone() {
+    let app = TestApp::spawn().await;
+    let (member, _) = app.signed_in(Role::Member).await;
+    let number = create_incident(&member, "Checkout returned 502s").await;
+
+    let page = member.get(&format!("/incidents/{number}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&format!("INC-{number}")));
+    assert!(
+        page.body.contains("2026-03-01 13:05 UTC"),
+        "typed in Berlin, read in UTC"
+    );
+    assert!(page.body.contains("13 min"), "time to detect is derived");
+    assert!(
+        page.body.contains("2 h 5 min"),
+        "time to resolve is derived"
+    );
+    assert!(
+        page.body.contains("postgres-main"),
+        "services are normalized"
+    );
+    assert!(page.body.contains("<svg"), "the phases are drawn");
+
+    member
+        .post_form(
+            "/account/profile",
+            &[
+                ("display_name", "Test Member"),
+                ("time_zone", "America/New_York"),
+            ],
+        )
+        .await;
+    let page = member.get(&format!("/incidents/{number}")).await;
+    assert!(page.body.contains("2026-03-01 08:05 EST"));
+}
+
+#[tokio::test]
+async fn bad_incident_input_keeps_the_text_and_names_each_problem() {
+    let app = TestApp::spawn().await;
+    let (member, _) = app.signed_in(Role::Member).await;
+    let page = member
+        .post_form(
+            "/incidents/new",
+            &[
+                ("title", ""),
+                ("kind", "incident"),
+                ("severity", "sev9"),
+                ("services", "checkout-api"),
+                ("time_zone", "Europe/Berlin"),
+                ("started_at", "2026-03-01T14:05"),
+                ("detected_at", "2026-03-01T13:00"),
+                ("resolved_at", "soon"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["title", "severity", "detected_at", "resolved_at"] {
+        assert!(
+            page.body.contains(&format!(r#"id="{field}-error""#)),
+            "{field}"
+        );
+    }
+    assert!(page.body.contains(r#"value="checkout-api""#) && page.body.contains(r#"value="soon""#));
+}
+
+#[tokio::test]
+async fn the_second_of_two_saves_from_the_same_version_is_refused_and_nothing_is_lost() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let (admin, _) = app.signed_in(Role::Admin).await;
+    let number = create_incident(&author, "Checkout returned 502s").await;
+    let version = editor_version(&author, number).await;
+    assert_eq!(editor_version(&admin, number).await, version);
+
+    let first = save_summary(&admin, number, &version, "Summary from the admin.").await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    let second = save_summary(&author, number, &version, "Summary from the author.").await;
+    assert_eq!(second.status, StatusCode::CONFLICT);
+    assert!(
+        second.body.contains("Summary from the author."),
+        "the user's text comes back"
+    );
+    assert!(
+        second.body.contains("Summary from the admin."),
+        "the other save is shown beside it"
+    );
+    assert!(second.body.contains("Someone else saved this postmortem"));
+    let read = author.get(&format!("/incidents/{number}")).await;
+    assert!(
+        read.body.contains("Summary from the admin.")
+            && !read.body.contains("Summary from the author.")
+    );
+
+    let marker = r#"name="version" value=""#;
+    let start = second.body.find(marker).expect("version") + marker.len();
+    let merged_version = &second.body[start..start + second.body[start..].find('"').expect("end")];
+    let merged = save_summary(&author, number, merged_version, "Both summaries, merged.").await;
+    assert_eq!(merged.status, StatusCode::SEE_OTHER);
+    assert!(
+        author
+            .get(&format!("/incidents/{number}"))
+            .await
+            .body
+            .contains("Both summaries, merged.")
+    );
+}
+
+#[tokio::test]
+async fn markdown_with_scripts_handlers_and_javascript_links_renders_inert() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let number = create_incident(&author, "Markdown").await;
+    let version = editor_version(&author, number).await;
+    let hostile = "**bold** <script>alert('x')</script> <img src=x onerror=alert(1)> [link](javascript:alert(2))\n\n| a | b |\n|---|---|\n| 1 | 2 |";
+    save_summary(&author, number, &version, hostile).await;
+    let page = author.get(&format!("/incidents/{number}")).await;
+    assert!(page.body.contains("<strong>bold</strong>") && page.body.contains("<td>1</td>"));
+    for inert in ["<script>alert", "onerror", "javascript:alert"] {
+        assert!(!page.body.contains(inert), "{inert} survived");
+    }
+}
+
+#[tokio::test]
+async fn viewers_cannot_reach_any_write_route() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let number = create_incident(&author, "Published incident").await;
+    author
+        .post_form(
+            &format!("/incidents/{number}/status"),
+            &[("status", "in_review")],
+        )
+        .await;
+    author
+        .post_form(
+            &format!("/incidents/{number}/status"),
+            &[("status", "published")],
+        )
+        .await;
+    let (viewer, _) = app.signed_in(Role::Viewer).await;
+    assert_eq!(
+        viewer.get(&format!("/incidents/{number}")).await.status,
+        StatusCode::OK,
+        "viewers read"
+    );
+
+    let gets = [
+        "/incidents/new".to_owned(),
+        format!("/incidents/{number}/edit"),
+        format!("/incidents/{number}/postmortem/edit"),
+    ];
+    for path in &gets {
+        assert_eq!(
+            viewer.get(path).await.status,
+            StatusCode::FORBIDDEN,
+            "GET {path}"
+        );
+    }
+    let posts = [
+        (
+            "/incidents/new".to_owned(),
+            vec![
+                ("title", "x"),
+                ("kind", "incident"),
+                ("severity", "sev1"),
+                ("time_zone", "UTC"),
+            ],
+        ),
+        (format!("/incidents/{number}/edit"), vec![("title", "x")]),
+        (
+            format!("/incidents/{number}/postmortem/edit"),
+            vec![("summary", "x"), ("version", "99")],
+        ),
+        (format!("/incidents/{number}/timeline"), vec![("text", "x")]),
+        (
+            format!("/incidents/{number}/action-items"),
+            vec![("title", "x")],
+        ),
+        (
+            format!("/incidents/{number}/status"),
+            vec![("status", "in_review")],
+        ),
+        (
+            format!("/incidents/{number}/people"),
+            vec![("add_author", "x")],
+        ),
+        (format!("/incidents/{number}/links"), vec![("other", "1")]),
+        (format!("/incidents/{number}/history/1/restore"), vec![]),
+    ];
+    for (path, form) in &posts {
+        assert_eq!(
+            viewer.post_form(path, form).await.status,
+            StatusCode::FORBIDDEN,
+            "POST {path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_member_cannot_read_another_members_draft_until_it_is_published() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let (other, other_id) = app.signed_in(Role::Member).await;
+    let (admin, _) = app.signed_in(Role::Admin).await;
+    let number = create_incident(&author, "A private draft").await;
+    let path = format!("/incidents/{number}");
+
+    for hidden in [
+        path.clone(),
+        format!("{path}/export.md"),
+        format!("{path}/export.json"),
+        format!("{path}/history"),
+    ] {
+        assert_eq!(
+            other.get(&hidden).await.status,
+            StatusCode::NOT_FOUND,
+            "{hidden}"
+        );
+    }
+    assert!(
+        !other
+            .get("/incidents")
+            .await
+            .body
+            .contains("A private draft")
+    );
+    assert_eq!(
+        admin.get(&path).await.status,
+        StatusCode::OK,
+        "admins read drafts"
+    );
+
+    let direct = author
+        .post_form(&format!("{path}/status"), &[("status", "published")])
+        .await;
+    assert_eq!(
+        direct.status,
+        StatusCode::FORBIDDEN,
+        "drafts go through review"
+    );
+    let other_id = other_id.to_string();
+    author
+        .post_form(
+            &format!("{path}/status"),
+            &[("status", "in_review"), ("reviewers", &other_id)],
+        )
+        .await;
+    assert_eq!(
+        other.get(&path).await.status,
+        StatusCode::OK,
+        "reviewers read the draft"
+    );
+    assert_eq!(
+        other.get(&format!("{path}/postmortem/edit")).await.status,
+        StatusCode::FORBIDDEN
+    );
+
+    author
+        .post_form(&format!("{path}/status"), &[("status", "published")])
+        .await;
+    let (viewer, _) = app.signed_in(Role::Viewer).await;
+    assert!(
+        viewer
+            .get("/incidents")
+            .await
+            .body
+            .contains("A private draft")
+    );
+}
+
+#[tokio::test]
+async fn timeline_entries_are_kept_in_time_order_and_their_kinds_give_durations() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let page = author
+        .post_form(
+            "/incidents/new",
+            &[
+                ("title", "No key times"),
+                ("kind", "near_miss"),
+                ("severity", "sev4"),
+                ("time_zone", "UTC"),
+            ],
+        )
+        .await;
+    let number: i32 = page
+        .location()
+        .expect("redirect")
+        .split('/')
+        .nth(2)
+        .expect("number")
+        .parse()
+        .expect("int");
+    let entry = |at: &'static str, kind: &'static str, text: &'static str| {
+        vec![
+            ("occurred_at", at),
+            ("time_zone", "UTC"),
+            ("kind", kind),
+            ("text", text),
+            ("source", "chat"),
+        ]
+    };
+    let path = format!("/incidents/{number}/timeline");
+    author
+        .post_form(
+            &path,
+            &entry("2026-04-02T10:40", "detection", "Alert fired"),
+        )
+        .await;
+    author
+        .post_form(
+            &path,
+            &entry("2026-04-02T10:00", "trigger", "Config pushed"),
+        )
+        .await;
+    let bad = author
+        .post_form(&path, &entry("not a time", "note", ""))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains(r#"id="occurred_at-error""#) && bad.body.contains(r#"id="text-error""#)
+    );
+
+    let page = author.get(&format!("/incidents/{number}")).await;
+    let trigger = page.body.find("Config pushed").expect("trigger shown");
+    let detection = page.body.find("Alert fired").expect("detection shown");
+    assert!(trigger < detection, "entries in time order");
+    assert!(
+        page.body.contains("40 min"),
+        "time to detect from the entry kinds"
+    );
+}
+
+#[tokio::test]
+async fn action_items_are_owned_dated_and_keep_their_history() {
+    let app = TestApp::spawn().await;
+    let (author, author_id) = app.signed_in(Role::Member).await;
+    let number = create_incident(&author, "Items").await;
+    let author_id = author_id.to_string();
+    let path = format!("/incidents/{number}/action-items");
+    let missing = author
+        .post_form(
+            &path,
+            &[
+                ("title", ""),
+                ("kind", "detect"),
+                ("priority", "p1"),
+                ("status", "open"),
+            ],
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let added = author
+        .post_form(
+            &path,
+            &[
+                ("title", "Alert on pool saturation"),
+                ("kind", "detect"),
+                ("priority", "p1"),
+                ("status", "open"),
+                ("owner_id", &author_id),
+                ("due_on", "2020-01-31"),
+                ("tracker_url", "https://tracker.example.com/PAY-1"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+
+    let mine = author.get("/action-items").await;
+    assert!(mine.body.contains("Alert on pool saturation") && mine.body.contains("Overdue"));
+    let overdue = author.get("/action-items?scope=all&due=overdue").await;
+    assert!(overdue.body.contains("Alert on pool saturation"));
+    let marker = "/action-items/";
+    let start = mine
+        .body
+        .find(&format!(r#"href="{marker}"#))
+        .expect("item link")
+        + r#"href=""#.len();
+    let item_path = mine.body[start..start + mine.body[start..].find('"').expect("end")].to_owned();
+
+    let form = |status: &'static str, due: &'static str, reason: &'static str, version: String| {
+        vec![
+            ("title", "Alert on pool saturation".to_owned()),
+            ("kind", "detect".to_owned()),
+            ("priority", "p1".to_owned()),
+            ("status", status.to_owned()),
+            ("owner_id", author_id.clone()),
+            ("due_on", due.to_owned()),
+            ("closing_reason", reason.to_owned()),
+            ("version", version),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let item_path = item_path.clone();
+        let author = &author;
+        async move {
+            let borrowed: Vec<(&str, &str)> =
+                fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            author.post_form(&item_path, &borrowed).await
+        }
+    };
+    let moved = post(form("open", "2030-06-30", "", "1".to_owned())).await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER);
+    let no_reason = post(form("wont_do", "2030-06-30", "", "2".to_owned())).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_reason.body.contains(r#"id="closing_reason-error""#));
+    let stale = post(form(
+        "deprioritized",
+        "2030-06-30",
+        "Replaced by the new pooler.",
+        "1".to_owned(),
+    ))
+    .await;
+    assert_eq!(
+        stale.status,
+        StatusCode::CONFLICT,
+        "an edit from an old version is refused"
+    );
+    let dropped = post(form(
+        "deprioritized",
+        "2030-06-30",
+        "Replaced by the new pooler.",
+        "2".to_owned(),
+    ))
+    .await;
+    assert_eq!(dropped.status, StatusCode::SEE_OTHER);
+
+    let item = author.get(&item_path).await;
+    assert!(
+        item.body
+            .contains("moved the due date from 2020-01-31 to 2030-06-30")
+    );
+    assert!(
+        item.body
+            .contains("changed the status from Open to Deprioritized")
+    );
+    assert!(item.body.contains("Replaced by the new pooler."));
+}
+
+#[tokio::test]
+async fn the_history_shows_what_changed_and_restores_an_old_text() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let number = create_incident(&author, "History").await;
+    let version = editor_version(&author, number).await;
+    save_summary(&author, number, &version, "First wording.").await;
+    let version = editor_version(&author, number).await;
+    save_summary(&author, number, &version, "Second wording.").await;
+
+    let history = author.get(&format!("/incidents/{number}/history")).await;
+    assert_eq!(history.status, StatusCode::OK);
+    assert!(
+        history.body.contains("- First wording.") && history.body.contains("+ Second wording.")
+    );
+    assert!(history.body.contains("Edited Summary"));
+
+    let restore = author
+        .post_form(&format!("/incidents/{number}/history/2/restore"), &[])
+        .await;
+    assert_eq!(restore.status, StatusCode::SEE_OTHER);
+    let page = author.get(&format!("/incidents/{number}")).await;
+    assert!(page.body.contains("First wording.") && !page.body.contains("Second wording."));
+}
+
+#[tokio::test]
+async fn related_and_repeated_incidents_show_on_both_sides() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let first = create_incident(&author, "The first time").await;
+    let second = create_incident(&author, "The second time").await;
+    author
+        .post_form(
+            &format!("/incidents/{second}/links"),
+            &[("other", &format!("INC-{first}")), ("kind", "repeat_of")],
+        )
+        .await;
+    let later = author.get(&format!("/incidents/{second}")).await;
+    assert!(later.body.contains("Repeat of") && later.body.contains("The first time"));
+    let earlier = author.get(&format!("/incidents/{first}")).await;
+    assert!(earlier.body.contains("Repeated by") && earlier.body.contains("The second time"));
+}
+
+#[tokio::test]
+async fn the_markdown_export_of_a_demo_postmortem_has_every_section_the_timeline_and_the_items() {
+    let app = TestApp::spawn().await;
+    debrief::seed::demo::seed(&app.db, &app.clock, |_, _, _| {})
+        .await
+        .expect("demo seeds");
+    let (reader, _) = app.signed_in(Role::Viewer).await;
+    let export = reader.get("/incidents/1/export.md").await;
+    assert_eq!(export.status, StatusCode::OK);
+    assert!(
+        export
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .starts_with("text/markdown")
+    );
+    for heading in [
+        "## Summary",
+        "## Impact",
+        "## Trigger and root cause",
+        "## Contributing factors",
+        "## What went well",
+        "## What went poorly",
+        "## Where we got lucky",
+        "## Lessons learned",
+        "## Timeline",
+        "## Action items",
+    ] {
+        assert!(export.body.contains(heading), "{heading}");
+    }
+    assert!(
+        export
+            .body
+            .contains("| Time (UTC) | Kind | What happened | Source |")
+    );
+    assert!(
+        export
+            .body
+            .contains("| Action | Kind | Priority | Owner | Due | Status |")
+    );
+    let json = reader.get("/incidents/1/export.json").await;
+    let document: serde_json::Value = serde_json::from_str(&json.body).expect("json");
+    assert!(
+        document["timeline"]
+            .as_array()
+            .is_some_and(|entries| !entries.is_empty())
+    );
+    assert!(
+        document["action_items"]
+            .as_array()
+            .is_some_and(|items| !items.is_empty())
+    );
+}
+
+#[tokio::test]
+async fn the_incident_list_filters_and_pages() {
+    let app = TestApp::spawn().await;
+    debrief::seed::demo::seed(&app.db, &app.clock, |_, _, _| {})
+        .await
+        .expect("demo seeds");
+    let (admin, _) = app.signed_in(Role::Admin).await;
+    let all = admin.get("/incidents").await;
+    assert_eq!(
+        all.body.matches("<tr>").count() - 1,
+        12,
+        "a header row and twelve incidents"
+    );
+    let sev1 = admin.get("/incidents?severity=sev1").await;
+    assert_eq!(
+        sev1.body.matches(r#"class="badge sev sev-sev1""#).count(),
+        2
+    );
+    let drafts = admin.get("/incidents?status=draft").await;
+    assert_eq!(drafts.body.matches("<tr>").count() - 1, 1);
+    let (viewer, _) = app.signed_in(Role::Viewer).await;
+    assert_eq!(
+        viewer.get("/incidents").await.body.matches("<tr>").count() - 1,
+        9,
+        "viewers see the published nine"
+    );
+}
