@@ -230,3 +230,191 @@ async fn a_newcomer_sets_up_signs_out_and_signs_back_in_with_a_real_browser() {
         .await
         .expect("close the browser");
 }
+
+impl Browser {
+    /// Sets a field's value directly (date and time inputs take typed keys
+    /// in a locale-dependent order, which a test should not depend on).
+    async fn set_value(&self, field_id: &str, value: &str) {
+        let script = "document.getElementById(arguments[0]).value = arguments[1];";
+        self.client
+            .execute(script, vec![json!(field_id), json!(value)])
+            .await
+            .expect("set a value");
+    }
+
+    async fn choose(&self, select_id: &str, value: &str) {
+        self.click(&format!("#{select_id} option[value='{value}']"))
+            .await;
+    }
+
+    async fn submit(&self, form_css: &str) {
+        self.click(&format!("{form_css} button[type=submit]")).await;
+    }
+
+    async fn page_text(&self) -> String {
+        self.client.source().await.expect("html")
+    }
+
+    /// Waits (up to ten seconds) until the page shows `text`.
+    async fn wait_for_text(&self, text: &str) {
+        for _ in 0..100 {
+            if self.page_text().await.contains(text) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the page never showed {text:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_author_writes_reviews_and_publishes_a_postmortem_that_survives_a_restart() {
+    let mut app = TestApp::spawn().await;
+    app.create_user(
+        "sam@example.com",
+        "Sam Okafor",
+        debrief::domain::role::Role::Member,
+    )
+    .await;
+    let browser = Browser::start().await;
+    let go = |path: &str| format!("{}{path}", app.address);
+
+    browser.client.goto(&go("/login")).await.expect("open");
+    browser.fill("email", "sam@example.com").await;
+    browser.fill("password", PASSWORD).await;
+    browser.submit("main form").await;
+    browser.wait_for_path("/").await;
+
+    browser.click("a[href='/incidents']").await;
+    browser.wait_for_path("/incidents").await;
+    browser.click("a[href='/incidents/new']").await;
+    browser.wait_for_path("/incidents/new").await;
+    browser
+        .fill("title", "Checkout returned 502s after a pool change")
+        .await;
+    browser.choose("severity", "sev2").await;
+    browser
+        .fill("services", "checkout-api, postgres-main")
+        .await;
+    browser.choose("time_zone", "Europe/Berlin").await;
+    browser.set_value("started_at", "2026-03-01T14:05").await;
+    browser.set_value("detected_at", "2026-03-01T14:18").await;
+    browser.set_value("mitigated_at", "2026-03-01T15:00").await;
+    browser.set_value("resolved_at", "2026-03-01T16:10").await;
+    browser.submit("main form").await;
+    browser.wait_for_path("/incidents/1/postmortem/edit").await;
+
+    let sections = [
+        (
+            "summary",
+            "Checkout failed for 55 minutes after the pool size was lowered.",
+        ),
+        ("impact", "About **1,200** customers could not pay."),
+        (
+            "trigger",
+            "A config change lowered the database pool from 50 to 5.",
+        ),
+        ("went_well", "The alert fired within 13 minutes."),
+        ("went_poorly", "The change had no canary."),
+        ("got_lucky", "It happened outside the sales peak."),
+        (
+            "lessons",
+            "Pool sizes are capacity settings and need review.",
+        ),
+    ];
+    for (field, text) in sections {
+        browser.fill(field, text).await;
+    }
+    browser.fill("users_affected", "1200").await;
+    browser.choose("factor-category-1", "technical").await;
+    browser
+        .fill(
+            "factor-description-1",
+            "Pool size is not validated against load",
+        )
+        .await;
+    browser.choose("factor-category-2", "detection").await;
+    browser
+        .fill("factor-description-2", "No alert on pool saturation")
+        .await;
+    browser.submit("form.editor").await;
+    browser.wait_for_text("Saved as revision").await;
+
+    let entries = [
+        ("2026-03-01T14:05", "trigger", "Config change deployed"),
+        ("2026-03-01T14:18", "detection", "Error rate alert fired"),
+        ("2026-03-01T15:00", "mitigation", "Pool size restored"),
+    ];
+    for (at, kind, text) in entries {
+        browser.set_value("occurred_at", at).await;
+        browser.choose("kind", kind).await;
+        browser.fill("text", text).await;
+        browser.fill("source", "deploy log").await;
+        browser.submit("form.entry-form").await;
+        browser.wait_for_text(&format!(r#"value="{text}""#)).await;
+    }
+    let items = [
+        ("Alert when the pool is 80% used", "2026-04-01"),
+        ("Validate pool size against peak load in CI", "2026-04-15"),
+        ("Canary every database config change", "2026-05-01"),
+    ];
+    for (title, due) in items {
+        browser.fill("title", title).await;
+        browser.set_value("due_on", due).await;
+        browser.submit("#action-items form").await;
+        browser.wait_for_text(&format!(">{title}</a>")).await;
+    }
+    browser.screenshot("postmortem-editor").await;
+
+    browser
+        .client
+        .goto(&go("/incidents/1"))
+        .await
+        .expect("the postmortem");
+    browser
+        .click("form[action='/incidents/1/status'] button")
+        .await;
+    browser.wait_for_text("Sent to review").await;
+    browser
+        .click("form[action='/incidents/1/status'] button.btn-primary")
+        .await;
+    browser
+        .wait_for_text("Published: everyone in the organization can read it now.")
+        .await;
+    browser.screenshot("postmortem-published").await;
+
+    browser
+        .client
+        .goto(&go("/incidents?status=published"))
+        .await
+        .expect("list");
+    browser
+        .wait_for_text("Checkout returned 502s after a pool change")
+        .await;
+
+    app.restart().await;
+    browser
+        .client
+        .goto(&format!("{}/incidents/1", app.address))
+        .await
+        .expect("after restart");
+    let after = browser.page_text().await;
+    assert!(
+        after.contains("Checkout failed for 55 minutes"),
+        "the summary survives"
+    );
+    assert!(
+        after.contains("Error rate alert fired"),
+        "the timeline survives"
+    );
+    for (title, _) in items {
+        assert!(after.contains(title), "{title} survives");
+    }
+    assert!(after.contains("13 min"), "time to detect");
+    browser
+        .client
+        .clone()
+        .close()
+        .await
+        .expect("close the browser");
+}

@@ -34,6 +34,40 @@ pub struct TestApp {
     pub setup_link: Option<String>,
     db_name: String,
     server_options: PgConnectOptions,
+    pool_options: PgConnectOptions,
+    base_url: Option<String>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// Serves the application on a free port until told to stop; returns its address.
+async fn start_server(
+    pool: PgPool,
+    clock: Clock,
+    base_url: Option<String>,
+) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+    let listen = listener.local_addr().expect("bound address");
+    let config = ServerConfig {
+        listen,
+        base_url,
+        secure_cookies: None,
+        trust_proxy: false,
+        session_idle_minutes: 12 * 60,
+        session_lifetime_hours: 7 * 24,
+        review_due_days: 5,
+    };
+    let address = config.public_base_url();
+    let state = AppState {
+        db: pool,
+        config: Arc::new(config),
+        clock,
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        let _ = stopped.await;
+    };
+    tokio::spawn(server::serve(listener, state, shutdown));
+    (address, stop)
 }
 
 /// Where the test databases live: `DEBRIEF_TEST_DATABASE_URL`, or the same
@@ -90,6 +124,7 @@ impl TestApp {
             .await
             .expect("create the test database");
         let options = route(server_options.clone().database(&db_name));
+        let options_for_restart = options.clone();
         let pool = PgPoolOptions::new()
             .max_connections(5)
             .acquire_timeout(std::time::Duration::from_secs(2))
@@ -98,35 +133,40 @@ impl TestApp {
             .expect("connect to the test database");
         db::migrate(&pool).await.expect("migrations apply");
 
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
-        let listen = listener.local_addr().expect("bound address");
-        let config = ServerConfig {
-            listen,
-            base_url,
-            secure_cookies: None,
-            trust_proxy: false,
-            session_idle_minutes: 12 * 60,
-            session_lifetime_hours: 7 * 24,
-            review_due_days: 5,
-        };
         let clock = Clock::fixed(Utc::now());
-        let setup_link = debrief::setup::issue_setup_link(&pool, &clock, &config.public_base_url())
+        let (address, stop) = start_server(pool.clone(), clock.clone(), base_url.clone()).await;
+        let setup_link = debrief::setup::issue_setup_link(&pool, &clock, &address)
             .await
             .expect("setup link");
-        let state = AppState {
-            db: pool.clone(),
-            config: Arc::new(config),
-            clock: clock.clone(),
-        };
-        tokio::spawn(server::serve(listener, state, std::future::pending()));
         TestApp {
-            address: format!("http://{listen}"),
+            address,
             db: pool,
             clock,
             setup_link,
             db_name,
             server_options,
+            pool_options: options_for_restart,
+            base_url,
+            stop: Some(stop),
         }
+    }
+
+    /// Stops the server (gracefully) and starts a new one, with new database
+    /// connections, on the same database: what survives was really stored.
+    pub async fn restart(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(5)
+            .connect_with(self.pool_options.clone())
+            .await
+            .expect("reconnect");
+        let (address, stop) =
+            start_server(pool.clone(), self.clock.clone(), self.base_url.clone()).await;
+        self.address = address;
+        self.db = pool;
+        self.stop = Some(stop);
     }
 
     /// A browser-like client with its own cookie jar, not following redirects.
