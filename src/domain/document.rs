@@ -91,6 +91,9 @@ impl Sections {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Factor {
+    /// Kept so a restored factor stays the one its action items answer.
+    #[serde(default)]
+    pub id: Option<uuid::Uuid>,
     pub category: FactorCategory,
     pub description: String,
 }
@@ -319,6 +322,7 @@ mod tests {
                 ..Sections::default()
             },
             factors: vec![Factor {
+                id: None,
                 category: FactorCategory::Detection,
                 description: "No alert on pool | saturation".to_owned(),
             }],

@@ -132,9 +132,12 @@ pub struct SeedSummary {
     pub action_items: usize,
 }
 
-/// Whether the archive holds no incident yet.
+/// Whether the archive is new: no incident and no account. The demo's
+/// accounts share a published password, so it never goes into an archive
+/// that real people already use.
 pub async fn archive_is_empty(pool: &PgPool) -> anyhow::Result<bool> {
-    Ok(store::incidents::count_incidents(pool).await? == 0)
+    Ok(store::incidents::count_incidents(pool).await? == 0
+        && store::users::count_users(pool).await? == 0)
 }
 
 /// Seeds the demo archive into an archive without incidents; `progress`
@@ -147,7 +150,9 @@ pub async fn seed(
     let archive: Archive =
         serde_json::from_str(ARCHIVE).context("the demo archive does not parse")?;
     if !archive_is_empty(pool).await? {
-        bail!("the archive already has incidents; the demo is only seeded into an empty archive");
+        bail!(
+            "the archive already has accounts or incidents; the demo only goes into a new, empty archive"
+        );
     }
     let now = clock.now();
     let mut summary = SeedSummary::default();
@@ -341,6 +346,7 @@ async fn seed_postmortem(
         store::postmortems::set_status(
             &mut *tx,
             postmortem_id,
+            PostmortemStatus::Draft,
             PostmortemStatus::InReview,
             written_at,
         )
@@ -350,6 +356,7 @@ async fn seed_postmortem(
         store::postmortems::set_status(
             &mut *tx,
             postmortem_id,
+            PostmortemStatus::InReview,
             PostmortemStatus::Published,
             written_at + Duration::days(1),
         )

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::{
     clock::Clock,
     domain::{email::Email, role::Role},
-    store::{self, users::NewUser},
+    store::{self, bulk::Batch, users::NewUser},
 };
 
 /// Postmortems written per database round trip.
@@ -311,7 +311,11 @@ pub async fn seed(
     let mut done = 0;
     while done < count {
         let size = BATCH.min(count - done);
-        insert_batch(pool, &mut words, &people, size, now).await?;
+        let mut batch = Batch::default();
+        for _ in 0..size {
+            generate_one(&mut words, &people, now, &mut batch);
+        }
+        store::bulk::insert_batch(pool, &batch, now).await?;
         done += size;
         progress(done, count);
     }
@@ -340,108 +344,6 @@ async fn synthetic_people(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<V
         people.push(id);
     }
     Ok(people)
-}
-
-#[derive(Default)]
-struct Batch {
-    incident_ids: Vec<Uuid>,
-    titles: Vec<String>,
-    kinds: Vec<String>,
-    severities: Vec<String>,
-    services: Vec<String>,
-    tags: Vec<String>,
-    started: Vec<DateTime<Utc>>,
-    detected: Vec<DateTime<Utc>>,
-    mitigated: Vec<DateTime<Utc>>,
-    resolved: Vec<DateTime<Utc>>,
-    postmortem_ids: Vec<Uuid>,
-    authors: Vec<Uuid>,
-    summaries: Vec<String>,
-    impacts: Vec<String>,
-    triggers: Vec<String>,
-    lessons: Vec<String>,
-    users_affected: Vec<i64>,
-    entry_ids: Vec<Uuid>,
-    entry_postmortems: Vec<Uuid>,
-    entry_times: Vec<DateTime<Utc>>,
-    entry_kinds: Vec<String>,
-    entry_texts: Vec<String>,
-    item_ids: Vec<Uuid>,
-    item_postmortems: Vec<Uuid>,
-    item_titles: Vec<String>,
-    item_kinds: Vec<String>,
-    item_priorities: Vec<String>,
-    item_owners: Vec<Uuid>,
-    item_due: Vec<chrono::NaiveDate>,
-    item_statuses: Vec<String>,
-    item_reasons: Vec<Option<String>>,
-}
-
-async fn insert_batch(
-    pool: &PgPool,
-    words: &mut Words,
-    people: &[Uuid],
-    size: usize,
-    now: DateTime<Utc>,
-) -> anyhow::Result<()> {
-    let mut batch = Batch::default();
-    for _ in 0..size {
-        generate_one(words, people, now, &mut batch);
-    }
-    let mut tx = pool.begin().await?;
-    sqlx::query!(
-        r#"INSERT INTO incidents (id, title, kind, severity, services, tags, started_at, detected_at, mitigated_at,
-                                  resolved_at, time_zone, created_at, updated_at)
-           SELECT id, title, kind::incident_kind, severity::severity, ARRAY[service], ARRAY[tag], started, detected,
-                  mitigated, resolved, 'UTC', resolved, resolved
-           FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                       $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])
-                AS t(id, title, kind, severity, service, tag, started, detected, mitigated, resolved)"#,
-        &batch.incident_ids, &batch.titles, &batch.kinds, &batch.severities, &batch.services, &batch.tags,
-        &batch.started, &batch.detected, &batch.mitigated, &batch.resolved
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        r#"INSERT INTO postmortems (id, incident_id, status, summary, impact, trigger, lessons, users_affected,
-                                    published_at, created_at, updated_at)
-           SELECT pm, incident, 'published', summary, impact, trigger, lessons, users, resolved + interval '3 days',
-                  resolved, resolved
-           FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
-                       $8::timestamptz[]) AS t(pm, incident, summary, impact, trigger, lessons, users, resolved)"#,
-        &batch.postmortem_ids, &batch.incident_ids, &batch.summaries, &batch.impacts, &batch.triggers,
-        &batch.lessons, &batch.users_affected, &batch.resolved
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "INSERT INTO postmortem_authors (postmortem_id, user_id) SELECT * FROM UNNEST($1::uuid[], $2::uuid[])",
-        &batch.postmortem_ids, &batch.authors
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        r#"INSERT INTO timeline_entries (id, postmortem_id, occurred_at, kind, text, source, created_at)
-           SELECT id, pm, at, kind::timeline_kind, text, 'generated', at
-           FROM UNNEST($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[]) AS t(id, pm, at, kind, text)"#,
-        &batch.entry_ids, &batch.entry_postmortems, &batch.entry_times, &batch.entry_kinds, &batch.entry_texts
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        r#"INSERT INTO action_items (id, postmortem_id, title, kind, priority, owner_id, due_on, status,
-                                     closing_reason, created_at, updated_at)
-           SELECT id, pm, title, kind::action_kind, priority::action_priority, owner, due, status::action_status,
-                  reason, $10, $10
-           FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::date[],
-                       $8::text[], $9::text[]) AS t(id, pm, title, kind, priority, owner, due, status, reason)"#,
-        &batch.item_ids, &batch.item_postmortems, &batch.item_titles, &batch.item_kinds, &batch.item_priorities,
-        &batch.item_owners, &batch.item_due, &batch.item_statuses, &batch.item_reasons as &[Option<String>], now
-    )
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    Ok(())
 }
 
 fn generate_one(words: &mut Words, people: &[Uuid], now: DateTime<Utc>, batch: &mut Batch) {

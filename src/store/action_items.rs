@@ -138,7 +138,7 @@ pub async fn list_for_postmortem(
 ) -> sqlx::Result<Vec<ActionItem>> {
     let mut query = QueryBuilder::new(SELECT_ITEMS);
     query.push(" ai.postmortem_id = ").push_bind(postmortem_id);
-    query.push(" ORDER BY ai.priority, ai.due_on NULLS LAST, ai.created_at");
+    query.push(" ORDER BY ai.priority, ai.due_on NULLS LAST, ai.created_at, ai.id");
     query.build_query_as().fetch_all(db).await
 }
 
@@ -192,7 +192,7 @@ pub async fn list_items(
             .push(" AND ai.status IN ('open', 'in_progress') AND ai.due_on < ")
             .push_bind(day);
     }
-    query.push(" ORDER BY ai.due_on ASC NULLS LAST, ai.priority, ai.created_at");
+    query.push(" ORDER BY ai.due_on ASC NULLS LAST, ai.priority, ai.created_at, ai.id");
     query
         .push(" LIMIT ")
         .push_bind(limit)

@@ -45,6 +45,7 @@ pub async fn load_document(
         factors: factors
             .into_iter()
             .map(|factor| Factor {
+                id: Some(factor.id),
                 category: factor.category,
                 description: factor.description,
             })

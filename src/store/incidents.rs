@@ -231,7 +231,9 @@ impl IncidentSort {
         match self {
             IncidentSort::Newest => " ORDER BY i.started_at DESC NULLS LAST, i.number DESC",
             IncidentSort::Oldest => " ORDER BY i.started_at ASC NULLS LAST, i.number ASC",
-            IncidentSort::Severity => " ORDER BY i.severity ASC, i.started_at DESC NULLS LAST",
+            IncidentSort::Severity => {
+                " ORDER BY i.severity ASC, i.started_at DESC NULLS LAST, i.number DESC"
+            }
             IncidentSort::Number => " ORDER BY i.number DESC",
         }
     }
@@ -305,13 +307,15 @@ fn like_escape(text: &str) -> String {
         .replace('_', "\\_")
 }
 
-/// Every service named on any incident, for the filter.
-pub async fn list_services(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar!(
-        r#"SELECT DISTINCT unnest(services) AS "service!" FROM incidents ORDER BY 1"#
-    )
-    .fetch_all(db)
-    .await
+/// Every service named on an incident the reader may see, for the filter.
+pub async fn list_services(db: impl PgExecutor<'_>, reader: Reader) -> sqlx::Result<Vec<String>> {
+    let mut query = QueryBuilder::new(
+        "SELECT DISTINCT unnest(i.services) AS service
+         FROM incidents i JOIN postmortems p ON p.incident_id = i.id WHERE",
+    );
+    push_visible_to(&mut query, reader);
+    query.push(" ORDER BY 1");
+    query.build_query_scalar().fetch_all(db).await
 }
 
 /// A link to another incident, seen from one side.
@@ -325,14 +329,23 @@ pub struct LinkedIncident {
     pub incoming: bool,
 }
 
+/// Links two incidents. A link exists once per pair: linking again, from
+/// either side, replaces it.
 pub async fn insert_link(
-    db: impl PgExecutor<'_>,
+    db: &mut PgConnection,
     incident_id: Uuid,
     other_id: Uuid,
     kind: LinkKind,
     created_by: Uuid,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
+    sqlx::query!(
+        "DELETE FROM incident_links WHERE incident_id = $1 AND other_id = $2",
+        other_id,
+        incident_id
+    )
+    .execute(&mut *db)
+    .await?;
     sqlx::query!(
         "INSERT INTO incident_links (incident_id, other_id, kind, created_by, created_at)
          VALUES ($1, $2, $3, $4, $5)
@@ -343,7 +356,7 @@ pub async fn insert_link(
         created_by,
         now
     )
-    .execute(db)
+    .execute(&mut *db)
     .await?;
     Ok(())
 }

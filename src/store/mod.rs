@@ -3,6 +3,7 @@
 
 pub mod action_items;
 pub mod audit;
+pub mod bulk;
 pub mod documents;
 pub mod incidents;
 pub mod links;

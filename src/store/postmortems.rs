@@ -110,42 +110,29 @@ pub async fn update_sections(
     .await
 }
 
-/// Marks a change that is not a section edit (timeline, items, status), so
-/// an editor who started before it is told.
-pub async fn bump_version(
-    db: impl PgExecutor<'_>,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE postmortems SET version = version + 1, updated_at = $2 WHERE id = $1",
-        id,
-        now
-    )
-    .execute(db)
-    .await?;
-    Ok(())
-}
-
+/// Moves a postmortem from `from` to `status`; false if it was no longer at
+/// `from` (someone moved it first).
 pub async fn set_status(
     db: impl PgExecutor<'_>,
     id: Uuid,
+    from: PostmortemStatus,
     status: PostmortemStatus,
     now: DateTime<Utc>,
-) -> sqlx::Result<()> {
-    sqlx::query!(
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
         r#"UPDATE postmortems SET status = $2, updated_at = $3,
                   submitted_at = CASE WHEN $2 = 'in_review'::postmortem_status THEN $3 ELSE submitted_at END,
                   published_at = CASE WHEN $2 = 'published'::postmortem_status THEN COALESCE(published_at, $3)
                                       ELSE published_at END
-           WHERE id = $1"#,
+           WHERE id = $1 AND status = $4"#,
         id,
         status as PostmortemStatus,
-        now
+        now,
+        from as PostmortemStatus
     )
     .execute(db)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// A person named on a postmortem.
@@ -184,6 +171,7 @@ pub async fn add_author(
     Ok(())
 }
 
+/// Removes an author. Callers hold [`lock_postmortem`] and keep at least one.
 pub async fn remove_author(
     db: impl PgExecutor<'_>,
     postmortem_id: Uuid,
@@ -196,6 +184,15 @@ pub async fn remove_author(
     )
     .execute(db)
     .await?;
+    Ok(())
+}
+
+/// Locks a postmortem's row until the transaction ends, so changes to its
+/// status, authors or reviewers happen one at a time.
+pub async fn lock_postmortem(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!("SELECT id FROM postmortems WHERE id = $1 FOR UPDATE", id)
+        .fetch_optional(db)
+        .await?;
     Ok(())
 }
 
@@ -287,4 +284,38 @@ pub async fn save_factors(
         .await?;
     }
     Ok(())
+}
+
+/// A postmortem that needs something from one person.
+#[derive(Clone, Debug)]
+pub struct WaitingPostmortem {
+    pub number: i32,
+    pub title: String,
+    pub status: PostmortemStatus,
+    /// True when the person is asked to review it, false when they author it.
+    pub as_reviewer: bool,
+}
+
+/// Drafts and reviews a person authors, and reviews they are asked for.
+pub async fn list_waiting_for(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<WaitingPostmortem>> {
+    sqlx::query_as!(
+        WaitingPostmortem,
+        r#"SELECT i.number, i.title, p.status AS "status: PostmortemStatus",
+                  EXISTS (SELECT 1 FROM postmortem_reviewers r WHERE r.postmortem_id = p.id AND r.user_id = $1)
+                      AND p.status = 'in_review' AS "as_reviewer!"
+           FROM postmortems p JOIN incidents i ON i.id = p.incident_id
+           WHERE p.status <> 'published'
+             AND (EXISTS (SELECT 1 FROM postmortem_authors a WHERE a.postmortem_id = p.id AND a.user_id = $1)
+                  OR (p.status = 'in_review'
+                      AND EXISTS (SELECT 1 FROM postmortem_reviewers r WHERE r.postmortem_id = p.id AND r.user_id = $1)))
+           ORDER BY p.updated_at DESC LIMIT $2"#,
+        user_id,
+        limit
+    )
+    .fetch_all(db)
+    .await
 }

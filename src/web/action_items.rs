@@ -222,7 +222,6 @@ async fn add_item(
         note: None,
     };
     store::action_items::record_change(&mut *tx, id, user.id, created, now).await?;
-    store::postmortems::bump_version(&mut *tx, case.postmortem.id, now).await?;
     record_revision(&mut tx, &case, &user, "Added an action item", now).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("{}/postmortem/edit#action-items", case.path())).into_response())
@@ -294,7 +293,7 @@ async fn list_items(
         "all" => (Scope::All, "all"),
         _ => (Scope::Mine, "mine"),
     };
-    let today = state.clock.now().date_naive();
+    let today = user.today(state.clock.now());
     let filter = ItemFilter {
         scope,
         status: ActionStatus::parse(&query.status),
@@ -418,7 +417,7 @@ async fn item_page(
         people: store::users::list_active_people(&state.db).await?,
         teams: store::teams::list_team_options(&state.db).await?,
         factors: store::postmortems::list_factors(&state.db, case.postmortem.id).await?,
-        view: item_views(vec![item], state.clock.now().date_naive()).remove(0),
+        view: item_views(vec![item], user.today(state.clock.now())).remove(0),
     })
 }
 
@@ -445,6 +444,9 @@ async fn update_item(
     }
     let mut page = item_page(&state, &user, item.clone(), &case, can_edit).await?;
     let fields = match form.parse(&page.people, &page.teams, &page.factors) {
+        // An owner who is not an author reports progress; what the item is
+        // and who owns it stay the authors' call.
+        Ok(fields) if !case.access.can_edit => owner_update(&item, fields),
         Ok(fields) => fields,
         Err(errors) => {
             page.form = form;
@@ -467,11 +469,26 @@ async fn update_item(
     for change in changes(&item, &fields, &page.people) {
         store::action_items::record_change(&mut *tx, item.id, user.id, change, now).await?;
     }
-    store::postmortems::bump_version(&mut *tx, case.postmortem.id, now).await?;
     record_revision(&mut tx, &case, &user, "Changed an action item", now).await?;
     tx.commit().await?;
     user.flash(&state, "Action item saved.").await?;
     Ok(Redirect::to(&format!("/action-items/{}", item.id)).into_response())
+}
+
+/// The fields an owner who is not an author may change: status, closing
+/// reason and tracker link; everything else stays as it was.
+fn owner_update(item: &ActionItem, typed: ActionFields) -> ActionFields {
+    ActionFields {
+        title: item.title.clone(),
+        description: item.description.clone(),
+        kind: item.kind,
+        priority: item.priority,
+        owner_id: item.owner_id,
+        team_id: item.team_id,
+        due_on: item.due_on,
+        factor_id: item.factor_id,
+        ..typed
+    }
 }
 
 /// The owner, due date and status changes worth keeping in the history.

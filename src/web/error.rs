@@ -15,6 +15,9 @@ pub enum AppError {
     NotFound,
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
+    /// The request fits an older state of the thing it changes.
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
     /// Not signed in; carries the path to come back to afterwards.
     #[error("sign-in needed")]
     NeedsSignIn { next: String },
@@ -69,6 +72,7 @@ impl IntoResponse for AppError {
                 "There is nothing at this address. It may have moved, or the link may be mistyped.",
             ),
             AppError::Forbidden(why) => (StatusCode::FORBIDDEN, "Not allowed", *why),
+            AppError::Conflict(why) => (StatusCode::CONFLICT, "That changed in the meantime", *why),
             AppError::LinkGone => (
                 StatusCode::GONE,
                 "This link no longer works",

@@ -72,6 +72,11 @@ impl CurrentUser {
         self.role.can_write()
     }
 
+    /// Today's date where this user is (for "overdue").
+    pub fn today(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+        now.with_timezone(&self.time_zone).date_naive()
+    }
+
     /// This user as a reader, for queries that filter by visibility.
     pub fn reader(&self) -> crate::store::incidents::Reader {
         crate::store::incidents::Reader {

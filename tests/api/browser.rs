@@ -270,12 +270,11 @@ impl Browser {
 #[tokio::test]
 async fn an_author_writes_reviews_and_publishes_a_postmortem_that_survives_a_restart() {
     let mut app = TestApp::spawn().await;
-    app.create_user(
-        "sam@example.com",
-        "Sam Okafor",
-        debrief::domain::role::Role::Member,
-    )
-    .await;
+    let member = debrief::domain::role::Role::Member;
+    app.create_user("sam@example.com", "Sam Okafor", member)
+        .await;
+    app.create_user("rita@example.com", "Rita Chen", member)
+        .await;
     let browser = Browser::start().await;
     let go = |path: &str| format!("{}{path}", app.address);
 
@@ -372,9 +371,21 @@ async fn an_author_writes_reviews_and_publishes_a_postmortem_that_survives_a_res
         .await
         .expect("the postmortem");
     browser
-        .click("form[action='/incidents/1/status'] button")
+        .click("form.review-request input[name=reviewers]")
         .await;
+    browser.click("form.review-request button").await;
     browser.wait_for_text("Sent to review").await;
+
+    // The reviewer reads the draft from her home page and publishes it.
+    browser.click(".usermenu button[type=submit]").await;
+    browser.wait_for_path("/login?signed_out=1").await;
+    browser.fill("email", "rita@example.com").await;
+    browser.fill("password", PASSWORD).await;
+    browser.submit("main form").await;
+    browser.wait_for_path("/").await;
+    browser.wait_for_text("you are asked to review").await;
+    browser.click("a[href='/incidents/1']").await;
+    browser.wait_for_path("/incidents/1").await;
     browser
         .click("form[action='/incidents/1/status'] button.btn-primary")
         .await;

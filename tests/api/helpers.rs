@@ -56,7 +56,7 @@ async fn start_server(
         session_lifetime_hours: 7 * 24,
         review_due_days: 5,
     };
-    let address = config.public_base_url();
+    let address = format!("http://{listen}");
     let state = AppState {
         db: pool,
         config: Arc::new(config),

@@ -34,6 +34,20 @@ pub async fn create_incident(client: &TestClient, title: &str) -> i32 {
         .expect("an incident number")
 }
 
+/// Sends a postmortem to review with `reviewer`, who then publishes it.
+pub async fn publish(author: &TestClient, reviewer: &TestClient, number: i32, reviewer_id: &str) {
+    let path = format!("/incidents/{number}/status");
+    let sent = author
+        .post_form(
+            &path,
+            &[("status", "in_review"), ("reviewers", reviewer_id)],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    let published = reviewer.post_form(&path, &[("status", "published")]).await;
+    assert_eq!(published.status, StatusCode::SEE_OTHER);
+}
+
 /// The hidden `version` of the editing page.
 pub async fn editor_version(client: &TestClient, number: i32) -> String {
     let page = client
@@ -191,19 +205,42 @@ async fn markdown_with_scripts_handlers_and_javascript_links_renders_inert() {
 async fn viewers_cannot_reach_any_write_route() {
     let app = TestApp::spawn().await;
     let (author, _) = app.signed_in(Role::Member).await;
+    let (reviewer, reviewer_id) = app.signed_in(Role::Member).await;
     let number = create_incident(&author, "Published incident").await;
+    let reviewer_id = reviewer_id.to_string();
+    let path = format!("/incidents/{number}/timeline");
+    let entry = [
+        ("occurred_at", "2026-03-01T14:05"),
+        ("time_zone", "UTC"),
+        ("kind", "trigger"),
+        ("text", "Deploy"),
+    ];
+    author.post_form(&path, &entry).await;
+    let item = [
+        ("title", "Alert on saturation"),
+        ("kind", "detect"),
+        ("priority", "p1"),
+        ("status", "open"),
+    ];
+    author
+        .post_form(&format!("/incidents/{number}/action-items"), &item)
+        .await;
+    let other = create_incident(&author, "Another incident").await;
     author
         .post_form(
-            &format!("/incidents/{number}/status"),
-            &[("status", "in_review")],
+            &format!("/incidents/{number}/links"),
+            &[("other", &other.to_string())],
         )
         .await;
-    author
-        .post_form(
-            &format!("/incidents/{number}/status"),
-            &[("status", "published")],
-        )
-        .await;
+    publish(&author, &reviewer, number, &reviewer_id).await;
+    let entry_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM timeline_entries LIMIT 1")
+        .fetch_one(&app.db)
+        .await
+        .expect("entry");
+    let item_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM action_items LIMIT 1")
+        .fetch_one(&app.db)
+        .await
+        .expect("item");
     let (viewer, _) = app.signed_in(Role::Viewer).await;
     assert_eq!(
         viewer.get(&format!("/incidents/{number}")).await.status,
@@ -253,6 +290,16 @@ async fn viewers_cannot_reach_any_write_route() {
         ),
         (format!("/incidents/{number}/links"), vec![("other", "1")]),
         (format!("/incidents/{number}/history/1/restore"), vec![]),
+        (
+            format!("/incidents/{number}/timeline/{entry_id}"),
+            vec![("text", "x")],
+        ),
+        (
+            format!("/incidents/{number}/timeline/{entry_id}/delete"),
+            vec![],
+        ),
+        (format!("/incidents/{number}/links/{other}/delete"), vec![]),
+        (format!("/action-items/{item_id}"), vec![("title", "x")]),
     ];
     for (path, form) in &posts {
         assert_eq!(
@@ -297,6 +344,34 @@ async fn a_member_cannot_read_another_members_draft_until_it_is_published() {
         "admins read drafts"
     );
 
+    let item = [
+        ("title", "A private item"),
+        ("kind", "detect"),
+        ("priority", "p1"),
+        ("status", "open"),
+    ];
+    author
+        .post_form(&format!("{path}/action-items"), &item)
+        .await;
+    assert!(
+        !other
+            .get("/action-items?scope=all")
+            .await
+            .body
+            .contains("A private item")
+    );
+    let edit = other
+        .post_form(
+            &format!("{path}/postmortem/edit"),
+            &[("summary", "Mine now"), ("version", "1")],
+        )
+        .await;
+    assert_eq!(
+        edit.status,
+        StatusCode::NOT_FOUND,
+        "what one cannot read one cannot write"
+    );
+
     let direct = author
         .post_form(&format!("{path}/status"), &[("status", "published")])
         .await;
@@ -321,8 +396,16 @@ async fn a_member_cannot_read_another_members_draft_until_it_is_published() {
         other.get(&format!("{path}/postmortem/edit")).await.status,
         StatusCode::FORBIDDEN
     );
+    let by_author = author
+        .post_form(&format!("{path}/status"), &[("status", "published")])
+        .await;
+    assert_eq!(
+        by_author.status,
+        StatusCode::FORBIDDEN,
+        "publishing needs a reviewer"
+    );
 
-    author
+    other
         .post_form(&format!("{path}/status"), &[("status", "published")])
         .await;
     let (viewer, _) = app.signed_in(Role::Viewer).await;
@@ -435,6 +518,8 @@ async fn action_items_are_owned_dated_and_keep_their_history() {
 
     let mine = author.get("/action-items").await;
     assert!(mine.body.contains("Alert on pool saturation") && mine.body.contains("Overdue"));
+    let home = author.get("/").await;
+    assert!(home.body.contains("1 overdue") && home.body.contains("Alert on pool saturation"));
     let overdue = author.get("/action-items?scope=all&due=overdue").await;
     assert!(overdue.body.contains("Alert on pool saturation"));
     let marker = "/action-items/";
@@ -521,8 +606,24 @@ async fn the_history_shows_what_changed_and_restores_an_old_text() {
     );
     assert!(history.body.contains("Edited Summary"));
 
+    let version = editor_version(&author, number).await;
+    let stale = author
+        .post_form(
+            &format!("/incidents/{number}/history/2/restore"),
+            &[("version", "1")],
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::SEE_OTHER);
+    let unchanged = author.get(&format!("/incidents/{number}")).await;
+    assert!(
+        unchanged.body.contains("Second wording."),
+        "a stale restore changes nothing"
+    );
     let restore = author
-        .post_form(&format!("/incidents/{number}/history/2/restore"), &[])
+        .post_form(
+            &format!("/incidents/{number}/history/2/restore"),
+            &[("version", &version)],
+        )
         .await;
     assert_eq!(restore.status, StatusCode::SEE_OTHER);
     let page = author.get(&format!("/incidents/{number}")).await;
@@ -628,4 +729,52 @@ async fn the_incident_list_filters_and_pages() {
         9,
         "viewers see the published nine"
     );
+}
+
+#[tokio::test]
+async fn an_owner_who_is_not_an_author_may_only_report_progress() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let (owner, owner_id) = app.signed_in(Role::Member).await;
+    let number = create_incident(&author, "Owned elsewhere").await;
+    let owner_id = owner_id.to_string();
+    let item = [
+        ("title", "Alert on saturation"),
+        ("kind", "detect"),
+        ("priority", "p1"),
+        ("status", "open"),
+        ("owner_id", owner_id.as_str()),
+        ("due_on", "2030-01-31"),
+    ];
+    author
+        .post_form(&format!("/incidents/{number}/action-items"), &item)
+        .await;
+    let item_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM action_items")
+        .fetch_one(&app.db)
+        .await
+        .expect("item");
+    assert_eq!(
+        owner.get(&format!("/incidents/{number}")).await.status,
+        StatusCode::NOT_FOUND,
+        "still a draft"
+    );
+    let (reviewer, reviewer_id) = app.signed_in(Role::Member).await;
+    publish(&author, &reviewer, number, &reviewer_id.to_string()).await;
+
+    let update = [
+        ("title", "Something else entirely"),
+        ("kind", "process"),
+        ("priority", "p3"),
+        ("status", "in_progress"),
+        ("owner_id", ""),
+        ("due_on", "2099-01-01"),
+        ("version", "1"),
+    ];
+    let saved = owner
+        .post_form(&format!("/action-items/{item_id}"), &update)
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let page = owner.get(&format!("/action-items/{item_id}")).await;
+    assert!(page.body.contains("Alert on saturation") && page.body.contains("In progress"));
+    assert!(page.body.contains("2030-01-31") && !page.body.contains("2099-01-01"));
 }

@@ -341,7 +341,7 @@ impl EditorPage {
                 ..EntryFormValues::default()
             },
             entry_errors: FormErrors::default(),
-            items: item_views(items, state.clock.now().date_naive()),
+            items: item_views(items, user.today(state.clock.now())),
             item_form: ItemForm::new_for(user),
             item_errors: FormErrors::default(),
             people: store::users::list_active_people(&state.db).await?,
@@ -494,7 +494,17 @@ async fn conflict(
             theirs: saved.text(field).to_owned(),
         })
         .collect();
-    if saved.factor_description != form.factor_description {
+    let typed: Vec<&str> = form
+        .factor_description
+        .iter()
+        .map(|text| text.trim())
+        .filter(|text| !text.is_empty())
+        .collect();
+    let stored: Vec<&str> = existing
+        .iter()
+        .map(|factor| factor.description.as_str())
+        .collect();
+    if typed != stored {
         let theirs = existing
             .iter()
             .map(|factor| format!("- {}: {}", factor.category.label(), factor.description))

@@ -16,7 +16,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Case, record_revision};
+use super::{Case, record_revision, record_revision_of};
 use crate::{
     domain::{
         incident::{IncidentKind, Severity, display_number, parse_labels},
@@ -228,9 +228,7 @@ fn require_writer(user: &CurrentUser) -> Result<(), AppError> {
     if user.can_write() {
         Ok(())
     } else {
-        Err(AppError::Forbidden(
-            "Viewers can read the archive but not change it. Ask an admin for the member role.",
-        ))
+        Err(AppError::Forbidden(super::VIEWERS_READ_ONLY))
     }
 }
 
@@ -282,12 +280,17 @@ async fn create_incident(
     let (incident_id, number) =
         store::incidents::insert_incident(&mut *tx, &fields, user.id, now).await?;
     store::incidents::set_teams(&mut tx, incident_id, &team_ids).await?;
-    store::postmortems::insert_postmortem(&mut tx, incident_id, user.id, now).await?;
-    tx.commit().await?;
-    // The first revision records the incident as created.
-    let case = Case::load(&state, &user, &number.to_string()).await?;
-    let mut tx = state.db.begin().await?;
-    record_revision(&mut tx, &case, &user, "Incident created", now).await?;
+    let postmortem_id =
+        store::postmortems::insert_postmortem(&mut tx, incident_id, user.id, now).await?;
+    record_revision_of(
+        &mut tx,
+        postmortem_id,
+        number,
+        &user,
+        "Incident created",
+        now,
+    )
+    .await?;
     tx.commit().await?;
     let message = format!(
         "{} created. Write its postmortem here; every save keeps a revision.",
@@ -370,7 +373,6 @@ async fn update_incident(
         return Ok((StatusCode::CONFLICT, page(form, errors, Some(differences))).into_response());
     }
     store::incidents::set_teams(&mut tx, case.incident.id, &team_ids).await?;
-    store::postmortems::bump_version(&mut *tx, case.postmortem.id, now).await?;
     record_revision(&mut tx, &case, &user, "Incident details changed", now).await?;
     tx.commit().await?;
     user.flash(&state, "Incident details saved.").await?;

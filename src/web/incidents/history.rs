@@ -131,12 +131,21 @@ async fn show_history(
     })
 }
 
+#[derive(Deserialize)]
+struct RestoreForm {
+    /// The version the history page was looking at.
+    #[serde(default)]
+    version: String,
+}
+
 async fn restore(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((number, revision)): Path<(String, i32)>,
+    axum_extra::extract::Form(form): axum_extra::extract::Form<RestoreForm>,
 ) -> Result<Response, AppError> {
     let case = Case::load_for_edit(&state, &user, &number).await?;
+    let seen_version: i32 = form.version.trim().parse().unwrap_or(0);
     let document = store::revisions::get_snapshot(&state.db, case.postmortem.id, revision)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -145,7 +154,7 @@ async fn restore(
     let restored = store::postmortems::update_sections(
         &mut *tx,
         case.postmortem.id,
-        case.postmortem.version,
+        seen_version,
         &document.sections,
         now,
     )
@@ -162,7 +171,7 @@ async fn restore(
         .factors
         .iter()
         .map(|factor| FactorRow {
-            id: Uuid::now_v7(),
+            id: factor.id.unwrap_or_else(Uuid::now_v7),
             category: factor.category,
             description: factor.description.clone(),
         })

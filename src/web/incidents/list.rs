@@ -172,7 +172,7 @@ async fn list_incidents(
         query,
         incidents,
         pagination,
-        services: store::incidents::list_services(&state.db).await?,
+        services: store::incidents::list_services(&state.db, user.reader()).await?,
         teams,
         can_create: user.can_write(),
         sort,

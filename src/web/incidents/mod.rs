@@ -40,9 +40,15 @@ pub fn routes() -> Router<AppState> {
         .merge(export::routes())
 }
 
+/// Why a viewer's attempt to change something is refused.
+pub const VIEWERS_READ_ONLY: &str =
+    "Viewers can read the archive but not change it. Ask an admin for the member role.";
+
 /// What the signed-in user may do with one postmortem.
 #[derive(Clone, Copy, Debug)]
 pub struct Access {
+    /// Asked to review: may read the draft, publish it or send it back.
+    pub is_reviewer: bool,
     /// Change the incident, the sections, the timeline and the items.
     pub can_edit: bool,
 }
@@ -83,6 +89,7 @@ impl Case {
             return Err(AppError::NotFound);
         }
         let access = Access {
+            is_reviewer,
             can_edit: user.can_write() && (user.is_admin() || is_author),
         };
         Ok(Case {
@@ -105,7 +112,7 @@ impl Case {
             let why = if user.can_write() {
                 "Only this postmortem's authors and admins can change it. Ask an author to add you."
             } else {
-                "Viewers can read the archive but not change it. Ask an admin for the member role."
+                VIEWERS_READ_ONLY
             };
             return Err(AppError::Forbidden(why));
         }
@@ -130,12 +137,32 @@ pub async fn record_revision(
     summary: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i32, AppError> {
-    let document = store::documents::load_document(&mut *db, case.incident.number)
+    record_revision_of(
+        db,
+        case.postmortem.id,
+        case.incident.number,
+        author,
+        summary,
+        now,
+    )
+    .await
+}
+
+/// [`record_revision`] for a postmortem known by its ids (one just created).
+pub async fn record_revision_of(
+    db: &mut PgConnection,
+    postmortem_id: uuid::Uuid,
+    incident_number: i32,
+    author: &CurrentUser,
+    summary: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<i32, AppError> {
+    let document = store::documents::load_document(&mut *db, incident_number)
         .await?
         .ok_or(AppError::NotFound)?;
     let number = store::revisions::insert_revision(
         &mut *db,
-        case.postmortem.id,
+        postmortem_id,
         author.id,
         summary,
         &document,

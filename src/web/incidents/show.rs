@@ -25,6 +25,7 @@ use crate::{
         self,
         incidents::{LinkedIncident, TeamRef},
         postmortems::FactorRow,
+        users::PersonOption,
     },
     web::{
         AppError, AppState,
@@ -60,6 +61,9 @@ pub struct PostmortemPage {
     pub links: Vec<LinkedIncident>,
     pub review_due: Option<String>,
     pub review_late: bool,
+    /// People who could review or co-author (only loaded for editors).
+    pub people: Vec<PersonOption>,
+    pub can_publish: bool,
 }
 
 impl PostmortemPage {
@@ -88,11 +92,17 @@ impl PostmortemPage {
             sections,
             factors: store::postmortems::list_factors(&state.db, postmortem_id).await?,
             entries: entry_views(&entries, zone),
-            items: item_views(items, now.date_naive()),
+            items: item_views(items, user.today(now)),
             links: store::incidents::list_links(&state.db, case.incident.id, user.reader()).await?,
             review_due: due.map(|due| time::format_in(due, zone)),
             review_late: due.is_some_and(|due| now > due)
                 && case.postmortem.status != PostmortemStatus::Published,
+            people: if case.access.can_edit {
+                store::users::list_active_people(&state.db).await?
+            } else {
+                Vec::new()
+            },
+            can_publish: user.can_write() && (case.access.is_reviewer || user.is_admin()),
             case,
         })
     }
@@ -133,6 +143,32 @@ impl PostmortemPage {
         .into_iter()
         .filter_map(|(label, value)| value.map(|value| (label, value)))
         .collect()
+    }
+
+    /// Members and admins who could review: not the authors.
+    fn reviewer_options(&self) -> Vec<&PersonOption> {
+        self.people
+            .iter()
+            .filter(|person| person.role.can_write())
+            .filter(|person| {
+                !self
+                    .case
+                    .authors
+                    .iter()
+                    .any(|author| author.id == person.id)
+            })
+            .collect()
+    }
+
+    fn is_reviewer(&self, person: &PersonOption) -> bool {
+        self.case
+            .reviewers
+            .iter()
+            .any(|reviewer| reviewer.id == person.id)
+    }
+
+    fn can_send_back(&self) -> bool {
+        self.case.access.can_edit || self.can_publish
     }
 
     fn is_draft(&self) -> bool {

@@ -101,7 +101,6 @@ async fn add_entry(
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     store::timeline::insert_entry(&mut *tx, case.postmortem.id, &fields, user.id, now).await?;
-    store::postmortems::bump_version(&mut *tx, case.postmortem.id, now).await?;
     record_revision(&mut tx, &case, &user, "Added a timeline entry", now).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("{}/postmortem/edit#timeline", case.path())).into_response())
@@ -124,7 +123,6 @@ async fn update_entry(
     if !store::timeline::update_entry(&mut *tx, case.postmortem.id, id, &fields).await? {
         return Err(AppError::NotFound);
     }
-    store::postmortems::bump_version(&mut *tx, case.postmortem.id, now).await?;
     record_revision(&mut tx, &case, &user, "Changed a timeline entry", now).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("{}/postmortem/edit#timeline", case.path())).into_response())
@@ -142,7 +140,6 @@ async fn delete_entry(
     if !store::timeline::delete_entry(&mut *tx, case.postmortem.id, id).await? {
         return Err(AppError::NotFound);
     }
-    store::postmortems::bump_version(&mut *tx, case.postmortem.id, now).await?;
     record_revision(&mut tx, &case, &user, "Removed a timeline entry", now).await?;
     tx.commit().await?;
     user.flash(

@@ -40,38 +40,67 @@ struct StatusForm {
     reviewers: Vec<String>,
 }
 
+/// Who may make a move. Authors send to review; publishing needs a review,
+/// so only a reviewer (or an admin) publishes; either side may send back.
+fn may_move(case: &Case, user: &CurrentUser, to: PostmortemStatus) -> bool {
+    let writer = user.can_write();
+    let reviewer = case.access.is_reviewer || user.is_admin();
+    match to {
+        PostmortemStatus::InReview => writer && case.access.can_edit,
+        PostmortemStatus::Published => writer && reviewer,
+        PostmortemStatus::Draft => writer && (case.access.can_edit || reviewer),
+    }
+}
+
 async fn change_status(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(number): Path<String>,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, AppError> {
-    let case = Case::load_for_edit(&state, &user, &number).await?;
+    let case = Case::load(&state, &user, &number).await?;
     let to = PostmortemStatus::parse(&form.status)
         .ok_or(AppError::Forbidden("That is not a status."))?;
-    if !can_move(case.postmortem.status, to) {
-        return Err(AppError::Forbidden(
+    if !may_move(&case, &user, to) {
+        let why = match to {
+            PostmortemStatus::Published => {
+                "Publishing needs a review: a reviewer or an admin publishes."
+            }
+            _ => "Only this postmortem's authors, reviewers and admins can move it.",
+        };
+        return Err(AppError::Forbidden(why));
+    }
+    let from = case.postmortem.status;
+    if !can_move(from, to) {
+        return Err(AppError::Conflict(
             "A postmortem goes from draft to review to published, one step at a time.",
         ));
     }
-    let people = store::users::list_active_people(&state.db).await?;
-    let reviewers: Vec<Uuid> = form
-        .reviewers
-        .iter()
-        .filter_map(|raw| Uuid::parse_str(raw).ok())
-        .filter(|id| {
-            people
-                .iter()
-                .any(|person| person.id == *id && person.role.can_write())
-        })
-        .collect();
+    let reviewers = if to == PostmortemStatus::InReview {
+        let chosen = chosen_reviewers(&state, &case, &form.reviewers).await?;
+        if chosen.is_empty() && case.reviewers.is_empty() {
+            user.flash(
+                &state,
+                "Choose at least one reviewer: publishing needs a review.",
+            )
+            .await?;
+            return Ok(Redirect::to(&case.path()).into_response());
+        }
+        chosen
+    } else {
+        Vec::new()
+    };
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    if to == PostmortemStatus::InReview && !reviewers.is_empty() {
+    store::postmortems::lock_postmortem(&mut *tx, case.postmortem.id).await?;
+    if !reviewers.is_empty() {
         store::postmortems::set_reviewers(&mut tx, case.postmortem.id, &reviewers).await?;
     }
-    store::postmortems::set_status(&mut *tx, case.postmortem.id, to, now).await?;
-    store::postmortems::bump_version(&mut *tx, case.postmortem.id, now).await?;
+    if !store::postmortems::set_status(&mut *tx, case.postmortem.id, from, to, now).await? {
+        return Err(AppError::Conflict(
+            "Someone else moved this postmortem just now. Reload the page to see where it stands.",
+        ));
+    }
     let summary = match to {
         PostmortemStatus::Draft => "Returned to draft",
         PostmortemStatus::InReview => "Sent to review",
@@ -79,7 +108,7 @@ async fn change_status(
     };
     record_revision(&mut tx, &case, &user, summary, now).await?;
     let event = AuditEvent::new(user.id, "postmortem_status_changed")
-        .detail(serde_json::json!({ "incident": case.incident.number, "to": to }));
+        .detail(serde_json::json!({ "incident": case.incident.number, "from": from, "to": to }));
     store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
     let message = match to {
@@ -89,6 +118,26 @@ async fn change_status(
     };
     user.flash(&state, message).await?;
     Ok(Redirect::to(&case.path()).into_response())
+}
+
+/// The reviewers picked in the form: active members or admins who are not
+/// authors of this postmortem.
+async fn chosen_reviewers(
+    state: &AppState,
+    case: &Case,
+    raw: &[String],
+) -> Result<Vec<Uuid>, AppError> {
+    let people = store::users::list_active_people(&state.db).await?;
+    Ok(raw
+        .iter()
+        .filter_map(|raw| Uuid::parse_str(raw).ok())
+        .filter(|id| {
+            people
+                .iter()
+                .any(|person| person.id == *id && person.role.can_write())
+        })
+        .filter(|id| !case.authors.iter().any(|author| author.id == *id))
+        .collect())
 }
 
 #[derive(Deserialize)]
@@ -109,6 +158,7 @@ async fn change_people(
     let people = store::users::list_active_people(&state.db).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
+    store::postmortems::lock_postmortem(&mut *tx, case.postmortem.id).await?;
     if let Ok(id) = parse_id(&form.add_author)
         && people
             .iter()
@@ -116,12 +166,13 @@ async fn change_people(
     {
         store::postmortems::add_author(&mut *tx, case.postmortem.id, id).await?;
     }
-    if let Ok(id) = parse_id(&form.remove_author)
-        && case.authors.len() > 1
-    {
-        store::postmortems::remove_author(&mut *tx, case.postmortem.id, id).await?;
+    if let Ok(id) = parse_id(&form.remove_author) {
+        // Under the lock, so two removals cannot leave nobody.
+        let authors = store::postmortems::list_authors(&mut *tx, case.postmortem.id).await?;
+        if authors.len() > 1 {
+            store::postmortems::remove_author(&mut *tx, case.postmortem.id, id).await?;
+        }
     }
-    store::postmortems::bump_version(&mut *tx, case.postmortem.id, now).await?;
     record_revision(&mut tx, &case, &user, "Changed the authors", now).await?;
     tx.commit().await?;
     Ok(Redirect::to(&case.path()).into_response())
@@ -157,8 +208,9 @@ async fn add_link(
         .await?;
         return Ok(Redirect::to(&case.path()).into_response());
     };
+    let mut tx = state.db.begin().await?;
     store::incidents::insert_link(
-        &state.db,
+        &mut tx,
         case.incident.id,
         other.incident.id,
         kind,
@@ -166,6 +218,7 @@ async fn add_link(
         state.clock.now(),
     )
     .await?;
+    tx.commit().await?;
     Ok(Redirect::to(&case.path()).into_response())
 }
 

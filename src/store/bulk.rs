@@ -1,0 +1,100 @@
+//! Bulk inserts of generated archives (`debrief seed --synthetic`), one
+//! `UNNEST` statement per table per batch.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// Columns of generated postmortems, incidents, timeline entries and items.
+#[derive(Default)]
+pub struct Batch {
+    pub incident_ids: Vec<Uuid>,
+    pub titles: Vec<String>,
+    pub kinds: Vec<String>,
+    pub severities: Vec<String>,
+    pub services: Vec<String>,
+    pub tags: Vec<String>,
+    pub started: Vec<DateTime<Utc>>,
+    pub detected: Vec<DateTime<Utc>>,
+    pub mitigated: Vec<DateTime<Utc>>,
+    pub resolved: Vec<DateTime<Utc>>,
+    pub postmortem_ids: Vec<Uuid>,
+    pub authors: Vec<Uuid>,
+    pub summaries: Vec<String>,
+    pub impacts: Vec<String>,
+    pub triggers: Vec<String>,
+    pub lessons: Vec<String>,
+    pub users_affected: Vec<i64>,
+    pub entry_ids: Vec<Uuid>,
+    pub entry_postmortems: Vec<Uuid>,
+    pub entry_times: Vec<DateTime<Utc>>,
+    pub entry_kinds: Vec<String>,
+    pub entry_texts: Vec<String>,
+    pub item_ids: Vec<Uuid>,
+    pub item_postmortems: Vec<Uuid>,
+    pub item_titles: Vec<String>,
+    pub item_kinds: Vec<String>,
+    pub item_priorities: Vec<String>,
+    pub item_owners: Vec<Uuid>,
+    pub item_due: Vec<NaiveDate>,
+    pub item_statuses: Vec<String>,
+    pub item_reasons: Vec<Option<String>>,
+}
+
+/// Inserts a batch in one transaction, one `UNNEST` statement per table.
+pub async fn insert_batch(pool: &PgPool, batch: &Batch, now: DateTime<Utc>) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!(
+        r#"INSERT INTO incidents (id, title, kind, severity, services, tags, started_at, detected_at, mitigated_at,
+                                  resolved_at, time_zone, created_at, updated_at)
+           SELECT id, title, kind::incident_kind, severity::severity, ARRAY[service], ARRAY[tag], started, detected,
+                  mitigated, resolved, 'UTC', resolved, resolved
+           FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                       $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::timestamptz[])
+                AS t(id, title, kind, severity, service, tag, started, detected, mitigated, resolved)"#,
+        &batch.incident_ids, &batch.titles, &batch.kinds, &batch.severities, &batch.services, &batch.tags,
+        &batch.started, &batch.detected, &batch.mitigated, &batch.resolved
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"INSERT INTO postmortems (id, incident_id, status, summary, impact, trigger, lessons, users_affected,
+                                    published_at, created_at, updated_at)
+           SELECT pm, incident, 'published', summary, impact, trigger, lessons, users, resolved + interval '3 days',
+                  resolved, resolved
+           FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
+                       $8::timestamptz[]) AS t(pm, incident, summary, impact, trigger, lessons, users, resolved)"#,
+        &batch.postmortem_ids, &batch.incident_ids, &batch.summaries, &batch.impacts, &batch.triggers,
+        &batch.lessons, &batch.users_affected, &batch.resolved
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "INSERT INTO postmortem_authors (postmortem_id, user_id) SELECT * FROM UNNEST($1::uuid[], $2::uuid[])",
+        &batch.postmortem_ids, &batch.authors
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"INSERT INTO timeline_entries (id, postmortem_id, occurred_at, kind, text, source, created_at)
+           SELECT id, pm, at, kind::timeline_kind, text, 'generated', at
+           FROM UNNEST($1::uuid[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[]) AS t(id, pm, at, kind, text)"#,
+        &batch.entry_ids, &batch.entry_postmortems, &batch.entry_times, &batch.entry_kinds, &batch.entry_texts
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"INSERT INTO action_items (id, postmortem_id, title, kind, priority, owner_id, due_on, status,
+                                     closing_reason, created_at, updated_at)
+           SELECT id, pm, title, kind::action_kind, priority::action_priority, owner, due, status::action_status,
+                  reason, $10, $10
+           FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::date[],
+                       $8::text[], $9::text[]) AS t(id, pm, title, kind, priority, owner, due, status, reason)"#,
+        &batch.item_ids, &batch.item_postmortems, &batch.item_titles, &batch.item_kinds, &batch.item_priorities,
+        &batch.item_owners, &batch.item_due, &batch.item_statuses, &batch.item_reasons as &[Option<String>], now
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
