@@ -55,6 +55,7 @@ pub async fn run(pool: PgPool, config: ServerConfig) -> anyhow::Result<()> {
         db: pool,
         config,
         clock,
+        caches: Default::default(),
     };
     serve(listener, state, shutdown_signal()).await?;
     tracing::info!("Debrief stopped");

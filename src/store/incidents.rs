@@ -157,7 +157,7 @@ pub async fn set_teams(
 }
 
 /// A team, by id and name.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct TeamRef {
     pub id: Uuid,
     pub name: String,
@@ -307,14 +307,28 @@ fn like_escape(text: &str) -> String {
         .replace('_', "\\_")
 }
 
-/// Every service named on an incident the reader may see, for the filter.
-pub async fn list_services(db: impl PgExecutor<'_>, reader: Reader) -> sqlx::Result<Vec<String>> {
+/// Every service named on a published incident (the same for everyone).
+pub async fn list_published_services(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar!(
+        r#"SELECT DISTINCT unnest(i.services) AS "service!"
+           FROM incidents i JOIN postmortems p ON p.incident_id = i.id
+           WHERE p.status = 'published' ORDER BY 1"#
+    )
+    .fetch_all(db)
+    .await
+}
+
+/// Services named on the unpublished incidents the reader may see.
+pub async fn list_draft_services(
+    db: impl PgExecutor<'_>,
+    reader: Reader,
+) -> sqlx::Result<Vec<String>> {
     let mut query = QueryBuilder::new(
         "SELECT DISTINCT unnest(i.services) AS service
-         FROM incidents i JOIN postmortems p ON p.incident_id = i.id WHERE",
+         FROM incidents i JOIN postmortems p ON p.incident_id = i.id
+         WHERE p.status IN ('draft', 'in_review') AND",
     );
     push_visible_to(&mut query, reader);
-    query.push(" ORDER BY 1");
     query.build_query_scalar().fetch_all(db).await
 }
 

@@ -4,8 +4,13 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
+use super::{
+    incidents::{Incident, TeamRef},
+    timeline::TimelineEntry,
+};
 use crate::domain::{
     document::Sections,
+    incident::{IncidentKind, Severity},
     postmortem::{FactorCategory, PostmortemStatus},
 };
 
@@ -38,6 +43,65 @@ pub async fn insert_postmortem(
     .await?;
     add_author(&mut *db, id, author_id).await?;
     Ok(id)
+}
+
+/// An incident and its postmortem by the incident's number, in one round trip.
+pub async fn find_by_number(
+    db: impl PgExecutor<'_>,
+    number: i32,
+) -> sqlx::Result<Option<(Incident, Postmortem)>> {
+    let row = sqlx::query!(
+        r#"SELECT i.id AS incident_id, i.number, i.title, i.kind AS "kind: IncidentKind",
+                  i.severity AS "severity: Severity", i.services, i.tags, i.started_at, i.detected_at,
+                  i.mitigated_at, i.resolved_at, i.time_zone, i.version AS incident_version,
+                  p.id, p.status AS "status: PostmortemStatus", p.summary, p.impact, p.users_affected,
+                  p.failed_requests, p.revenue_lost_cents, p.slo_budget_consumed, p.trigger, p.went_well,
+                  p.went_poorly, p.got_lucky, p.lessons, p.published_at, p.updated_at, p.version
+           FROM incidents i JOIN postmortems p ON p.incident_id = i.id
+           WHERE i.number = $1"#,
+        number
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|row| {
+        let incident = Incident {
+            id: row.incident_id,
+            number: row.number,
+            title: row.title,
+            kind: row.kind,
+            severity: row.severity,
+            services: row.services,
+            tags: row.tags,
+            started_at: row.started_at,
+            detected_at: row.detected_at,
+            mitigated_at: row.mitigated_at,
+            resolved_at: row.resolved_at,
+            time_zone: row.time_zone,
+            version: row.incident_version,
+        };
+        let postmortem = Postmortem {
+            id: row.id,
+            incident_id: row.incident_id,
+            status: row.status,
+            sections: Sections {
+                summary: row.summary,
+                impact: row.impact,
+                users_affected: row.users_affected,
+                failed_requests: row.failed_requests,
+                revenue_lost_cents: row.revenue_lost_cents,
+                slo_budget_consumed: row.slo_budget_consumed,
+                trigger: row.trigger,
+                went_well: row.went_well,
+                went_poorly: row.went_poorly,
+                got_lucky: row.got_lucky,
+                lessons: row.lessons,
+            },
+            published_at: row.published_at,
+            updated_at: row.updated_at,
+            version: row.version,
+        };
+        (incident, postmortem)
+    }))
 }
 
 pub async fn find_for_incident(
@@ -196,6 +260,42 @@ pub async fn lock_postmortem(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<
     Ok(())
 }
 
+struct NamedPerson {
+    id: Uuid,
+    display_name: String,
+    is_author: bool,
+}
+
+/// Authors and reviewers in one round trip: `(authors, reviewers)`.
+pub async fn list_people(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+) -> sqlx::Result<(Vec<Person>, Vec<Person>)> {
+    let rows = sqlx::query_as!(
+        NamedPerson,
+        r#"SELECT u.id AS "id!", u.display_name AS "display_name!", true AS "is_author!"
+           FROM postmortem_authors a JOIN users u ON u.id = a.user_id WHERE a.postmortem_id = $1
+           UNION ALL
+           SELECT u.id, u.display_name, false
+           FROM postmortem_reviewers r JOIN users u ON u.id = r.user_id WHERE r.postmortem_id = $1
+           ORDER BY 2"#,
+        postmortem_id
+    )
+    .fetch_all(db)
+    .await?;
+    let (authors, reviewers): (Vec<NamedPerson>, Vec<NamedPerson>) =
+        rows.into_iter().partition(|row| row.is_author);
+    let people = |rows: Vec<NamedPerson>| -> Vec<Person> {
+        rows.into_iter()
+            .map(|row| Person {
+                id: row.id,
+                display_name: row.display_name,
+            })
+            .collect()
+    };
+    Ok((people(authors), people(reviewers)))
+}
+
 pub async fn list_reviewers(
     db: impl PgExecutor<'_>,
     postmortem_id: Uuid,
@@ -232,7 +332,7 @@ pub async fn set_reviewers(
     Ok(())
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct FactorRow {
     pub id: Uuid,
     pub category: FactorCategory,
@@ -318,4 +418,41 @@ pub async fn list_waiting_for(
     )
     .fetch_all(db)
     .await
+}
+
+/// What the reading page shows beside the sections, fetched in one round
+/// trip (the page is the most read in Debrief).
+pub struct PageParts {
+    pub teams: Vec<TeamRef>,
+    pub factors: Vec<FactorRow>,
+    pub entries: Vec<TimelineEntry>,
+}
+
+pub async fn load_page_parts(
+    db: impl PgExecutor<'_>,
+    incident_id: Uuid,
+    postmortem_id: Uuid,
+) -> sqlx::Result<PageParts> {
+    let row = sqlx::query!(
+        r#"SELECT
+             (SELECT COALESCE(json_agg(json_build_object('id', t.id, 'name', t.name) ORDER BY lower(t.name)), '[]')
+              FROM incident_teams it JOIN teams t ON t.id = it.team_id WHERE it.incident_id = $1) AS "teams!",
+             (SELECT COALESCE(json_agg(json_build_object('id', f.id, 'category', f.category,
+                                                         'description', f.description) ORDER BY f.position, f.id), '[]')
+              FROM contributing_factors f WHERE f.postmortem_id = $2) AS "factors!",
+             (SELECT COALESCE(json_agg(json_build_object('id', e.id, 'occurred_at', e.occurred_at, 'kind', e.kind,
+                                                         'text', e.text, 'source', e.source, 'link', e.link)
+                                       ORDER BY e.occurred_at, e.created_at, e.id), '[]')
+              FROM timeline_entries e WHERE e.postmortem_id = $2) AS "entries!""#,
+        incident_id,
+        postmortem_id
+    )
+    .fetch_one(db)
+    .await?;
+    let decode = |error: serde_json::Error| sqlx::Error::Decode(Box::new(error));
+    Ok(PageParts {
+        teams: serde_json::from_value(row.teams).map_err(decode)?,
+        factors: serde_json::from_value(row.factors).map_err(decode)?,
+        entries: serde_json::from_value(row.entries).map_err(decode)?,
+    })
 }

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::domain::postmortem::TimelineKind;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct TimelineEntry {
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,

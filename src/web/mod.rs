@@ -6,6 +6,7 @@ mod action_items;
 mod admin;
 mod assets;
 mod auth;
+pub mod cache;
 mod credentials;
 pub(crate) mod error;
 mod form;
@@ -39,12 +40,31 @@ use crate::{clock::Clock, config::ServerConfig};
 
 pub use error::AppError;
 
-/// What every handler can reach: the pool, the settings and the clock.
+/// What every handler can reach: the pool, the settings, the clock and the
+/// in-process caches.
 #[derive(Clone)]
 pub struct AppState {
     pub db: PgPool,
     pub config: Arc<ServerConfig>,
     pub clock: Clock,
+    pub caches: Arc<Caches>,
+}
+
+/// Caches of one server process (each replica has its own).
+pub struct Caches {
+    /// Services named on published incidents, for the list's filter.
+    pub published_services: cache::Expiring<Vec<String>>,
+    /// Rendered and sanitized Markdown sections by (postmortem, version).
+    pub rendered_sections: cache::Versioned<(uuid::Uuid, i32), Vec<String>>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Caches {
+            published_services: cache::Expiring::new(Duration::from_secs(30)),
+            rendered_sections: cache::Versioned::new(2000),
+        }
+    }
 }
 
 /// Largest request body accepted (forms; uploads get their own limit later).

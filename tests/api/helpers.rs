@@ -61,6 +61,7 @@ async fn start_server(
         db: pool,
         config: Arc::new(config),
         clock,
+        caches: Default::default(),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let shutdown = async move {

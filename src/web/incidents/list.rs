@@ -138,6 +138,23 @@ impl IncidentListPage {
     }
 }
 
+/// The services for the filter: those of published incidents (cached
+/// briefly, being the same for everyone) and of the drafts this reader sees.
+async fn services(state: &AppState, user: &CurrentUser) -> Result<Vec<String>, AppError> {
+    let published = match state.caches.published_services.get() {
+        Some(services) => services,
+        None => state
+            .caches
+            .published_services
+            .put(store::incidents::list_published_services(&state.db).await?),
+    };
+    let mut services = published.as_ref().clone();
+    services.extend(store::incidents::list_draft_services(&state.db, user.reader()).await?);
+    services.sort();
+    services.dedup();
+    Ok(services)
+}
+
 async fn list_incidents(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -172,7 +189,7 @@ async fn list_incidents(
         query,
         incidents,
         pagination,
-        services: store::incidents::list_services(&state.db, user.reader()).await?,
+        services: services(&state, &user).await?,
         teams,
         can_create: user.can_write(),
         sort,

@@ -71,14 +71,11 @@ impl Case {
         raw_number: &str,
     ) -> Result<Case, AppError> {
         let number = parse_number(raw_number).ok_or(AppError::NotFound)?;
-        let incident = store::incidents::find_by_number(&state.db, number)
+        let (incident, postmortem) = store::postmortems::find_by_number(&state.db, number)
             .await?
             .ok_or(AppError::NotFound)?;
-        let postmortem = store::postmortems::find_for_incident(&state.db, incident.id)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        let authors = store::postmortems::list_authors(&state.db, postmortem.id).await?;
-        let reviewers = store::postmortems::list_reviewers(&state.db, postmortem.id).await?;
+        let (authors, reviewers) =
+            store::postmortems::list_people(&state.db, postmortem.id).await?;
         let is_author = authors.iter().any(|person| person.id == user.id);
         let is_reviewer = reviewers.iter().any(|person| person.id == user.id);
         let can_read = postmortem.status == PostmortemStatus::Published

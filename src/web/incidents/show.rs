@@ -70,27 +70,40 @@ impl PostmortemPage {
     pub async fn load(state: &AppState, user: &CurrentUser, case: Case) -> Result<Self, AppError> {
         let zone = user.time_zone;
         let postmortem_id = case.postmortem.id;
-        let entries = store::timeline::list_entries(&state.db, postmortem_id).await?;
+        let parts =
+            store::postmortems::load_page_parts(&state.db, case.incident.id, postmortem_id).await?;
+        let entries = parts.entries;
         let (facts, durations, times) = key_facts(&case.incident, &entries, zone);
         let now = state.clock.now();
         let due = review_due(times.resolved, state.config.review_due_days);
         let items = store::action_items::list_for_postmortem(&state.db, postmortem_id).await?;
+        let postmortem = &case.postmortem;
+        let rendered = state.caches.rendered_sections.get_or_insert_with(
+            (postmortem.id, postmortem.version),
+            || {
+                TEXT_SECTIONS
+                    .iter()
+                    .map(|(field, _)| markdown::render(postmortem.sections.text(field)))
+                    .collect()
+            },
+        );
         let sections = TEXT_SECTIONS
             .iter()
-            .map(|(field, heading)| SectionView {
+            .zip(rendered.iter())
+            .map(|((field, heading), html)| SectionView {
                 anchor: field,
                 heading,
-                html: markdown::render(case.postmortem.sections.text(field)),
+                html: html.clone(),
             })
             .collect();
         Ok(PostmortemPage {
             layout: Layout::for_user(user, Nav::Incidents),
-            teams: store::incidents::list_teams(&state.db, case.incident.id).await?,
+            teams: parts.teams,
             chart: PhaseChart::build(&times, &entries, zone),
             facts,
             durations,
             sections,
-            factors: store::postmortems::list_factors(&state.db, postmortem_id).await?,
+            factors: parts.factors,
             entries: entry_views(&entries, zone),
             items: item_views(items, user.today(now)),
             links: store::incidents::list_links(&state.db, case.incident.id, user.reader()).await?,
