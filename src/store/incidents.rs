@@ -1,7 +1,9 @@
 //! Incidents: their numbers, kinds, severities, key times, teams and links.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
+use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder, Row};
+
+use super::teams::Team;
 use uuid::Uuid;
 
 use crate::domain::{
@@ -318,18 +320,32 @@ pub async fn list_published_services(db: impl PgExecutor<'_>) -> sqlx::Result<Ve
     .await
 }
 
-/// Services named on the unpublished incidents the reader may see.
-pub async fn list_draft_services(
+/// The list's filter choices in one round trip: every team, and the
+/// services named on the unpublished incidents the reader may see (those
+/// of published incidents are the same for everyone and cached).
+pub async fn list_filter_options(
     db: impl PgExecutor<'_>,
     reader: Reader,
-) -> sqlx::Result<Vec<String>> {
+) -> sqlx::Result<(Vec<Team>, Vec<String>)> {
     let mut query = QueryBuilder::new(
-        "SELECT DISTINCT unnest(i.services) AS service
-         FROM incidents i JOIN postmortems p ON p.incident_id = i.id
-         WHERE p.status IN ('draft', 'in_review') AND",
+        "SELECT
+           (SELECT COALESCE(json_agg(json_build_object('id', id, 'name', name) ORDER BY lower(name), id), '[]')
+            FROM teams) AS teams,
+           (SELECT COALESCE(json_agg(DISTINCT service), '[]') FROM (
+              SELECT unnest(i.services) AS service
+              FROM incidents i JOIN postmortems p ON p.incident_id = i.id
+              WHERE p.status IN ('draft', 'in_review') AND",
     );
     push_visible_to(&mut query, reader);
-    query.build_query_scalar().fetch_all(db).await
+    query.push(") AS drafts) AS services");
+    let row = query.build().fetch_one(db).await?;
+    let decode = |error: serde_json::Error| sqlx::Error::Decode(Box::new(error));
+    let teams: serde_json::Value = row.try_get("teams")?;
+    let services: serde_json::Value = row.try_get("services")?;
+    Ok((
+        serde_json::from_value(teams).map_err(decode)?,
+        serde_json::from_value(services).map_err(decode)?,
+    ))
 }
 
 /// A link to another incident, seen from one side.

@@ -11,7 +11,7 @@ pub struct TeamSummary {
     pub leads: Option<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct Team {
     pub id: Uuid,
     pub name: String,

@@ -29,7 +29,7 @@ use crate::{
     },
 };
 
-const PAGE_SIZE: i64 = 50;
+const PAGE_SIZE: i64 = 25;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/incidents", get(list_incidents))
@@ -138,9 +138,13 @@ impl IncidentListPage {
     }
 }
 
-/// The services for the filter: those of published incidents (cached
-/// briefly, being the same for everyone) and of the drafts this reader sees.
-async fn services(state: &AppState, user: &CurrentUser) -> Result<Vec<String>, AppError> {
+/// The filter choices: every team, and the services of published incidents
+/// (cached briefly, being the same for everyone) and of the drafts this
+/// reader sees.
+async fn filter_options(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<(Vec<Team>, Vec<String>), AppError> {
     let published = match state.caches.published_services.get() {
         Some(services) => services,
         None => state
@@ -148,11 +152,12 @@ async fn services(state: &AppState, user: &CurrentUser) -> Result<Vec<String>, A
             .published_services
             .put(store::incidents::list_published_services(&state.db).await?),
     };
+    let (teams, drafts) = store::incidents::list_filter_options(&state.db, user.reader()).await?;
     let mut services = published.as_ref().clone();
-    services.extend(store::incidents::list_draft_services(&state.db, user.reader()).await?);
+    services.extend(drafts);
     services.sort();
     services.dedup();
-    Ok(services)
+    Ok((teams, services))
 }
 
 async fn list_incidents(
@@ -160,7 +165,7 @@ async fn list_incidents(
     user: CurrentUser,
     Query(query): Query<ListQuery>,
 ) -> Result<IncidentListPage, AppError> {
-    let teams = store::teams::list_team_options(&state.db).await?;
+    let (teams, services) = filter_options(&state, &user).await?;
     let filter = IncidentFilter {
         text: Some(query.q.trim().to_owned()).filter(|text| !text.is_empty()),
         severity: Severity::parse(&query.severity),
@@ -189,7 +194,7 @@ async fn list_incidents(
         query,
         incidents,
         pagination,
-        services: services(&state, &user).await?,
+        services,
         teams,
         can_create: user.can_write(),
         sort,
