@@ -8,7 +8,7 @@ use super::incidents::{Reader, push_visible_to};
 use crate::domain::action::{ActionKind, ActionStatus, Priority};
 
 /// An item with the names a page shows.
-#[derive(Clone, Debug, sqlx::FromRow)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Deserialize)]
 pub struct ActionItem {
     pub id: Uuid,
     pub postmortem_id: Uuid,

@@ -349,7 +349,7 @@ pub async fn list_filter_options(
 }
 
 /// A link to another incident, seen from one side.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct LinkedIncident {
     pub number: i32,
     pub title: String,
@@ -405,30 +405,4 @@ pub async fn delete_link(
     .execute(db)
     .await?;
     Ok(())
-}
-
-/// Links of an incident, both directions, to incidents the reader may see.
-pub async fn list_links(
-    db: impl PgExecutor<'_>,
-    incident_id: Uuid,
-    reader: Reader,
-) -> sqlx::Result<Vec<LinkedIncident>> {
-    sqlx::query_as!(
-        LinkedIncident,
-        r#"SELECT i.number, i.title, i.severity AS "severity: Severity", l.kind AS "kind: LinkKind",
-                  l.other_id = $1 AS "incoming!"
-           FROM incident_links l
-           JOIN incidents i ON i.id = CASE WHEN l.incident_id = $1 THEN l.other_id ELSE l.incident_id END
-           JOIN postmortems p ON p.incident_id = i.id
-           WHERE (l.incident_id = $1 OR l.other_id = $1)
-             AND (p.status = 'published' OR $2
-                  OR EXISTS (SELECT 1 FROM postmortem_authors a WHERE a.postmortem_id = p.id AND a.user_id = $3)
-                  OR EXISTS (SELECT 1 FROM postmortem_reviewers r WHERE r.postmortem_id = p.id AND r.user_id = $3))
-           ORDER BY i.number"#,
-        incident_id,
-        reader.is_admin,
-        reader.user_id
-    )
-    .fetch_all(db)
-    .await
 }

@@ -5,7 +5,8 @@ use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
 use super::{
-    incidents::{Incident, TeamRef},
+    action_items::ActionItem,
+    incidents::{Incident, LinkedIncident, Reader, TeamRef},
     timeline::TimelineEntry,
 };
 use crate::domain::{
@@ -421,17 +422,21 @@ pub async fn list_waiting_for(
 }
 
 /// What the reading page shows beside the sections, fetched in one round
-/// trip (the page is the most read in Debrief).
+/// trip (the page is the most read in Debrief). Links only to incidents the
+/// reader may see, by the same rule as `incidents::push_visible_to`.
 pub struct PageParts {
     pub teams: Vec<TeamRef>,
     pub factors: Vec<FactorRow>,
     pub entries: Vec<TimelineEntry>,
+    pub items: Vec<ActionItem>,
+    pub links: Vec<LinkedIncident>,
 }
 
 pub async fn load_page_parts(
     db: impl PgExecutor<'_>,
     incident_id: Uuid,
     postmortem_id: Uuid,
+    reader: Reader,
 ) -> sqlx::Result<PageParts> {
     let row = sqlx::query!(
         r#"SELECT
@@ -443,9 +448,33 @@ pub async fn load_page_parts(
              (SELECT COALESCE(json_agg(json_build_object('id', e.id, 'occurred_at', e.occurred_at, 'kind', e.kind,
                                                          'text', e.text, 'source', e.source, 'link', e.link)
                                        ORDER BY e.occurred_at, e.created_at, e.id), '[]')
-              FROM timeline_entries e WHERE e.postmortem_id = $2) AS "entries!""#,
+              FROM timeline_entries e WHERE e.postmortem_id = $2) AS "entries!",
+             (SELECT COALESCE(json_agg(json_build_object(
+                        'id', ai.id, 'postmortem_id', ai.postmortem_id, 'incident_number', i.number,
+                        'incident_title', i.title, 'title', ai.title, 'description', ai.description,
+                        'kind', ai.kind, 'priority', ai.priority, 'owner_id', ai.owner_id,
+                        'owner_name', u.display_name, 'team_id', ai.team_id, 'team_name', t.name,
+                        'due_on', ai.due_on, 'tracker_url', ai.tracker_url, 'status', ai.status,
+                        'factor_id', ai.factor_id, 'closing_reason', ai.closing_reason, 'version', ai.version)
+                      ORDER BY ai.priority, ai.due_on NULLS LAST, ai.created_at, ai.id), '[]')
+              FROM action_items ai JOIN incidents i ON i.id = $1
+              LEFT JOIN users u ON u.id = ai.owner_id LEFT JOIN teams t ON t.id = ai.team_id
+              WHERE ai.postmortem_id = $2) AS "items!",
+             (SELECT COALESCE(json_agg(json_build_object(
+                        'number', i.number, 'title', i.title, 'severity', i.severity, 'kind', l.kind,
+                        'incoming', l.other_id = $1) ORDER BY i.number), '[]')
+              FROM incident_links l
+              JOIN incidents i ON i.id = CASE WHEN l.incident_id = $1 THEN l.other_id ELSE l.incident_id END
+              JOIN postmortems p ON p.incident_id = i.id
+              WHERE (l.incident_id = $1 OR l.other_id = $1)
+                AND (p.status = 'published' OR $3
+                     OR EXISTS (SELECT 1 FROM postmortem_authors a WHERE a.postmortem_id = p.id AND a.user_id = $4)
+                     OR EXISTS (SELECT 1 FROM postmortem_reviewers r WHERE r.postmortem_id = p.id AND r.user_id = $4)))
+              AS "links!""#,
         incident_id,
-        postmortem_id
+        postmortem_id,
+        reader.is_admin,
+        reader.user_id
     )
     .fetch_one(db)
     .await?;
@@ -454,5 +483,7 @@ pub async fn load_page_parts(
         teams: serde_json::from_value(row.teams).map_err(decode)?,
         factors: serde_json::from_value(row.factors).map_err(decode)?,
         entries: serde_json::from_value(row.entries).map_err(decode)?,
+        items: serde_json::from_value(row.items).map_err(decode)?,
+        links: serde_json::from_value(row.links).map_err(decode)?,
     })
 }

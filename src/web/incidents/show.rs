@@ -70,13 +70,17 @@ impl PostmortemPage {
     pub async fn load(state: &AppState, user: &CurrentUser, case: Case) -> Result<Self, AppError> {
         let zone = user.time_zone;
         let postmortem_id = case.postmortem.id;
-        let parts =
-            store::postmortems::load_page_parts(&state.db, case.incident.id, postmortem_id).await?;
+        let parts = store::postmortems::load_page_parts(
+            &state.db,
+            case.incident.id,
+            postmortem_id,
+            user.reader(),
+        )
+        .await?;
         let entries = parts.entries;
         let (facts, durations, times) = key_facts(&case.incident, &entries, zone);
         let now = state.clock.now();
         let due = review_due(times.resolved, state.config.review_due_days);
-        let items = store::action_items::list_for_postmortem(&state.db, postmortem_id).await?;
         let postmortem = &case.postmortem;
         let rendered = state.caches.rendered_sections.get_or_insert_with(
             (postmortem.id, postmortem.version),
@@ -105,8 +109,8 @@ impl PostmortemPage {
             sections,
             factors: parts.factors,
             entries: entry_views(&entries, zone),
-            items: item_views(items, user.today(now)),
-            links: store::incidents::list_links(&state.db, case.incident.id, user.reader()).await?,
+            items: item_views(parts.items, user.today(now)),
+            links: parts.links,
             review_due: due.map(|due| time::format_in(due, zone)),
             review_late: due.is_some_and(|due| now > due)
                 && case.postmortem.status != PostmortemStatus::Published,
