@@ -97,8 +97,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let pool = db::connect(&database).await?;
             db::migrate(&pool).await?;
-            if demo && seed::demo::archive_is_empty(&pool).await? {
-                seed_demo(&pool).await?;
+            if demo {
+                if seed::demo::archive_is_empty(&pool).await? {
+                    seed_demo(&pool).await?;
+                } else {
+                    eprintln!(
+                        "--demo: the archive already has accounts or incidents, so the demo was not added \
+                         (sign in as before; the demo admin is {})",
+                        seed::demo::DEMO_ADMIN
+                    );
+                }
             }
             server::run(pool, server).await
         }

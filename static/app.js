@@ -18,3 +18,15 @@ document.addEventListener("submit", (event) => {
   const question = event.target.dataset.confirm;
   if (question && !window.confirm(question)) event.preventDefault();
 });
+
+// The authoring page has several forms; text typed into the sections form
+// is lost if another form (timeline, action items) is sent first. Warn.
+const editor = document.querySelector("form.editor");
+if (editor) {
+  let dirty = false;
+  editor.addEventListener("input", () => { dirty = true; });
+  editor.addEventListener("submit", () => { dirty = false; });
+  window.addEventListener("beforeunload", (event) => {
+    if (dirty) event.preventDefault();
+  });
+}
