@@ -778,3 +778,18 @@ async fn an_owner_who_is_not_an_author_may_only_report_progress() {
     assert!(page.body.contains("Alert on saturation") && page.body.contains("In progress"));
     assert!(page.body.contains("2030-01-31") && !page.body.contains("2099-01-01"));
 }
+
+#[tokio::test]
+async fn the_search_box_finds_incidents_by_title() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    create_incident(&author, "Certificate expiry broke checkout").await;
+    create_incident(&author, "Slow search results").await;
+    let search = author.get("/search?q=certificate%20expiry").await;
+    assert_eq!(search.status, StatusCode::SEE_OTHER);
+    let location = search.location().expect("a redirect").to_owned();
+    assert_eq!(location, "/incidents?q=certificate%20expiry");
+    let list = author.get(&location).await;
+    assert!(list.body.contains("Certificate expiry broke checkout"));
+    assert!(!list.body.contains("Slow search results"));
+}
