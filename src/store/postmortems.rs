@@ -297,20 +297,6 @@ pub async fn list_people(
     Ok((people(authors), people(reviewers)))
 }
 
-pub async fn list_reviewers(
-    db: impl PgExecutor<'_>,
-    postmortem_id: Uuid,
-) -> sqlx::Result<Vec<Person>> {
-    sqlx::query_as!(
-        Person,
-        r#"SELECT u.id, u.display_name FROM postmortem_reviewers r JOIN users u ON u.id = r.user_id
-           WHERE r.postmortem_id = $1 ORDER BY lower(u.display_name)"#,
-        postmortem_id
-    )
-    .fetch_all(db)
-    .await
-}
-
 /// Replaces who is asked to review.
 pub async fn set_reviewers(
     db: &mut PgConnection,
