@@ -117,6 +117,14 @@ pub struct ActionLine {
     pub team: Option<String>,
     pub due_on: Option<NaiveDate>,
     pub tracker_url: Option<String>,
+    #[serde(default)]
+    pub description: String,
+    /// Why it was closed as won't do or deprioritized.
+    #[serde(default)]
+    pub closing_reason: Option<String>,
+    /// The contributing factor it answers, by its description.
+    #[serde(default)]
+    pub answers: Option<String>,
 }
 
 /// A postmortem with its incident, as of one moment.
@@ -282,6 +290,36 @@ impl Document {
                 item.status.label()
             ));
         }
+        let details: Vec<String> = self
+            .action_items
+            .iter()
+            .filter(|item| {
+                !item.description.trim().is_empty()
+                    || item.closing_reason.is_some()
+                    || item.answers.is_some()
+            })
+            .map(|item| {
+                let mut lines = vec![format!("- **{}**", one_line(&item.title))];
+                if !item.description.trim().is_empty() {
+                    lines.push(format!("  {}", one_line(&item.description)));
+                }
+                if let Some(factor) = &item.answers {
+                    lines.push(format!("  Answers: {}", one_line(factor)));
+                }
+                if let Some(team) = &item.team {
+                    lines.push(format!("  Team: {}", one_line(team)));
+                }
+                if let Some(reason) = &item.closing_reason {
+                    lines.push(format!("  Closed because: {}", one_line(reason)));
+                }
+                lines.join("\n")
+            })
+            .collect();
+        if !details.is_empty() {
+            out.push_str("\n### Details\n\n");
+            out.push_str(&details.join("\n"));
+            out.push('\n');
+        }
     }
 }
 
@@ -342,6 +380,9 @@ mod tests {
                 team: None,
                 due_on: NaiveDate::from_ymd_opt(2026, 4, 1),
                 tracker_url: None,
+                description: "Page at 80% of the pool.".to_owned(),
+                closing_reason: None,
+                answers: Some("No alert on pool saturation".to_owned()),
             }],
         }
     }
@@ -364,6 +405,9 @@ mod tests {
             markdown.contains("_Not written yet._"),
             "empty sections say so"
         );
+        assert!(markdown.contains(
+            "- **Alert on pool saturation**\n  Page at 80% of the pool.\n  Answers: No alert on pool saturation"
+        ));
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub async fn load_document(
     };
     let teams = store::incidents::list_teams(&mut *db, incident.id).await?;
     let authors = store::postmortems::list_authors(&mut *db, postmortem.id).await?;
-    let factors = store::postmortems::list_factors(&mut *db, postmortem.id).await?;
+    let factor_rows = store::postmortems::list_factors(&mut *db, postmortem.id).await?;
     let entries = store::timeline::list_entries(&mut *db, postmortem.id).await?;
     let items = store::action_items::list_for_postmortem(&mut *db, postmortem.id).await?;
     Ok(Some(Document {
@@ -42,12 +42,12 @@ pub async fn load_document(
         mitigated_at: incident.mitigated_at,
         resolved_at: incident.resolved_at,
         sections: postmortem.sections,
-        factors: factors
-            .into_iter()
+        factors: factor_rows
+            .iter()
             .map(|factor| Factor {
                 id: Some(factor.id),
                 category: factor.category,
-                description: factor.description,
+                description: factor.description.clone(),
             })
             .collect(),
         timeline: entries
@@ -63,6 +63,10 @@ pub async fn load_document(
         action_items: items
             .into_iter()
             .map(|item| ActionLine {
+                answers: item
+                    .factor_id
+                    .and_then(|id| factor_rows.iter().find(|factor| factor.id == id))
+                    .map(|factor| factor.description.clone()),
                 title: item.title,
                 kind: item.kind,
                 priority: item.priority,
@@ -71,6 +75,8 @@ pub async fn load_document(
                 team: item.team_name,
                 due_on: item.due_on,
                 tracker_url: item.tracker_url,
+                description: item.description,
+                closing_reason: item.closing_reason,
             })
             .collect(),
     }))

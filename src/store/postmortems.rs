@@ -432,7 +432,8 @@ pub async fn load_page_parts(
                                                          'description', f.description) ORDER BY f.position, f.id), '[]')
               FROM contributing_factors f WHERE f.postmortem_id = $2) AS "factors!",
              (SELECT COALESCE(json_agg(json_build_object('id', e.id, 'occurred_at', e.occurred_at, 'kind', e.kind,
-                                                         'text', e.text, 'source', e.source, 'link', e.link)
+                                                         'text', e.text, 'source', e.source, 'link', e.link,
+                                                         'version', e.version)
                                        ORDER BY e.occurred_at, e.created_at, e.id), '[]')
               FROM timeline_entries e WHERE e.postmortem_id = $2) AS "entries!",
              (SELECT COALESCE(json_agg(json_build_object(

@@ -14,6 +14,7 @@ pub struct TimelineEntry {
     pub text: String,
     pub source: String,
     pub link: Option<String>,
+    pub version: i32,
 }
 
 /// What an author types for one entry.
@@ -33,7 +34,7 @@ pub async fn list_entries(
 ) -> sqlx::Result<Vec<TimelineEntry>> {
     sqlx::query_as!(
         TimelineEntry,
-        r#"SELECT id, occurred_at, kind AS "kind: TimelineKind", text, source, link
+        r#"SELECT id, occurred_at, kind AS "kind: TimelineKind", text, source, link, version
            FROM timeline_entries WHERE postmortem_id = $1 ORDER BY occurred_at, created_at, id"#,
         postmortem_id
     )
@@ -68,26 +69,54 @@ pub async fn insert_entry(
 }
 
 /// Updates an entry of `postmortem_id`; false if there is no such entry.
+/// What became of an edit of one entry.
+#[derive(Debug, PartialEq, Eq)]
+pub enum EntryUpdate {
+    Saved,
+    /// Someone changed the entry since the page was loaded.
+    Stale,
+    /// There is no such entry (any more).
+    Gone,
+}
+
+/// Updates an entry of `postmortem_id` if it is still at `expected_version`.
 pub async fn update_entry(
-    db: impl PgExecutor<'_>,
+    db: &mut sqlx::PgConnection,
     postmortem_id: Uuid,
     id: Uuid,
+    expected_version: i32,
     fields: &EntryFields,
-) -> sqlx::Result<bool> {
+) -> sqlx::Result<EntryUpdate> {
     let done = sqlx::query!(
-        "UPDATE timeline_entries SET occurred_at = $3, kind = $4, text = $5, source = $6, link = $7
-         WHERE id = $1 AND postmortem_id = $2",
+        "UPDATE timeline_entries SET occurred_at = $4, kind = $5, text = $6, source = $7, link = $8,
+                version = version + 1
+         WHERE id = $1 AND postmortem_id = $2 AND version = $3",
         id,
         postmortem_id,
+        expected_version,
         fields.occurred_at,
         fields.kind as TimelineKind,
         fields.text,
         fields.source,
         fields.link
     )
-    .execute(db)
+    .execute(&mut *db)
     .await?;
-    Ok(done.rows_affected() == 1)
+    if done.rows_affected() == 1 {
+        return Ok(EntryUpdate::Saved);
+    }
+    let exists = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM timeline_entries WHERE id = $1 AND postmortem_id = $2) AS "exists!""#,
+        id,
+        postmortem_id
+    )
+    .fetch_one(&mut *db)
+    .await?;
+    Ok(if exists {
+        EntryUpdate::Stale
+    } else {
+        EntryUpdate::Gone
+    })
 }
 
 pub async fn delete_entry(

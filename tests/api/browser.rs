@@ -350,7 +350,7 @@ async fn an_author_writes_reviews_and_publishes_a_postmortem_that_survives_a_res
         browser.fill("text", text).await;
         browser.fill("source", "deploy log").await;
         browser.submit("form.entry-form").await;
-        browser.wait_for_text(&format!(r#"value="{text}""#)).await;
+        browser.wait_for_text(&format!("{text}</textarea>")).await;
     }
     let items = [
         ("Alert when the pool is 80% used", "2026-04-01"),

@@ -689,6 +689,17 @@ async fn the_markdown_export_of_a_demo_postmortem_has_every_section_the_timeline
             .body
             .contains("| Action | Kind | Priority | Owner | Due | Status |")
     );
+    assert!(
+        export
+            .body
+            .contains("[Alert on expiry of every certificate in the payments namespace"),
+        "an item row"
+    );
+    assert!(
+        export.body.contains("acquirer-a-client-tls"),
+        "a timeline row"
+    );
+    assert!(export.body.contains("### Details"), "item descriptions");
     let json = reader.get("/incidents/1/export.json").await;
     let document: serde_json::Value = serde_json::from_str(&json.body).expect("json");
     assert!(
@@ -792,4 +803,68 @@ async fn the_search_box_finds_incidents_by_title() {
     let list = author.get(&location).await;
     assert!(list.body.contains("Certificate expiry broke checkout"));
     assert!(!list.body.contains("Slow search results"));
+}
+
+#[tokio::test]
+async fn an_edit_of_a_timeline_entry_from_an_old_page_is_refused_and_kept() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let (admin, _) = app.signed_in(Role::Admin).await;
+    let number = create_incident(&author, "Timeline races").await;
+    let entry = [
+        ("occurred_at", "2026-03-01T14:05"),
+        ("time_zone", "UTC"),
+        ("kind", "trigger"),
+        ("text", "Deploy"),
+    ];
+    author
+        .post_form(&format!("/incidents/{number}/timeline"), &entry)
+        .await;
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM timeline_entries")
+        .fetch_one(&app.db)
+        .await
+        .expect("entry");
+    let path = format!("/incidents/{number}/timeline/{id}");
+    let row = |text: &'static str, version: &'static str| {
+        vec![
+            ("occurred_at", "2026-03-01T14:05"),
+            ("time_zone", "UTC"),
+            ("kind", "trigger"),
+            ("text", text),
+            ("version", version),
+        ]
+    };
+
+    assert_eq!(
+        admin
+            .post_form(&path, &row("Deploy of v2.14", "1"))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let stale = author
+        .post_form(&path, &row("Deploy of v2.14 by the pipeline", "1"))
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert!(
+        stale.body.contains("Deploy of v2.14 by the pipeline"),
+        "the typed text is kept"
+    );
+    assert!(stale.body.contains("Someone changed this entry"));
+    let stored: String = sqlx::query_scalar("SELECT text FROM timeline_entries")
+        .fetch_one(&app.db)
+        .await
+        .expect("text");
+    assert_eq!(stored, "Deploy of v2.14");
+
+    let again = author
+        .post_form(&path, &row("Deploy of v2.14 by the pipeline", "2"))
+        .await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    let bad = author.post_form(&path, &row("", "3")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("row-problem"),
+        "the problem shows in the row"
+    );
 }

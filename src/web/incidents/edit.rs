@@ -293,6 +293,7 @@ pub struct EditorPage {
     pub entries: Vec<EntryView>,
     pub entry_form: EntryFormValues,
     pub entry_errors: FormErrors,
+    pub row_edit: Option<RowEdit>,
     pub items: Vec<ItemView>,
     pub item_form: ItemForm,
     pub item_errors: FormErrors,
@@ -316,6 +317,27 @@ pub struct EntryFormValues {
     pub source: String,
     #[serde(default)]
     pub link: String,
+    /// The entry's version when the row was loaded (row edits only).
+    #[serde(default)]
+    pub version: String,
+}
+
+/// A timeline row that came back with problems: what was typed in it.
+pub struct RowEdit {
+    pub id: String,
+    pub form: EntryFormValues,
+    pub errors: FormErrors,
+}
+
+/// The values a timeline row shows: as typed after a failed save, else as stored.
+pub struct RowValues {
+    pub local_input: String,
+    pub kind: String,
+    pub text: String,
+    pub source: String,
+    pub link: String,
+    pub version: String,
+    pub problem: Option<String>,
 }
 
 impl EditorPage {
@@ -341,6 +363,7 @@ impl EditorPage {
                 ..EntryFormValues::default()
             },
             entry_errors: FormErrors::default(),
+            row_edit: None,
             items: item_views(items, user.today(state.clock.now())),
             item_form: ItemForm::new_for(user),
             item_errors: FormErrors::default(),
@@ -353,6 +376,32 @@ impl EditorPage {
 
     fn number(&self) -> String {
         display_number(self.case.incident.number)
+    }
+
+    fn row(&self, entry: &EntryView) -> RowValues {
+        match &self.row_edit {
+            Some(edit) if edit.id == entry.id => RowValues {
+                local_input: edit.form.occurred_at.clone(),
+                kind: edit.form.kind.clone(),
+                text: edit.form.text.clone(),
+                source: edit.form.source.clone(),
+                link: edit.form.link.clone(),
+                version: edit.form.version.clone(),
+                problem: ["row", "occurred_at", "kind", "text", "link", "time_zone"]
+                    .iter()
+                    .find_map(|field| edit.errors.get(field))
+                    .map(str::to_owned),
+            },
+            _ => RowValues {
+                local_input: entry.local_input.clone(),
+                kind: entry.kind.as_str().to_owned(),
+                text: entry.text.clone(),
+                source: entry.source.clone(),
+                link: entry.link.clone().unwrap_or_default(),
+                version: entry.version.to_string(),
+                problem: None,
+            },
+        }
     }
 
     fn sections(&self) -> [(&'static str, &'static str); 7] {

@@ -11,12 +11,15 @@ use axum_extra::extract::Form;
 
 use super::{
     Case,
-    edit::{EditorPage, EntryFormValues},
+    edit::{EditorPage, EntryFormValues, RowEdit},
     record_revision,
 };
 use crate::{
     domain::{incident::is_web_link, postmortem::TimelineKind, time},
-    store::{self, timeline::EntryFields},
+    store::{
+        self,
+        timeline::{EntryFields, EntryUpdate},
+    },
     web::{
         AppError, AppState,
         form::{FormErrors, parse_id},
@@ -87,6 +90,30 @@ async fn invalid(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
+/// The editor again, with one row's typed values and its problems shown in
+/// that row. After a conflict the row carries the current version, so a
+/// second save applies the user's text.
+async fn invalid_row(
+    state: &AppState,
+    user: &CurrentUser,
+    case: Case,
+    id: uuid::Uuid,
+    mut form: EntryFormValues,
+    errors: FormErrors,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let mut page = EditorPage::load(state, user, case).await?;
+    if let Some(current) = page.entries.iter().find(|entry| entry.id == id.to_string()) {
+        form.version = current.version.to_string();
+    }
+    page.row_edit = Some(RowEdit {
+        id: id.to_string(),
+        form,
+        errors,
+    });
+    Ok((status, page).into_response())
+}
+
 async fn add_entry(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -116,12 +143,39 @@ async fn update_entry(
     let id = parse_id(&id)?;
     let fields = match form.parse() {
         Ok(fields) => fields,
-        Err(errors) => return invalid(&state, &user, case, form, errors).await,
+        Err(errors) => {
+            return invalid_row(
+                &state,
+                &user,
+                case,
+                id,
+                form,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
     };
+    let expected: i32 = form.version.trim().parse().unwrap_or(0);
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    if !store::timeline::update_entry(&mut *tx, case.postmortem.id, id, &fields).await? {
-        return Err(AppError::NotFound);
+    match store::timeline::update_entry(&mut tx, case.postmortem.id, id, expected, &fields).await? {
+        EntryUpdate::Saved => {}
+        EntryUpdate::Gone => {
+            tx.rollback().await?;
+            let mut errors = FormErrors::default();
+            errors.add("text", "This entry was removed by someone else. Your text is below: add it again if it is still right.");
+            return invalid(&state, &user, case, form, errors).await;
+        }
+        EntryUpdate::Stale => {
+            tx.rollback().await?;
+            let mut errors = FormErrors::default();
+            errors.add(
+                "row",
+                "Someone changed this entry while you were editing. Your text is kept here; the saved one is in the timeline on the reading page. Save again to keep yours.",
+            );
+            return invalid_row(&state, &user, case, id, form, errors, StatusCode::CONFLICT).await;
+        }
     }
     record_revision(&mut tx, &case, &user, "Changed a timeline entry", now).await?;
     tx.commit().await?;

@@ -77,6 +77,7 @@ pub struct EntryView {
     pub text: String,
     pub source: String,
     pub link: Option<String>,
+    pub version: i32,
 }
 
 pub fn entry_views(entries: &[TimelineEntry], zone: Tz) -> Vec<EntryView> {
@@ -90,6 +91,7 @@ pub fn entry_views(entries: &[TimelineEntry], zone: Tz) -> Vec<EntryView> {
             text: entry.text.clone(),
             source: entry.source.clone(),
             link: entry.link.clone(),
+            version: entry.version,
         })
         .collect()
 }
