@@ -12,10 +12,8 @@ pub async fn load_document(
     db: &mut PgConnection,
     incident_number: i32,
 ) -> sqlx::Result<Option<Document>> {
-    let Some(incident) = store::incidents::find_by_number(&mut *db, incident_number).await? else {
-        return Ok(None);
-    };
-    let Some(postmortem) = store::postmortems::find_for_incident(&mut *db, incident.id).await?
+    let Some((incident, postmortem)) =
+        store::postmortems::find_by_number(&mut *db, incident_number).await?
     else {
         return Ok(None);
     };

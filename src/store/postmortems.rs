@@ -105,42 +105,6 @@ pub async fn find_by_number(
     }))
 }
 
-pub async fn find_for_incident(
-    db: impl PgExecutor<'_>,
-    incident_id: Uuid,
-) -> sqlx::Result<Option<Postmortem>> {
-    let row = sqlx::query!(
-        r#"SELECT id, incident_id, status AS "status: PostmortemStatus", summary, impact, users_affected,
-                  failed_requests, revenue_lost_cents, slo_budget_consumed, trigger, went_well,
-                  went_poorly, got_lucky, lessons, published_at, updated_at, version
-           FROM postmortems WHERE incident_id = $1"#,
-        incident_id
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(row.map(|row| Postmortem {
-        id: row.id,
-        incident_id: row.incident_id,
-        status: row.status,
-        sections: Sections {
-            summary: row.summary,
-            impact: row.impact,
-            users_affected: row.users_affected,
-            failed_requests: row.failed_requests,
-            revenue_lost_cents: row.revenue_lost_cents,
-            slo_budget_consumed: row.slo_budget_consumed,
-            trigger: row.trigger,
-            went_well: row.went_well,
-            went_poorly: row.went_poorly,
-            got_lucky: row.got_lucky,
-            lessons: row.lessons,
-        },
-        published_at: row.published_at,
-        updated_at: row.updated_at,
-        version: row.version,
-    }))
-}
-
 /// Saves the sections if the postmortem is still at `expected_version`;
 /// returns the new version, or `None` when someone else saved first.
 pub async fn update_sections(
