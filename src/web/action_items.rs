@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::{
     AppError, AppState,
-    form::{FormErrors, parse_id},
+    form::{FormErrors, parse_id, parse_version},
     incidents::{Case, EditorPage, ItemView, item_views, record_revision},
     layout::{Layout, Nav},
     pagination::{PageQuery, Pagination},
@@ -454,7 +454,7 @@ async fn update_item(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let expected: i32 = form.version.trim().parse().unwrap_or(0);
+    let expected = parse_version(&form.version);
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     if !store::action_items::update_item(&mut *tx, item.id, expected, &fields, now).await? {

@@ -5,6 +5,13 @@ use uuid::Uuid;
 
 use super::AppError;
 
+/// The `version` a form was loaded at. Anything malformed reads as 0, which
+/// matches no saved version, so the save is refused as stale rather than
+/// applied blindly.
+pub fn parse_version(raw: &str) -> i32 {
+    raw.trim().parse().unwrap_or(0)
+}
+
 /// Parses an id from a path; anything malformed is simply not found.
 pub fn parse_id(raw: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(raw).map_err(|_| AppError::NotFound)

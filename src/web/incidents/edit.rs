@@ -32,7 +32,7 @@ use crate::{
     web::{
         AppError, AppState,
         action_items::ItemForm,
-        form::FormErrors,
+        form::{FormErrors, parse_version},
         layout::{Layout, Nav},
         session::CurrentUser,
     },
@@ -487,7 +487,7 @@ async fn save_sections(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let expected: i32 = form.version.trim().parse().unwrap_or(0);
+    let expected = parse_version(&form.version);
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let saved =

@@ -25,7 +25,7 @@ use crate::{
     store::{self, incidents::IncidentFields, teams::Team},
     web::{
         AppError, AppState,
-        form::FormErrors,
+        form::{FormErrors, parse_version},
         layout::{Layout, Nav},
         session::CurrentUser,
     },
@@ -344,7 +344,7 @@ async fn update_incident(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page(form, errors, None)).into_response());
         }
     };
-    let expected_version: i32 = form.version.trim().parse().unwrap_or(0);
+    let expected_version = parse_version(&form.version);
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     if !store::incidents::update_incident(

@@ -19,6 +19,7 @@ use crate::{
     store::{self, postmortems::FactorRow, revisions::RevisionSummary},
     web::{
         AppError, AppState,
+        form::parse_version,
         layout::{Layout, Nav},
         session::CurrentUser,
     },
@@ -145,7 +146,7 @@ async fn restore(
     axum_extra::extract::Form(form): axum_extra::extract::Form<RestoreForm>,
 ) -> Result<Response, AppError> {
     let case = Case::load_for_edit(&state, &user, &number).await?;
-    let seen_version: i32 = form.version.trim().parse().unwrap_or(0);
+    let seen_version = parse_version(&form.version);
     let document = store::revisions::get_snapshot(&state.db, case.postmortem.id, revision)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -22,7 +22,7 @@ use crate::{
     },
     web::{
         AppError, AppState,
-        form::{FormErrors, parse_id},
+        form::{FormErrors, parse_id, parse_version},
         session::CurrentUser,
     },
 };
@@ -156,7 +156,7 @@ async fn update_entry(
             .await;
         }
     };
-    let expected: i32 = form.version.trim().parse().unwrap_or(0);
+    let expected = parse_version(&form.version);
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     match store::timeline::update_entry(&mut tx, case.postmortem.id, id, expected, &fields).await? {
