@@ -3,6 +3,8 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 
+mod import;
+
 use crate::{
     accounts,
     clock::Clock,
@@ -50,6 +52,24 @@ pub enum Command {
         /// This many generated postmortems.
         #[arg(long, group = "what", value_name = "N")]
         synthetic: Option<usize>,
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
+    /// Import postmortems: Markdown files or folders of them, or (with
+    /// --json) a whole archive written by `debrief export`.
+    Import {
+        /// Files or folders to import.
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+        /// Print what would be imported and where each part would go; save nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The zone of times that name none (a document saying "All times in CET" wins).
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+        /// The account recorded as having imported (an email); none by default.
+        #[arg(long = "as", value_name = "EMAIL")]
+        importer: Option<String>,
         #[command(flatten)]
         database: DatabaseConfig,
     },
@@ -124,6 +144,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 seed_synthetic(&pool, count).await?;
             }
             Ok(())
+        }
+        Command::Import {
+            paths,
+            dry_run,
+            time_zone,
+            importer,
+            database,
+        } => {
+            let zone = crate::domain::time::parse_zone(&time_zone).with_context(|| {
+                format!("unknown time zone {time_zone:?}: use an IANA name such as Europe/Berlin")
+            })?;
+            let (sources, skipped) = crate::archive::markdown::collect(&paths)?;
+            if dry_run {
+                import::dry_run(&sources, &skipped, zone);
+                return Ok(());
+            }
+            let pool = db::connect(&database).await?;
+            db::migrate(&pool).await?;
+            import::run(&pool, &sources, &skipped, zone, importer.as_deref()).await
         }
         Command::Migrate { database } => {
             let pool = db::connect(&database).await?;

@@ -5,6 +5,7 @@
 //! wire the layers together for the `debrief` binary and for the tests.
 
 pub mod accounts;
+pub mod archive;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -21,22 +21,36 @@ pub struct Sections {
     /// Percent of the SLO error budget.
     pub slo_budget_consumed: Option<f64>,
     pub trigger: String,
+    #[serde(default)]
+    pub detection: String,
+    #[serde(default)]
+    pub resolution: String,
     pub went_well: String,
     pub went_poorly: String,
     pub got_lucky: String,
     pub lessons: String,
+    /// What an imported document said that maps to no section, verbatim.
+    #[serde(default)]
+    pub other_notes: String,
 }
 
 /// The long-text sections: form field name and heading.
-pub const TEXT_SECTIONS: [(&str, &str); 7] = [
+pub const TEXT_SECTIONS: [(&str, &str); 10] = [
     ("summary", "Summary"),
     ("impact", "Impact"),
     ("trigger", "Trigger and root cause"),
+    ("detection", "Detection"),
+    ("resolution", "Resolution"),
     ("went_well", "What went well"),
     ("went_poorly", "What went poorly"),
     ("got_lucky", "Where we got lucky"),
     ("lessons", "Lessons learned"),
+    ("other_notes", "Other notes"),
 ];
+
+/// Sections that are left out of pages and exports while empty: older
+/// templates and imports use them, the standard template does not ask.
+pub const OPTIONAL_SECTIONS: [&str; 3] = ["detection", "resolution", "other_notes"];
 
 impl Sections {
     /// The text of a long-text section by its field name.
@@ -45,10 +59,13 @@ impl Sections {
             "summary" => &self.summary,
             "impact" => &self.impact,
             "trigger" => &self.trigger,
+            "detection" => &self.detection,
+            "resolution" => &self.resolution,
             "went_well" => &self.went_well,
             "went_poorly" => &self.went_poorly,
             "got_lucky" => &self.got_lucky,
             "lessons" => &self.lessons,
+            "other_notes" => &self.other_notes,
             _ => "",
         }
     }
@@ -58,6 +75,9 @@ impl Sections {
             "summary" => Some(&mut self.summary),
             "impact" => Some(&mut self.impact),
             "trigger" => Some(&mut self.trigger),
+            "detection" => Some(&mut self.detection),
+            "resolution" => Some(&mut self.resolution),
+            "other_notes" => Some(&mut self.other_notes),
             "went_well" => Some(&mut self.went_well),
             "went_poorly" => Some(&mut self.went_poorly),
             "got_lucky" => Some(&mut self.got_lucky),
@@ -105,6 +125,9 @@ pub struct TimelineLine {
     pub text: String,
     pub source: String,
     pub link: Option<String>,
+    /// The time as an imported source wrote it, when that differs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub written_at: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -127,6 +150,15 @@ pub struct ActionLine {
     pub answers: Option<String>,
 }
 
+/// Where an imported postmortem came from and where each part of the
+/// source went.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImportedFrom {
+    pub file: String,
+    pub url: Option<String>,
+    pub report: Option<String>,
+}
+
 /// A postmortem with its incident, as of one moment.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Document {
@@ -147,6 +179,8 @@ pub struct Document {
     pub factors: Vec<Factor>,
     pub timeline: Vec<TimelineLine>,
     pub action_items: Vec<ActionLine>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imported_from: Option<ImportedFrom>,
 }
 
 impl Document {
@@ -188,11 +222,14 @@ impl Document {
             }
         }
         for (field, heading) in TEXT_SECTIONS {
+            let text = self.sections.text(field).trim();
+            if text.is_empty() && OPTIONAL_SECTIONS.contains(&field) {
+                continue;
+            }
             out.push_str(&format!("\n## {heading}\n\n"));
             if field == "impact" {
                 self.impact_figures(&mut out);
             }
-            let text = self.sections.text(field).trim();
             out.push_str(if text.is_empty() {
                 "_Not written yet._"
             } else {
@@ -205,7 +242,28 @@ impl Document {
         }
         self.timeline_markdown(&mut out);
         self.actions_markdown(&mut out);
+        self.import_markdown(&mut out);
         out
+    }
+
+    fn import_markdown(&self, out: &mut String) {
+        let Some(source) = &self.imported_from else {
+            return;
+        };
+        out.push_str(&format!(
+            "\n## Imported\n\nFrom `{}`",
+            source.file.replace('`', "'")
+        ));
+        if let Some(url) = &source.url {
+            out.push_str(&format!(" ({url})"));
+        }
+        out.push_str(".\n");
+        if let Some(report) = source.report.as_deref().filter(|r| !r.trim().is_empty()) {
+            out.push_str("\nWhere each part of the source went:\n\n");
+            for line in report.lines() {
+                out.push_str(&format!("- {line}\n"));
+            }
+        }
     }
 
     fn impact_figures(&self, out: &mut String) {
@@ -245,15 +303,19 @@ impl Document {
             out.push_str("_No entries yet._\n");
             return;
         }
-        out.push_str("| Time (UTC) | Kind | What happened | Source |\n|---|---|---|---|\n");
+        out.push_str("| Time (UTC) | Kind | Event | Source |\n|---|---|---|---|\n");
         for line in &self.timeline {
             let text = match &line.link {
                 Some(link) => format!("{} ([link]({link}))", cell(&line.text)),
                 None => cell(&line.text),
             };
+            let mut at = line.at.format("%Y-%m-%d %H:%M").to_string();
+            if let Some(written) = &line.written_at {
+                at.push_str(&format!(" (written: {})", cell(written)));
+            }
             out.push_str(&format!(
                 "| {} | {} | {} | {} |\n",
-                line.at.format("%Y-%m-%d %H:%M"),
+                at,
                 line.kind.label(),
                 text,
                 cell(&line.source)
@@ -370,6 +432,7 @@ mod tests {
                 text: "Deploy v2.14".to_owned(),
                 source: "deploy log".to_owned(),
                 link: None,
+                written_at: None,
             }],
             action_items: vec![ActionLine {
                 title: "Alert on pool saturation".to_owned(),
@@ -384,13 +447,18 @@ mod tests {
                 closing_reason: None,
                 answers: Some("No alert on pool saturation".to_owned()),
             }],
+            imported_from: None,
         }
     }
 
     #[test]
     fn the_markdown_export_has_every_section_the_timeline_and_the_items() {
         let markdown = document().to_markdown();
-        for (_, heading) in TEXT_SECTIONS {
+        for (field, heading) in TEXT_SECTIONS {
+            if OPTIONAL_SECTIONS.contains(&field) {
+                assert!(!markdown.contains(&format!("## {heading}")), "{heading}");
+                continue;
+            }
             assert!(markdown.contains(&format!("## {heading}")), "{heading}");
         }
         assert!(markdown.contains("# INC-7: Checkout 502s"));

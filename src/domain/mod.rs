@@ -2,9 +2,11 @@
 //! unit-tested next to their definitions.
 
 pub mod action;
+pub mod attachment;
 pub mod closed_set;
 pub mod document;
 pub mod email;
+pub mod import;
 pub mod incident;
 pub mod markdown;
 pub mod name;
@@ -13,3 +15,4 @@ pub mod postmortem;
 pub mod role;
 pub mod time;
 pub mod token;
+pub mod transcript;

@@ -317,6 +317,7 @@ async fn seed_postmortem(
         went_poorly: demo.went_poorly.clone(),
         got_lucky: demo.got_lucky.clone(),
         lessons: demo.lessons.clone(),
+        ..Sections::default()
     };
     store::postmortems::update_sections(&mut *tx, postmortem_id, 1, &sections, written_at).await?;
     let factors: Vec<FactorRow> = demo
@@ -368,7 +369,7 @@ async fn seed_postmortem(
     store::revisions::insert_revision(
         &mut *tx,
         postmortem_id,
-        author,
+        Some(author),
         "Imported from the demo archive",
         &document,
         written_at,

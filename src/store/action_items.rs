@@ -48,7 +48,7 @@ pub struct ActionFields {
 
 const SELECT_ITEMS: &str =
     "SELECT ai.id, ai.postmortem_id, i.number AS incident_number, i.title AS incident_title,
-        ai.title, ai.description, ai.kind, ai.priority, ai.owner_id, u.display_name AS owner_name,
+        ai.title, ai.description, ai.kind, ai.priority, ai.owner_id, COALESCE(u.display_name, ai.owner_name) AS owner_name,
         ai.team_id, t.name AS team_name, ai.due_on, ai.tracker_url, ai.status, ai.factor_id,
         ai.closing_reason, ai.version
     FROM action_items ai

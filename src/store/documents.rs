@@ -22,6 +22,7 @@ pub async fn load_document(
     let factor_rows = store::postmortems::list_factors(&mut *db, postmortem.id).await?;
     let entries = store::timeline::list_entries(&mut *db, postmortem.id).await?;
     let items = store::action_items::list_for_postmortem(&mut *db, postmortem.id).await?;
+    let imported_from = store::imports::find_source(&mut *db, incident.id).await?;
     Ok(Some(Document {
         number: incident.number,
         title: incident.title,
@@ -56,6 +57,7 @@ pub async fn load_document(
                 text: entry.text,
                 source: entry.source,
                 link: entry.link,
+                written_at: entry.written_at,
             })
             .collect(),
         action_items: items
@@ -77,5 +79,6 @@ pub async fn load_document(
                 closing_reason: item.closing_reason,
             })
             .collect(),
+        imported_from,
     }))
 }

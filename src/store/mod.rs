@@ -2,9 +2,11 @@
 //! `PgExecutor`, so they run on the pool or inside a caller's transaction.
 
 pub mod action_items;
+pub mod attachments;
 pub mod audit;
 pub mod bulk;
 pub mod documents;
+pub mod imports;
 pub mod incidents;
 pub mod links;
 pub mod postmortems;

@@ -57,7 +57,7 @@ pub async fn find_by_number(
                   i.mitigated_at, i.resolved_at, i.time_zone, i.version AS incident_version,
                   p.id, p.status AS "status: PostmortemStatus", p.summary, p.impact, p.users_affected,
                   p.failed_requests, p.revenue_lost_cents, p.slo_budget_consumed, p.trigger, p.went_well,
-                  p.went_poorly, p.got_lucky, p.lessons, p.published_at, p.updated_at, p.version
+                  p.went_poorly, p.got_lucky, p.lessons, p.detection, p.resolution, p.other_notes, p.published_at, p.updated_at, p.version
            FROM incidents i JOIN postmortems p ON p.incident_id = i.id
            WHERE i.number = $1"#,
         number
@@ -96,6 +96,9 @@ pub async fn find_by_number(
                 went_poorly: row.went_poorly,
                 got_lucky: row.got_lucky,
                 lessons: row.lessons,
+                detection: row.detection,
+                resolution: row.resolution,
+                other_notes: row.other_notes,
             },
             published_at: row.published_at,
             updated_at: row.updated_at,
@@ -117,7 +120,8 @@ pub async fn update_sections(
     sqlx::query_scalar!(
         r#"UPDATE postmortems SET summary = $3, impact = $4, users_affected = $5, failed_requests = $6,
                   revenue_lost_cents = $7, slo_budget_consumed = $8, trigger = $9, went_well = $10,
-                  went_poorly = $11, got_lucky = $12, lessons = $13, updated_at = $14, version = version + 1
+                  went_poorly = $11, got_lucky = $12, lessons = $13, updated_at = $14, detection = $15,
+                  resolution = $16, other_notes = $17, version = version + 1
            WHERE id = $1 AND version = $2
            RETURNING version"#,
         id,
@@ -133,7 +137,10 @@ pub async fn update_sections(
         sections.went_poorly,
         sections.got_lucky,
         sections.lessons,
-        now
+        now,
+        sections.detection,
+        sections.resolution,
+        sections.other_notes
     )
     .fetch_optional(db)
     .await
@@ -397,14 +404,14 @@ pub async fn load_page_parts(
               FROM contributing_factors f WHERE f.postmortem_id = $2) AS "factors!",
              (SELECT COALESCE(json_agg(json_build_object('id', e.id, 'occurred_at', e.occurred_at, 'kind', e.kind,
                                                          'text', e.text, 'source', e.source, 'link', e.link,
-                                                         'version', e.version)
+                                                         'version', e.version, 'written_at', e.written_at)
                                        ORDER BY e.occurred_at, e.created_at, e.id), '[]')
               FROM timeline_entries e WHERE e.postmortem_id = $2) AS "entries!",
              (SELECT COALESCE(json_agg(json_build_object(
                         'id', ai.id, 'postmortem_id', ai.postmortem_id, 'incident_number', i.number,
                         'incident_title', i.title, 'title', ai.title, 'description', ai.description,
                         'kind', ai.kind, 'priority', ai.priority, 'owner_id', ai.owner_id,
-                        'owner_name', u.display_name, 'team_id', ai.team_id, 'team_name', t.name,
+                        'owner_name', COALESCE(u.display_name, ai.owner_name), 'team_id', ai.team_id, 'team_name', t.name,
                         'due_on', ai.due_on, 'tracker_url', ai.tracker_url, 'status', ai.status,
                         'factor_id', ai.factor_id, 'closing_reason', ai.closing_reason, 'version', ai.version)
                       ORDER BY ai.priority, ai.due_on NULLS LAST, ai.created_at, ai.id), '[]')

@@ -19,7 +19,7 @@ pub struct RevisionSummary {
 pub async fn insert_revision(
     db: impl PgExecutor<'_>,
     postmortem_id: Uuid,
-    author_id: Uuid,
+    author_id: Option<Uuid>,
     summary: &str,
     document: &Document,
     now: DateTime<Utc>,

@@ -15,6 +15,9 @@ pub struct TimelineEntry {
     pub source: String,
     pub link: Option<String>,
     pub version: i32,
+    /// The time as an imported source wrote it, when that differs.
+    #[serde(default)]
+    pub written_at: Option<String>,
 }
 
 /// What an author types for one entry.
@@ -34,7 +37,7 @@ pub async fn list_entries(
 ) -> sqlx::Result<Vec<TimelineEntry>> {
     sqlx::query_as!(
         TimelineEntry,
-        r#"SELECT id, occurred_at, kind AS "kind: TimelineKind", text, source, link, version
+        r#"SELECT id, occurred_at, kind AS "kind: TimelineKind", text, source, link, version, written_at
            FROM timeline_entries WHERE postmortem_id = $1 ORDER BY occurred_at, created_at, id"#,
         postmortem_id
     )

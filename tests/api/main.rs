@@ -6,6 +6,7 @@ mod admin;
 mod auth;
 mod browser;
 mod helpers;
+mod import;
 mod incidents;
 mod ops;
 mod proxy;

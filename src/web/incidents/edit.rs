@@ -68,6 +68,12 @@ pub struct SectionsForm {
     #[serde(default)]
     pub trigger: String,
     #[serde(default)]
+    pub detection: String,
+    #[serde(default)]
+    pub resolution: String,
+    #[serde(default)]
+    pub other_notes: String,
+    #[serde(default)]
     pub went_well: String,
     #[serde(default)]
     pub went_poorly: String,
@@ -114,6 +120,9 @@ impl SectionsForm {
                 .map(|p| p.to_string())
                 .unwrap_or_default(),
             trigger: sections.trigger.clone(),
+            detection: sections.detection.clone(),
+            resolution: sections.resolution.clone(),
+            other_notes: sections.other_notes.clone(),
             went_well: sections.went_well.clone(),
             went_poorly: sections.went_poorly.clone(),
             got_lucky: sections.got_lucky.clone(),
@@ -133,6 +142,9 @@ impl SectionsForm {
             "summary" => &self.summary,
             "impact" => &self.impact,
             "trigger" => &self.trigger,
+            "detection" => &self.detection,
+            "resolution" => &self.resolution,
+            "other_notes" => &self.other_notes,
             "went_well" => &self.went_well,
             "went_poorly" => &self.went_poorly,
             "got_lucky" => &self.got_lucky,
@@ -211,6 +223,9 @@ impl SectionsForm {
             revenue_lost_cents: revenue_lost_cents.flatten(),
             slo_budget_consumed: slo_budget_consumed.flatten(),
             trigger: self.trigger.clone(),
+            detection: self.detection.clone(),
+            resolution: self.resolution.clone(),
+            other_notes: self.other_notes.clone(),
             went_well: self.went_well.clone(),
             went_poorly: self.went_poorly.clone(),
             got_lucky: self.got_lucky.clone(),
@@ -404,7 +419,7 @@ impl EditorPage {
         }
     }
 
-    fn sections(&self) -> [(&'static str, &'static str); 7] {
+    fn sections(&self) -> [(&'static str, &'static str); 10] {
         TEXT_SECTIONS
     }
 
@@ -419,6 +434,9 @@ impl EditorPage {
             "went_poorly" => "Where the response was slowed or confused.",
             "got_lucky" => "What saved us that we cannot count on next time.",
             "lessons" => "What the organization learned, beyond this incident.",
+            "detection" => "How we found out: the alert, the report, the time it took.",
+            "resolution" => "What ended the impact, and what made it permanent.",
+            "other_notes" => "Anything else worth keeping; imports put here what fits no section.",
             _ => "",
         }
     }

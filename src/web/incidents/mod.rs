@@ -160,7 +160,7 @@ pub async fn record_revision_of(
     let number = store::revisions::insert_revision(
         &mut *db,
         postmortem_id,
-        author.id,
+        Some(author.id),
         summary,
         &document,
         now,

@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     domain::{
-        document::TEXT_SECTIONS,
+        document::{OPTIONAL_SECTIONS, TEXT_SECTIONS},
         incident::display_number,
         markdown,
         postmortem::{PostmortemStatus, review_due},
@@ -94,6 +94,10 @@ impl PostmortemPage {
         let sections = TEXT_SECTIONS
             .iter()
             .zip(rendered.iter())
+            .filter(|((field, _), _)| {
+                !OPTIONAL_SECTIONS.contains(field)
+                    || !postmortem.sections.text(field).trim().is_empty()
+            })
             .map(|((field, heading), html)| SectionView {
                 anchor: field,
                 heading,

@@ -1,0 +1,166 @@
+//! Which part of a postmortem a heading in an imported document names,
+//! tolerant of case, punctuation, plurals, synonyms and small typos.
+
+/// Where the lines under a heading go.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A long-text section, by its field name (`summary`, `trigger`, ...).
+    Section(&'static str),
+    Timeline,
+    Factors,
+    Actions,
+    /// "Stats" lines fill incident fields and are kept in other notes.
+    Stats,
+    /// Known headings with no section of their own (attendees, ...): kept
+    /// verbatim in other notes under their heading.
+    Notes,
+}
+
+/// Heading names (normalized) and where they go.
+const NAMES: &[(&str, Target)] = &[
+    ("summary", Target::Section("summary")),
+    ("issue summary", Target::Section("summary")),
+    ("incident summary", Target::Section("summary")),
+    ("executive summary", Target::Section("summary")),
+    ("overview", Target::Section("summary")),
+    ("description", Target::Section("summary")),
+    ("impact", Target::Section("impact")),
+    ("customer impact", Target::Section("impact")),
+    ("root cause", Target::Section("trigger")),
+    ("root causes", Target::Section("trigger")),
+    ("root cause analysis", Target::Section("trigger")),
+    ("trigger", Target::Section("trigger")),
+    ("cause", Target::Section("trigger")),
+    ("detection", Target::Section("detection")),
+    ("how it was detected", Target::Section("detection")),
+    ("resolution", Target::Section("resolution")),
+    ("resolution and recovery", Target::Section("resolution")),
+    ("recovery", Target::Section("resolution")),
+    ("mitigation", Target::Section("resolution")),
+    ("what went well", Target::Section("went_well")),
+    ("things that went well", Target::Section("went_well")),
+    ("what went right", Target::Section("went_well")),
+    ("what went poorly", Target::Section("went_poorly")),
+    ("what went wrong", Target::Section("went_poorly")),
+    ("things that went wrong", Target::Section("went_poorly")),
+    ("what went badly", Target::Section("went_poorly")),
+    ("where we got lucky", Target::Section("got_lucky")),
+    ("where we were lucky", Target::Section("got_lucky")),
+    ("lessons learned", Target::Section("lessons")),
+    ("lessons", Target::Section("lessons")),
+    ("learnings", Target::Section("lessons")),
+    ("takeaways", Target::Section("lessons")),
+    ("other notes", Target::Section("other_notes")),
+    ("notes", Target::Section("other_notes")),
+    ("timeline", Target::Timeline),
+    ("timeline of events", Target::Timeline),
+    ("chronology", Target::Timeline),
+    ("contributing factors", Target::Factors),
+    ("contributing factor", Target::Factors),
+    ("contributing factors findings", Target::Factors),
+    ("factors", Target::Factors),
+    ("action items", Target::Actions),
+    ("action item", Target::Actions),
+    ("actions", Target::Actions),
+    ("follow ups", Target::Actions),
+    ("followups", Target::Actions),
+    ("follow up actions", Target::Actions),
+    ("next steps", Target::Actions),
+    ("remediation items", Target::Actions),
+    ("stats", Target::Stats),
+    ("statistics", Target::Stats),
+    ("metrics", Target::Stats),
+    ("attendees", Target::Notes),
+    ("participants", Target::Notes),
+    ("supporting information", Target::Notes),
+    ("references", Target::Notes),
+    ("links", Target::Notes),
+];
+
+/// Where a heading's lines go, or `None` for a heading that names nothing
+/// known (kept as it is, inside whatever section it appears in).
+pub fn classify(heading: &str) -> Option<Target> {
+    let normal = normalize(heading);
+    if normal.is_empty() {
+        return None;
+    }
+    if let Some((_, target)) = NAMES.iter().find(|(name, _)| *name == normal) {
+        return Some(*target);
+    }
+    // Small typos ("Atendees", "Contributing Factros"): one edit for short
+    // names, two for long ones.
+    NAMES
+        .iter()
+        .filter(|(name, _)| name.len() >= 5)
+        .map(|(name, target)| (distance(name, &normal), name.len(), *target))
+        .filter(|(edits, len, _)| *edits <= if *len >= 12 { 2 } else { 1 })
+        .min_by_key(|(edits, _, _)| *edits)
+        .map(|(_, _, target)| target)
+}
+
+/// Lowercase words only: "Root Cause(s):" becomes "root causes".
+fn normalize(heading: &str) -> String {
+    let cleaned: String = heading
+        .chars()
+        .map(|c| match c {
+            '(' | ')' | '\'' | '’' => '\u{0}',
+            c if c.is_alphanumeric() => c.to_ascii_lowercase(),
+            _ => ' ',
+        })
+        .filter(|c| *c != '\u{0}')
+        .collect();
+    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Levenshtein distance between two short strings.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headings_match_whatever_their_case_and_punctuation() {
+        assert_eq!(classify("Summary"), Some(Target::Section("summary")));
+        assert_eq!(classify("ISSUE SUMMARY"), Some(Target::Section("summary")));
+        assert_eq!(classify("Root Cause(s)"), Some(Target::Section("trigger")));
+        assert_eq!(
+            classify("Contributing Factors (findings)"),
+            Some(Target::Factors)
+        );
+        assert_eq!(
+            classify("What Went Well?"),
+            Some(Target::Section("went_well"))
+        );
+        assert_eq!(classify("Action Items"), Some(Target::Actions));
+    }
+
+    #[test]
+    fn small_typos_are_forgiven() {
+        assert_eq!(classify("Atendees"), Some(Target::Notes));
+        assert_eq!(classify("Contributing Factros"), Some(Target::Factors));
+        assert_eq!(classify("Timline"), Some(Target::Timeline));
+    }
+
+    #[test]
+    fn unrelated_headings_name_nothing() {
+        assert_eq!(classify("Reflections on external collaboration"), None);
+        assert_eq!(classify("General"), None);
+        assert_eq!(
+            classify("Kubernetes network infrastructure IP starvation"),
+            None
+        );
+    }
+}

@@ -1,0 +1,207 @@
+//! Incident fields of an imported document: from YAML front matter (title,
+//! dates, severity, tags, services, company, product, url) and from "Stats"
+//! lines such as `Time to detection: 8 minutes`.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use super::{front_matter::Field, timeline::ImportedEntry, when};
+use crate::domain::{
+    incident::{IncidentKind, Severity},
+    time::{parse_local, parse_zone},
+};
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct IncidentFields {
+    pub kind: Option<IncidentKind>,
+    pub severity: Option<Severity>,
+    pub services: Vec<String>,
+    pub tags: Vec<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub detected_at: Option<DateTime<Utc>>,
+    pub mitigated_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub source_url: Option<String>,
+    /// Durations from "Stats" lines, applied once the start is known.
+    time_to_detect: Option<Duration>,
+    time_to_mitigate: Option<Duration>,
+    time_to_resolve: Option<Duration>,
+}
+
+impl IncidentFields {
+    /// Takes what front matter says; returns the zone to read times in.
+    /// Keys that map nowhere are kept in `notes`.
+    pub(super) fn read_front_matter(
+        &mut self,
+        fields: &[Field],
+        zone: Tz,
+        title: &mut String,
+        notes: &mut Vec<String>,
+        report: &mut Vec<String>,
+    ) -> Tz {
+        let zone = fields
+            .iter()
+            .find(|f| matches!(f.key.as_str(), "timezone" | "time_zone" | "zone"))
+            .and_then(|f| f.values.first())
+            .and_then(|name| parse_zone(name).or_else(|| when::zone_named_in(name)))
+            .unwrap_or(zone);
+        let mut unmapped = Vec::new();
+        for field in fields {
+            let first = field.values.first().cloned().unwrap_or_default();
+            let time = || read_moment(&first, zone);
+            match field.key.as_str() {
+                "title" => *title = first,
+                "timezone" | "time_zone" | "zone" => {}
+                "severity" | "sev" | "priority" => self.severity = parse_severity(&first),
+                "kind" | "type" => self.kind = parse_kind(&first),
+                "services" | "service" | "systems" | "product" | "products" => {
+                    self.services.extend(field.values.iter().cloned())
+                }
+                "tags" | "tag" | "categories" | "category" | "labels" => {
+                    self.tags.extend(field.values.iter().cloned())
+                }
+                "company" | "organization" | "org" => self
+                    .tags
+                    .extend(field.values.iter().map(|v| format!("company: {v}"))),
+                "url" | "link" | "source" | "source_url" => self.source_url = Some(first),
+                "started_at" | "start" | "started" | "date" | "began_at" => {
+                    self.started_at = self.started_at.or(time())
+                }
+                "detected_at" | "detected" => self.detected_at = time(),
+                "mitigated_at" | "mitigated" => self.mitigated_at = time(),
+                "resolved_at" | "resolved" | "ended_at" | "end" => self.resolved_at = time(),
+                _ => unmapped.extend(field.raw.iter().cloned()),
+            }
+        }
+        if !fields.is_empty() {
+            report.push(format!(
+                "front matter → incident fields ({} keys)",
+                fields.len() - unmapped.len().min(fields.len())
+            ));
+        }
+        if !unmapped.is_empty() {
+            report.push(format!(
+                "front matter: {} lines kept in other notes",
+                unmapped.len()
+            ));
+            notes.push(format!("### Front matter\n\n{}", unmapped.join("\n")));
+        }
+        zone
+    }
+
+    /// Reads `Key: value` lines of a "Stats" section.
+    pub(super) fn read_stats(&mut self, lines: &[String], report: &mut Vec<String>) {
+        for line in lines {
+            let bare = line
+                .trim()
+                .trim_start_matches(['-', '*', '+'])
+                .trim()
+                .replace("**", "");
+            let Some((key, value)) = bare.split_once(':') else {
+                continue;
+            };
+            let key = key.trim().to_lowercase();
+            let value = value.trim();
+            let duration = || when::parse_duration(value);
+            match key.as_str() {
+                k if k.contains("detect") => self.time_to_detect = duration(),
+                k if k.contains("mitigat") => self.time_to_mitigate = duration(),
+                k if k.contains("recover") || k.contains("resol") || k.contains("repair") => {
+                    self.time_to_resolve = duration()
+                }
+                "category" | "categories" | "tags" => self.tags.extend(
+                    value
+                        .split(',')
+                        .map(|t| t.trim().to_owned())
+                        .filter(|t| !t.is_empty()),
+                ),
+                "severity" => self.severity = parse_severity(value).or(self.severity),
+                _ => continue,
+            }
+            report.push(format!("stats: “{}” → incident field", bare.trim()));
+        }
+    }
+
+    /// Settles the start (from the first exact timeline entry when not
+    /// given), applies the "Stats" durations, and places timeline entries
+    /// that had no usable time next to their neighbours.
+    pub(super) fn finish(
+        &mut self,
+        entries: &mut [ImportedEntry],
+        fallback: DateTime<Utc>,
+        report: &mut Vec<String>,
+    ) {
+        if self.started_at.is_none() {
+            self.started_at = entries.iter().filter_map(|e| e.at).min();
+        }
+        if let Some(start) = self.started_at {
+            let after = |d: Option<Duration>| d.map(|d| start + d);
+            self.detected_at = self.detected_at.or(after(self.time_to_detect));
+            self.mitigated_at = self.mitigated_at.or(after(self.time_to_mitigate));
+            self.resolved_at = self.resolved_at.or(after(self.time_to_resolve));
+        }
+        let mut last = None;
+        let first_known = entries.iter().find_map(|e| e.at);
+        for entry in entries.iter_mut() {
+            match entry.at {
+                Some(at) => last = Some(at),
+                None => {
+                    let at = last.or(first_known).or(self.started_at).unwrap_or(fallback);
+                    entry.at = Some(at);
+                    report.push(format!(
+                        "timeline: “{}” has no usable time; placed at {} UTC",
+                        entry.written_at.as_deref().unwrap_or(""),
+                        at.format("%Y-%m-%d %H:%M")
+                    ));
+                }
+            }
+        }
+        if self.severity.is_none() {
+            report.push("no severity given: filed as SEV3".to_owned());
+        }
+    }
+}
+
+/// `2026-03-10T14:02:00Z`, `2026-03-10 14:02` (in `zone`) or `2026-03-10`.
+fn read_moment(text: &str, zone: Tz) -> Option<DateTime<Utc>> {
+    if let Ok(at) = DateTime::parse_from_rfc3339(text.trim()) {
+        return Some(at.with_timezone(&Utc));
+    }
+    if let Ok(at) = parse_local(text, zone) {
+        return Some(at);
+    }
+    let day = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()?;
+    parse_local(&format!("{day} 00:00"), zone).ok()
+}
+
+/// `SEV2`, `sev-2`, `2`, `critical`, `high`, ...
+pub fn parse_severity(text: &str) -> Option<Severity> {
+    let lower = text.trim().to_ascii_lowercase();
+    let digits: String = lower.chars().filter(char::is_ascii_digit).collect();
+    match digits.as_str() {
+        "1" => return Some(Severity::Sev1),
+        "2" => return Some(Severity::Sev2),
+        "3" => return Some(Severity::Sev3),
+        "4" | "5" => return Some(Severity::Sev4),
+        _ => {}
+    }
+    match lower.as_str() {
+        "critical" | "major" => Some(Severity::Sev1),
+        "high" => Some(Severity::Sev2),
+        "medium" | "moderate" => Some(Severity::Sev3),
+        "low" | "minor" => Some(Severity::Sev4),
+        _ => None,
+    }
+}
+
+fn parse_kind(text: &str) -> Option<IncidentKind> {
+    let lower = text.trim().to_ascii_lowercase().replace([' ', '-'], "_");
+    match lower.as_str() {
+        "near_miss" | "nearmiss" => Some(IncidentKind::NearMiss),
+        "chaos" | "chaos_experiment" | "game_day" | "gameday" => {
+            Some(IncidentKind::ChaosExperiment)
+        }
+        "incident" | "outage" => Some(IncidentKind::Incident),
+        _ => None,
+    }
+}

@@ -1,0 +1,345 @@
+//! Reading an existing postmortem written in Markdown into Debrief's shape.
+//! Headings map to sections, timeline tables to entries, action-item lists
+//! and tables to items, front matter and "Stats" lines to incident fields;
+//! whatever maps nowhere is kept verbatim in "Other notes", and the report
+//! says where every part went.
+
+mod actions;
+mod blocks;
+mod front_matter;
+mod headings;
+mod incident_fields;
+mod timeline;
+pub mod when;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+pub use actions::ImportedAction;
+use headings::Target;
+pub use incident_fields::IncidentFields;
+pub use timeline::ImportedEntry;
+
+use crate::domain::{document::Sections, postmortem::FactorCategory};
+
+/// Longest factor description the database keeps.
+const FACTOR_MAX: usize = 2000;
+
+/// A document read for import.
+#[derive(Clone, Debug)]
+pub struct ImportedDocument {
+    /// The file it came from (its name; importing it again updates it).
+    pub source_name: String,
+    pub title: String,
+    pub fields: IncidentFields,
+    pub sections: Sections,
+    pub factors: Vec<(FactorCategory, String)>,
+    pub timeline: Vec<ImportedEntry>,
+    pub actions: Vec<ImportedAction>,
+    /// Relative paths of images the document shows.
+    pub images: Vec<String>,
+    /// Where each part of the source went, one line each.
+    pub report: Vec<String>,
+}
+
+/// Lines under one heading of the source.
+struct Block {
+    target: Option<Target>,
+    heading: Option<String>,
+    lines: Vec<String>,
+}
+
+/// Reads `text`, the Markdown file `source_name`; times without a named
+/// zone are read in `zone`; entries with no usable time at all fall back to
+/// their neighbours, the incident's start, or `fallback`.
+pub fn parse_markdown(
+    source_name: &str,
+    text: &str,
+    zone: Tz,
+    fallback: DateTime<Utc>,
+) -> ImportedDocument {
+    let text = text.replace("\r\n", "\n");
+    let (fields, body) = match front_matter::split(&text) {
+        Some((lines, body)) => (front_matter::fields(&lines), body),
+        None => (Vec::new(), text.as_str()),
+    };
+    let mut doc = ImportedDocument {
+        source_name: source_name.to_owned(),
+        title: String::new(),
+        fields: IncidentFields::default(),
+        sections: Sections::default(),
+        factors: Vec::new(),
+        timeline: Vec::new(),
+        actions: Vec::new(),
+        images: blocks::image_paths(body),
+        report: Vec::new(),
+    };
+    let mut notes = Vec::new();
+    let zone =
+        doc.fields
+            .read_front_matter(&fields, zone, &mut doc.title, &mut notes, &mut doc.report);
+    let (title, found) = split_blocks(body);
+    if doc.title.is_empty() {
+        doc.title = title.unwrap_or_else(|| title_from_name(source_name));
+    }
+    for block in found {
+        place(&mut doc, block, zone, &mut notes);
+    }
+    doc.fields
+        .finish(&mut doc.timeline, fallback, &mut doc.report);
+    append_notes(&mut doc.sections.other_notes, &notes);
+    doc.title = doc.title.chars().take(200).collect();
+    doc
+}
+
+/// The first H1 (the title) and the blocks under each heading.
+fn split_blocks(body: &str) -> (Option<String>, Vec<Block>) {
+    let mut title = None;
+    let mut found = vec![Block {
+        target: Some(Target::Section("summary")),
+        heading: None,
+        lines: Vec::new(),
+    }];
+    for line in body.lines() {
+        if let Some((level, text)) = blocks::heading(line) {
+            let target = headings::classify(text);
+            if level == 1 && title.is_none() && target.is_none() {
+                title = Some(text.to_owned());
+                continue;
+            }
+            if target.is_some() || level <= 2 {
+                found.push(Block {
+                    target,
+                    heading: Some(text.to_owned()),
+                    lines: Vec::new(),
+                });
+                continue;
+            }
+        }
+        if let Some(block) = found.last_mut() {
+            block.lines.push(line.to_owned());
+        }
+    }
+    (title, found)
+}
+
+/// Puts one block where its heading says.
+fn place(doc: &mut ImportedDocument, block: Block, zone: Tz, notes: &mut Vec<String>) {
+    let heading = block
+        .heading
+        .clone()
+        .unwrap_or_else(|| "(before the first heading)".to_owned());
+    let content = blocks::join_trimmed(&block.lines);
+    if content.is_empty() && block.heading.is_none() {
+        return;
+    }
+    match block.target {
+        Some(Target::Section(field)) => {
+            if let Some(section) = doc.sections.text_mut(field) {
+                append_text(
+                    section,
+                    &content,
+                    block.heading.as_deref().filter(|_| !section.is_empty()),
+                );
+            }
+            doc.report
+                .push(format!("“{heading}” → {}", section_heading(field)));
+        }
+        Some(Target::Timeline) => {
+            let read = timeline::read(&block.lines, zone);
+            doc.report.push(format!(
+                "“{heading}” → timeline: {} entries, times read in {}",
+                read.entries.len(),
+                read.zone.unwrap_or(zone).name()
+            ));
+            doc.report.extend(read.report);
+            doc.timeline.extend(read.entries);
+            keep(notes, &heading, &read.notes);
+        }
+        Some(Target::Factors) => place_factors(doc, &heading, &block.lines, notes),
+        Some(Target::Actions) => place_actions(doc, &heading, &block.lines, notes),
+        Some(Target::Stats) => {
+            doc.fields.read_stats(&block.lines, &mut doc.report);
+            keep(notes, &heading, &block.lines);
+            doc.report.push(format!(
+                "“{heading}” → incident fields, and kept in other notes"
+            ));
+        }
+        Some(Target::Notes) | None => {
+            keep(notes, &heading, &block.lines);
+            doc.report
+                .push(format!("“{heading}” → other notes (no matching section)"));
+        }
+    }
+}
+
+fn place_factors(
+    doc: &mut ImportedDocument,
+    heading: &str,
+    lines: &[String],
+    notes: &mut Vec<String>,
+) {
+    let split = blocks::split_items(lines);
+    let before = doc.factors.len();
+    for (text, nested) in split.items {
+        let mut description = text;
+        for line in nested {
+            description.push('\n');
+            description.push_str(&line);
+        }
+        let description = description.trim().to_owned();
+        if description.is_empty() {
+            continue;
+        }
+        if description.chars().count() > FACTOR_MAX {
+            notes.push(description.clone());
+        }
+        let category = guess_category(&description);
+        doc.factors
+            .push((category, description.chars().take(FACTOR_MAX).collect()));
+    }
+    doc.report.push(format!(
+        "“{heading}” → {} contributing factors",
+        doc.factors.len() - before
+    ));
+    keep(notes, heading, &split.other);
+}
+
+fn place_actions(
+    doc: &mut ImportedDocument,
+    heading: &str,
+    lines: &[String],
+    notes: &mut Vec<String>,
+) {
+    let before = doc.actions.len();
+    let mut list_lines = Vec::new();
+    let mut header: Option<(Vec<String>, Vec<actions::Column>)> = None;
+    for line in lines {
+        let Some(cells) = blocks::table_cells(line) else {
+            list_lines.push(line.clone());
+            continue;
+        };
+        if blocks::is_separator(&cells) {
+            continue;
+        }
+        match &header {
+            None => {
+                let roles = actions::columns(&cells);
+                header = Some((cells, roles));
+            }
+            Some((names, roles)) => doc
+                .actions
+                .extend(actions::from_table_row(names, roles, &cells)),
+        }
+    }
+    let split = blocks::split_items(&list_lines);
+    for (text, nested) in split.items {
+        doc.actions.extend(actions::from_list_item(&text, &nested));
+    }
+    doc.report.push(format!(
+        "“{heading}” → {} action items",
+        doc.actions.len() - before
+    ));
+    keep(notes, heading, &split.other);
+}
+
+/// Keeps lines verbatim in other notes under the heading they had.
+fn keep(notes: &mut Vec<String>, heading: &str, lines: &[String]) {
+    let content = blocks::join_trimmed(lines);
+    if !content.trim().is_empty() {
+        notes.push(format!("### {heading}\n\n{content}"));
+    }
+}
+
+fn append_notes(other_notes: &mut String, notes: &[String]) {
+    for note in notes {
+        append_text(other_notes, note, None);
+    }
+}
+
+fn append_text(section: &mut String, text: &str, heading: Option<&str>) {
+    if text.trim().is_empty() {
+        return;
+    }
+    if !section.is_empty() {
+        section.push_str("\n\n");
+    }
+    if let Some(heading) = heading {
+        section.push_str(&format!("### {heading}\n\n"));
+    }
+    section.push_str(text);
+}
+
+fn section_heading(field: &str) -> &'static str {
+    crate::domain::document::TEXT_SECTIONS
+        .iter()
+        .find(|(name, _)| *name == field)
+        .map_or("other notes", |(_, heading)| heading)
+}
+
+/// `PM2020-004 - CoreDNS upgrade issue.md` → `PM2020-004 - CoreDNS upgrade issue`.
+fn title_from_name(source_name: &str) -> String {
+    let name = source_name.rsplit('/').next().unwrap_or(source_name);
+    let stem = name
+        .strip_suffix(".md")
+        .or_else(|| name.strip_suffix(".markdown"))
+        .unwrap_or(name);
+    if stem.trim().is_empty() {
+        "Imported postmortem".to_owned()
+    } else {
+        stem.trim().to_owned()
+    }
+}
+
+/// A category from the words a factor uses.
+fn guess_category(text: &str) -> FactorCategory {
+    let text = text.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|word| text.contains(word));
+    if has(&[
+        "monitor",
+        "alert",
+        "alarm",
+        "detect",
+        "dashboard",
+        "metric",
+        "observab",
+    ]) {
+        FactorCategory::Detection
+    } else if has(&["communicat", "announce", "informed", "notif", "slack"]) {
+        FactorCategory::Communication
+    } else if has(&[
+        "vendor",
+        "aws",
+        "amazon",
+        "upstream",
+        "third-party",
+        "third party",
+        "provider",
+    ]) {
+        FactorCategory::External
+    } else if has(&[
+        "process",
+        "procedure",
+        "runbook",
+        "review",
+        "checklist",
+        "pipeline",
+        "documentation",
+    ]) {
+        FactorCategory::Process
+    } else if has(&[
+        "team",
+        "ownership",
+        "priorit",
+        "staff",
+        "knowledge",
+        "war room",
+    ]) {
+        FactorCategory::Organizational
+    } else {
+        FactorCategory::Technical
+    }
+}
+
+#[cfg(test)]
+mod tests;

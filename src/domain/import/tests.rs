@@ -1,0 +1,99 @@
+use chrono::{NaiveDate, TimeZone};
+
+use super::*;
+use crate::domain::{incident::Severity, postmortem::TimelineKind};
+
+fn fallback() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap()
+}
+
+const BLAMELESS: &str = include_str!("../../../tests/fixtures/corpus/examples/blameless.md");
+
+#[test]
+fn the_blameless_example_maps_front_matter_sections_timeline_factors_and_items() {
+    let doc = parse_markdown("blameless.md", BLAMELESS, Tz::UTC, fallback());
+    assert_eq!(
+        doc.title,
+        "Checkout latency outage after fraud-check algorithm change"
+    );
+    assert_eq!(doc.fields.severity, Some(Severity::Sev2));
+    assert_eq!(doc.fields.services, vec!["checkout", "fraud-check"]);
+    assert_eq!(
+        doc.fields.started_at,
+        Some(Utc.with_ymd_and_hms(2026, 3, 10, 14, 2, 0).unwrap())
+    );
+    assert_eq!(doc.timeline.len(), 8);
+    assert_eq!(doc.factors.len(), 4);
+    assert_eq!(doc.actions.len(), 4);
+    let owners: Vec<_> = doc
+        .actions
+        .iter()
+        .map(|a| a.owner.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(owners, vec!["A", "B", "C", "D"]);
+    assert_eq!(doc.actions[1].due_on, NaiveDate::from_ymd_opt(2026, 3, 17));
+    assert!(doc.sections.trigger.contains("O(n^2)"));
+    assert!(
+        doc.sections
+            .got_lucky
+            .contains("outside the daily traffic peak")
+    );
+    assert!(doc.sections.other_notes.contains("All times in UTC."));
+    assert!(
+        !doc.sections.summary.contains("# Checkout"),
+        "the title is not repeated in the summary"
+    );
+}
+
+#[test]
+fn unknown_headings_and_stats_are_kept_in_other_notes() {
+    let text = "# Outage\n\n## Summary\n\nIt broke.\n\n## Atendees\n\n- Sam\n\n## Weird extra\n\nKeep me.\n\n# Stats\n\n- Category: Kubernetes\n- Time to detection: 8 minutes\n- Time to recovery: 31 minutes\n\n## Timeline\n\n| Time | Event |\n|--|--|\n| 2020-02-03 11:21 | Started |\n";
+    let doc = parse_markdown("x.md", text, Tz::UTC, fallback());
+    let notes = &doc.sections.other_notes;
+    assert!(notes.contains("### Atendees\n\n- Sam"), "{notes}");
+    assert!(notes.contains("### Weird extra\n\nKeep me."));
+    assert!(notes.contains("- Time to recovery: 31 minutes"));
+    assert_eq!(doc.fields.tags, vec!["Kubernetes"]);
+    let start = Utc.with_ymd_and_hms(2020, 2, 3, 11, 21, 0).unwrap();
+    assert_eq!(
+        doc.fields.detected_at,
+        Some(start + chrono::Duration::minutes(8))
+    );
+    assert_eq!(
+        doc.fields.resolved_at,
+        Some(start + chrono::Duration::minutes(31))
+    );
+}
+
+#[test]
+fn a_file_without_a_title_is_named_after_itself_and_timeless_rows_get_a_time() {
+    let text = "## Timeline\n\n| Time | Event |\n|--|--|\n| 20xx-MM-DD HH:mm | Short event description |\n\n## Action Items\n\n-\n";
+    let doc = parse_markdown(
+        "dir/PMyyyy-nnn - Postmortem template.md",
+        text,
+        Tz::UTC,
+        fallback(),
+    );
+    assert_eq!(doc.title, "PMyyyy-nnn - Postmortem template");
+    assert_eq!(doc.timeline[0].at, Some(fallback()));
+    assert_eq!(doc.timeline[0].kind, TimelineKind::Note);
+    assert!(doc.actions.is_empty(), "a bare dash is not an action item");
+}
+
+#[test]
+fn the_report_says_where_each_heading_went() {
+    let doc = parse_markdown(
+        "x.md",
+        "# T\n\n## Contributing Factors (findings)\n\n- Slow alerts\n",
+        Tz::UTC,
+        fallback(),
+    );
+    assert!(
+        doc.report
+            .iter()
+            .any(|line| line == "“Contributing Factors (findings)” → 1 contributing factors"),
+        "{:?}",
+        doc.report
+    );
+    assert_eq!(doc.factors[0].0, FactorCategory::Detection);
+}

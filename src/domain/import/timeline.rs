@@ -1,0 +1,299 @@
+//! The timeline section of an imported document: table rows and
+//! timestamped list items become entries; the zone comes from a note such as
+//! "All times in CET." or the table header.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+
+use super::{
+    blocks::{is_separator, list_item, table_cells},
+    when::{Reading, read_time, zone_named_in},
+};
+use crate::domain::postmortem::TimelineKind;
+
+/// Longest entry text the database keeps.
+const TEXT_MAX: usize = 4000;
+
+/// One entry as read from the source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImportedEntry {
+    /// `None` when the source gave no usable time: placed next to its
+    /// neighbours once the whole timeline is read.
+    pub at: Option<DateTime<Utc>>,
+    pub kind: TimelineKind,
+    pub text: String,
+    /// The time as written, kept whenever it differs from the UTC time shown.
+    pub written_at: Option<String>,
+}
+
+/// A timeline section read: its entries, the zone used, and the lines that
+/// are not entries (kept verbatim in other notes).
+#[derive(Debug, Default)]
+pub struct ReadTimeline {
+    pub entries: Vec<ImportedEntry>,
+    pub zone: Option<Tz>,
+    pub notes: Vec<String>,
+    pub report: Vec<String>,
+}
+
+/// Reads a timeline section in the zone it names, else `default_zone`.
+pub fn read(lines: &[String], default_zone: Tz) -> ReadTimeline {
+    let named = lines.iter().find_map(|line| zone_named_in(line));
+    let zone = named.unwrap_or(default_zone);
+    let mut out = ReadTimeline {
+        zone: named,
+        ..ReadTimeline::default()
+    };
+    let mut day: Option<NaiveDate> = None;
+    for line in lines {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if let Some(cells) = table_cells(line) {
+            if is_separator(&cells) {
+                continue;
+            }
+            if is_header(&cells) {
+                if !is_plain_header(&cells) {
+                    out.notes.push(line.clone());
+                }
+                continue;
+            }
+            let time = cells.first().cloned().unwrap_or_default();
+            let text = cells[1.min(cells.len())..]
+                .iter()
+                .filter(|c| !c.is_empty())
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" | ");
+            push_entry(&mut out, &time, &text, zone, &mut day);
+            continue;
+        }
+        match list_item(line).and_then(|(_, text)| split_leading_time(text)) {
+            Some((time, text)) => push_entry(&mut out, time, text, zone, &mut day),
+            None => out.notes.push(line.clone()),
+        }
+    }
+    out
+}
+
+fn push_entry(
+    out: &mut ReadTimeline,
+    time: &str,
+    text: &str,
+    zone: Tz,
+    day: &mut Option<NaiveDate>,
+) {
+    let reading = read_time(time, zone, *day);
+    let at = reading.at();
+    if let Some(at) = at {
+        *day = Some(at.with_timezone(&zone).date_naive());
+    }
+    let shown = at.map(|at| at.format("%Y-%m-%d %H:%M").to_string());
+    let exact_utc = matches!(reading, Reading::Exact(_))
+        && zone == Tz::UTC
+        && shown.as_deref() == Some(time.trim());
+    let written_at = (!exact_utc).then(|| {
+        if zone == Tz::UTC {
+            time.trim().to_owned()
+        } else {
+            format!("{} {}", time.trim(), zone.name())
+        }
+    });
+    if !matches!(reading, Reading::Exact(_)) {
+        out.report.push(format!(
+            "timeline: time “{}” read as {}",
+            time.trim(),
+            shown.map_or("the time of the row before".to_owned(), |s| format!(
+                "{s} UTC"
+            ))
+        ));
+    }
+    let mut text = text.trim().to_owned();
+    if text.is_empty() {
+        text = "(no description given)".to_owned();
+    }
+    if text.chars().count() > TEXT_MAX {
+        out.notes.push(text.clone());
+        text = text.chars().take(TEXT_MAX - 1).collect::<String>() + "…";
+    }
+    out.entries.push(ImportedEntry {
+        at,
+        kind: guess_kind(&text),
+        text,
+        written_at,
+    });
+}
+
+/// A first row that names columns rather than giving a time.
+fn is_header(cells: &[String]) -> bool {
+    cells.first().is_some_and(|first| {
+        let lower = first.to_ascii_lowercase();
+        (lower.contains("time") || lower.contains("date") || lower.contains("when"))
+            && !lower.chars().any(|c| c.is_ascii_digit())
+    })
+}
+
+/// `| Time | Event |`: columns Debrief's own table shows, nothing to keep.
+fn is_plain_header(cells: &[String]) -> bool {
+    let names: Vec<String> = cells
+        .iter()
+        .map(|c| c.trim().to_ascii_lowercase())
+        .collect();
+    names
+        .iter()
+        .all(|name| ["time", "event", "what happened", "description"].contains(&name.as_str()))
+}
+
+/// `2026-03-10 14:02 text`, `**14:02** - text`, `14:02: text`.
+fn split_leading_time(text: &str) -> Option<(&str, &str)> {
+    let bare = text.trim_start_matches(['*', '`', '[', ' ']);
+    let end = bare
+        .char_indices()
+        .find(|(_, c)| !(c.is_ascii_digit() || matches!(c, '-' | ':' | '/' | ' ' | 'T' | '.')))
+        .map_or(bare.len(), |(i, _)| i);
+    let time = bare[..end].trim().trim_end_matches([':', '-', '.']).trim();
+    if !time.contains(':') || time.len() < 4 {
+        return None;
+    }
+    let rest = bare[end..]
+        .trim_start_matches(['*', '`', ']', ' ', ':', '-', '–', '—'])
+        .trim();
+    Some((time, rest))
+}
+
+/// A phase from the words an entry uses.
+fn guess_kind(text: &str) -> TimelineKind {
+    let text = text.to_lowercase();
+    let has = |words: &[&str]| words.iter().any(|word| text.contains(word));
+    if has(&[
+        "resolved",
+        "fixed",
+        "fully restored",
+        "back to normal",
+        "back within",
+        "permanently",
+    ]) {
+        TimelineKind::Resolution
+    } else if has(&[
+        "rollback",
+        "rolled back",
+        "roll back",
+        "mitigat",
+        "downgraded",
+        "restored",
+        "workaround",
+        "recovering",
+    ]) {
+        TimelineKind::Mitigation
+    } else if has(&[
+        "alert",
+        "detected",
+        "detection",
+        "reported",
+        "noticed",
+        "discovered",
+        "fires",
+        "notified",
+    ]) {
+        TimelineKind::Detection
+    } else if has(&[
+        "escalat",
+        "paged",
+        "war room",
+        "incident declared",
+        "called in",
+    ]) {
+        TimelineKind::Escalation
+    } else {
+        TimelineKind::Note
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn lines(text: &str) -> Vec<String> {
+        text.lines().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn a_cet_table_becomes_utc_entries_that_remember_the_written_time() {
+        let read = read(
+            &lines(
+                "All times in CET.\n\n| Time | Event |\n| :--- | --- |\n| 2020-02-03 11:21 | CoreDNS pods crash loop |\n| 2020-02-03 11:52 | Deployment manually downgraded |",
+            ),
+            Tz::UTC,
+        );
+        assert_eq!(read.entries.len(), 2);
+        assert_eq!(
+            read.entries[0].at,
+            Some(Utc.with_ymd_and_hms(2020, 2, 3, 10, 21, 0).unwrap())
+        );
+        assert_eq!(
+            read.entries[0].written_at.as_deref(),
+            Some("2020-02-03 11:21 CET")
+        );
+        assert_eq!(read.entries[1].kind, TimelineKind::Mitigation);
+        assert_eq!(read.notes, vec!["All times in CET."]);
+    }
+
+    #[test]
+    fn exact_utc_rows_keep_no_written_time() {
+        let read = read(
+            &lines("| Time | Event |\n|--|--|\n| 2021-06-22 08:21 | VPC CNI replaced |"),
+            Tz::UTC,
+        );
+        assert_eq!(read.entries[0].written_at, None);
+        assert!(read.notes.is_empty(), "a plain header is not kept");
+    }
+
+    #[test]
+    fn unusual_headers_are_kept_and_name_the_zone() {
+        let read = read(
+            &lines(
+                "| Date and Time in CET | Event |\n|:--|--|\n| 2019-12-04 00:30 | Nodes deleted |",
+            ),
+            Tz::UTC,
+        );
+        assert_eq!(read.zone, Some(Tz::CET));
+        assert_eq!(
+            read.entries[0].at,
+            Some(Utc.with_ymd_and_hms(2019, 12, 3, 23, 30, 0).unwrap())
+        );
+        assert_eq!(read.notes, vec!["| Date and Time in CET | Event |"]);
+    }
+
+    #[test]
+    fn timestamped_list_items_are_entries_and_take_the_day_before() {
+        let read = read(
+            &lines(
+                "- 2026-03-10 13:55 Canary starts\n- **14:06** p99 alert fires\n- Someone said hi",
+            ),
+            Tz::UTC,
+        );
+        assert_eq!(read.entries.len(), 2);
+        assert_eq!(
+            read.entries[1].at,
+            Some(Utc.with_ymd_and_hms(2026, 3, 10, 14, 6, 0).unwrap())
+        );
+        assert_eq!(read.entries[1].kind, TimelineKind::Detection);
+        assert_eq!(read.notes, vec!["- Someone said hi"]);
+    }
+
+    #[test]
+    fn rows_without_a_usable_time_are_still_entries() {
+        let read = read(
+            &lines("| Time | Event |\n|--|--|\n| 20xx-MM-DD HH:mm | Short event description |"),
+            Tz::UTC,
+        );
+        assert_eq!(read.entries.len(), 1);
+        assert_eq!(read.entries[0].at, None);
+        assert_eq!(
+            read.entries[0].written_at.as_deref(),
+            Some("20xx-MM-DD HH:mm")
+        );
+    }
+}

@@ -1,0 +1,264 @@
+//! Importing an existing archive of Markdown postmortems: nothing is lost,
+//! timelines land at the right UTC times, and a second import updates.
+
+use std::{
+    collections::{HashMap, HashSet},
+    path::{Path, PathBuf},
+};
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+use debrief::{
+    archive::markdown::{self, Source},
+    domain::role::Role,
+    store,
+};
+use reqwest::StatusCode;
+
+use crate::helpers::TestApp;
+
+fn corpus(part: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/corpus")
+        .join(part)
+}
+
+async fn import_all(app: &TestApp, sources: &[Source]) {
+    let owners = store::imports::load_owner_names(&app.db)
+        .await
+        .expect("test data");
+    for source in sources {
+        markdown::import_one(&app.db, source, &owners, None, Tz::UTC, app.clock.now())
+            .await
+            .unwrap_or_else(|error| panic!("{}: {error:#}", source.name));
+    }
+}
+
+async fn number_of(app: &TestApp, source: &str) -> i32 {
+    sqlx::query_scalar!(
+        "SELECT number FROM incidents WHERE imported_from = $1",
+        source
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("test data")
+}
+
+/// Lowercased runs of letters and digits.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// The lines of the section under `heading` (any level).
+fn section<'a>(text: &'a str, heading: &str) -> Vec<&'a str> {
+    let mut inside = false;
+    let mut lines = Vec::new();
+    for line in text.lines() {
+        if line.starts_with('#') {
+            inside = line
+                .trim_start_matches('#')
+                .trim()
+                .eq_ignore_ascii_case(heading);
+            continue;
+        }
+        if inside {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+/// Data rows of the first table in a section: `(time cell, event cell)`.
+fn table_rows(lines: &[&str]) -> Vec<(String, String)> {
+    lines
+        .iter()
+        .filter(|line| line.trim_start().starts_with('|'))
+        .map(|line| {
+            let cells: Vec<String> = line
+                .trim()
+                .trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().to_owned())
+                .collect();
+            (cells[0].clone(), cells.get(1).cloned().unwrap_or_default())
+        })
+        .filter(|(time, _)| {
+            !time.starts_with(':')
+                && !time.starts_with('-')
+                && !time.to_lowercase().contains("time")
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_dfds_postmortem_imports_whole_and_a_second_import_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in(Role::Admin).await;
+    let (sources, skipped) = markdown::collect(&[corpus("dfds")]).expect("test data");
+    assert_eq!(sources.len(), 40, "every postmortem, the template included");
+    assert_eq!(
+        skipped.len(),
+        1,
+        "only the license is left out: {skipped:?}"
+    );
+
+    import_all(&app, &sources).await;
+
+    for source in &sources {
+        let number = number_of(&app, &source.name).await;
+        let export = client.get(&format!("/incidents/{number}/export.md")).await;
+        assert_eq!(export.status, StatusCode::OK);
+        let kept: HashSet<String> = words(&export.body).into_iter().collect();
+        for line in source.text.lines().filter(|line| !line.trim().is_empty()) {
+            let missing: Vec<String> = words(line)
+                .into_iter()
+                .filter(|word| !kept.contains(word))
+                .collect();
+            assert!(
+                missing.is_empty(),
+                "{}: {missing:?} of the line {line:?} are missing",
+                source.name
+            );
+        }
+        check_timeline(&app, source).await;
+        check_action_items(&app, source).await;
+    }
+
+    let before: i64 = sqlx::query_scalar!("SELECT count(*) AS \"n!\" FROM postmortems")
+        .fetch_one(&app.db)
+        .await
+        .expect("test data");
+    import_all(&app, &sources).await;
+    let after: i64 = sqlx::query_scalar!("SELECT count(*) AS \"n!\" FROM postmortems")
+        .fetch_one(&app.db)
+        .await
+        .expect("test data");
+    assert_eq!((before, after), (40, 40));
+}
+
+/// One entry per table row; rows with a whole time are at that time in UTC.
+async fn check_timeline(app: &TestApp, source: &Source) {
+    let lines = section(&source.text, "Timeline");
+    let rows = table_rows(&lines);
+    if rows.is_empty() {
+        return;
+    }
+    let zone = if lines.iter().any(|line| line.contains("CET")) {
+        Tz::CET
+    } else {
+        Tz::UTC
+    };
+    let entries = sqlx::query!(
+        "SELECT e.occurred_at, e.text FROM timeline_entries e JOIN postmortems p ON p.id = e.postmortem_id
+         JOIN incidents i ON i.id = p.incident_id WHERE i.imported_from = $1",
+        source.name
+    )
+    .fetch_all(&app.db)
+    .await
+    .expect("test data");
+    assert_eq!(
+        entries.len(),
+        rows.len(),
+        "{}: one entry per row",
+        source.name
+    );
+    let found: HashMap<String, Vec<DateTime<Utc>>> =
+        entries.iter().fold(HashMap::new(), |mut map, entry| {
+            map.entry(entry.text.clone())
+                .or_default()
+                .push(entry.occurred_at);
+            map
+        });
+    for (time, event) in rows {
+        let Ok(local) = NaiveDateTime::parse_from_str(&time, "%Y-%m-%d %H:%M") else {
+            continue;
+        };
+        let expected = zone
+            .from_local_datetime(&local)
+            .earliest()
+            .expect("test data")
+            .with_timezone(&Utc);
+        let times = found
+            .get(&event)
+            .unwrap_or_else(|| panic!("{}: no entry for {event:?}", source.name));
+        assert!(
+            times.contains(&expected),
+            "{}: {event:?} should be at {expected}, is at {times:?}",
+            source.name
+        );
+    }
+}
+
+/// Every top-level item of the "Action Items" list is an action item.
+async fn check_action_items(app: &TestApp, source: &Source) {
+    let listed = section(&source.text, "Action Items")
+        .iter()
+        .filter(|line| line.starts_with("- ") && line.trim().len() > 2)
+        .count();
+    let stored: i64 = sqlx::query_scalar!(
+        "SELECT count(*) AS \"n!\" FROM action_items a JOIN postmortems p ON p.id = a.postmortem_id
+         JOIN incidents i ON i.id = p.incident_id WHERE i.imported_from = $1",
+        source.name
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("test data");
+    assert_eq!(stored as usize, listed, "{}: action items", source.name);
+}
+
+#[tokio::test]
+async fn the_blameless_example_imports_with_its_timeline_factors_and_owned_dated_items() {
+    let app = TestApp::spawn().await;
+    let (sources, _) = markdown::collect(&[corpus("examples/blameless.md")]).expect("test data");
+    import_all(&app, &sources).await;
+
+    let number = number_of(&app, "blameless.md").await;
+    let (_, postmortem) = store::postmortems::find_by_number(&app.db, number)
+        .await
+        .expect("test data")
+        .expect("test data");
+    let entries = store::timeline::list_entries(&app.db, postmortem.id)
+        .await
+        .expect("test data");
+    assert_eq!(entries.len(), 8);
+    assert_eq!(
+        entries[0].occurred_at,
+        Utc.with_ymd_and_hms(2026, 3, 10, 13, 55, 0).unwrap()
+    );
+    assert_eq!(
+        store::postmortems::list_factors(&app.db, postmortem.id)
+            .await
+            .expect("test data")
+            .len(),
+        4
+    );
+    let items = store::action_items::list_for_postmortem(&app.db, postmortem.id)
+        .await
+        .expect("test data");
+    let mut owned: Vec<(String, String)> = items
+        .iter()
+        .map(|item| {
+            (
+                item.owner_name.clone().unwrap_or_default(),
+                item.due_on.map(|d| d.to_string()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    owned.sort();
+    assert_eq!(
+        owned,
+        vec![
+            ("A".to_owned(), "2026-03-24".to_owned()),
+            ("B".to_owned(), "2026-03-17".to_owned()),
+            ("C".to_owned(), "2026-03-31".to_owned()),
+            ("D".to_owned(), "2026-04-10".to_owned()),
+        ]
+    );
+    assert_eq!(
+        postmortem.status,
+        debrief::domain::postmortem::PostmortemStatus::Published
+    );
+}
