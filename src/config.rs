@@ -80,9 +80,18 @@ pub struct ServerConfig {
     /// Hours after sign-in after which a session ends, however active.
     #[arg(long, env = "DEBRIEF_SESSION_LIFETIME_HOURS", default_value_t = 7 * 24)]
     pub session_lifetime_hours: i64,
+
+    /// Largest attachment accepted, in megabytes.
+    #[arg(long, env = "DEBRIEF_MAX_UPLOAD_MB", default_value_t = 10)]
+    pub max_upload_mb: usize,
 }
 
 impl ServerConfig {
+    /// Largest attachment accepted, in bytes.
+    pub fn max_upload_bytes(&self) -> usize {
+        self.max_upload_mb.max(1) * 1024 * 1024
+    }
+
     /// The public base URL without a trailing slash.
     pub fn public_base_url(&self) -> String {
         match &self.base_url {

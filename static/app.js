@@ -30,3 +30,21 @@ if (editor) {
     if (dirty) event.preventDefault();
   });
 }
+
+// Pasting a screenshot on a page with an upload form attaches it: the image
+// goes into the form's file field and the form is sent. Text pastes are
+// left alone.
+const pasteForm = document.querySelector("form[data-paste-target]");
+if (pasteForm) {
+  document.addEventListener("paste", (event) => {
+    const files = Array.from(event.clipboardData ? event.clipboardData.files : []);
+    const image = files.find((file) => file.type.startsWith("image/"));
+    if (!image) return;
+    event.preventDefault();
+    const input = pasteForm.querySelector("input[type=file]");
+    const transfer = new DataTransfer();
+    transfer.items.add(image);
+    input.files = transfer.files;
+    pasteForm.requestSubmit();
+  });
+}

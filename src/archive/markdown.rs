@@ -148,7 +148,7 @@ pub async fn import_one(
         &mut tx,
         source,
         &mut document,
-        saved.postmortem_id,
+        saved,
         importer,
         now,
     )
@@ -185,10 +185,11 @@ async fn attach_images(
     db: &mut PgConnection,
     source: &Source,
     document: &mut ImportedDocument,
-    postmortem_id: Uuid,
+    saved: store::imports::Saved,
     importer: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
+    let postmortem_id = saved.postmortem_id;
     let Some(folder) = &source.folder else {
         return Ok(0);
     };
@@ -224,7 +225,10 @@ async fn attach_images(
                 store::attachments::insert_attachment(&mut *db, &new, now).await?
             }
         };
-        let link = format!("](/attachments/{id}/{file_name})");
+        let link = format!(
+            "](/incidents/{}/attachments/{id}/{file_name})",
+            saved.number
+        );
         for (field, _) in crate::domain::document::TEXT_SECTIONS {
             if let Some(text) = document.sections.text_mut(field) {
                 *text = text.replace(&format!("]({path})"), &link);

@@ -94,7 +94,13 @@ pub fn safe_file_name(name: &str, kind: ImageType) -> String {
         })
         .take(100)
         .collect();
-    let cleaned = cleaned.trim_matches(['-', '.']);
+    let mut collapsed = String::with_capacity(cleaned.len());
+    for c in cleaned.chars() {
+        if !(c == '-' && collapsed.ends_with('-')) {
+            collapsed.push(c);
+        }
+    }
+    let cleaned = collapsed.trim_matches(['-', '.']);
     let stem = if cleaned.is_empty() { "image" } else { cleaned };
     format!("{stem}.{}", kind.extension())
 }

@@ -67,7 +67,7 @@ impl Default for Caches {
     }
 }
 
-/// Largest request body accepted (forms; uploads get their own limit later).
+/// Largest form body accepted; uploads have their own, configured limit.
 pub(crate) const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
 /// A request that takes longer than this is answered 503 and abandoned.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -82,7 +82,7 @@ pub fn router(state: AppState) -> Router {
         .merge(account::routes())
         .merge(admin::routes())
         .merge(search::routes())
-        .merge(incidents::routes())
+        .merge(incidents::routes(state.config.max_upload_bytes()))
         .merge(action_items::routes())
         .fallback(|| async { AppError::NotFound })
         .layer(middleware::from_fn_with_state(
@@ -115,7 +115,9 @@ pub fn router(state: AppState) -> Router {
                     security::finish_response,
                 ))
                 .layer(CompressionLayer::new())
-                .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+                .layer(RequestBodyLimitLayer::new(
+                    BODY_LIMIT_BYTES.max(state.config.max_upload_bytes() + 1024 * 1024),
+                ))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::SERVICE_UNAVAILABLE,
                     REQUEST_TIMEOUT,

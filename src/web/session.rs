@@ -206,6 +206,21 @@ async fn take_csrf_token(request: Request) -> Result<(Request, Option<String>), 
         let token = token.to_owned();
         return Ok((request, Some(token)));
     }
+    // A file upload's token rides in the form's action URL: reading it from
+    // a multipart body here would mean buffering the whole upload twice.
+    let is_multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("multipart/form-data"));
+    if is_multipart {
+        let token = request.uri().query().and_then(|query| {
+            form_urlencoded::parse(query.as_bytes())
+                .find(|(name, _)| name == CSRF_FIELD)
+                .map(|(_, value)| value.into_owned())
+        });
+        return Ok((request, token));
+    }
     let is_form = request
         .headers()
         .get(header::CONTENT_TYPE)

@@ -54,6 +54,7 @@ async fn start_server(
         trust_proxy: false,
         session_idle_minutes: 12 * 60,
         session_lifetime_hours: 7 * 24,
+        max_upload_mb: 10,
         review_due_days: 5,
     };
     let address = format!("http://{listen}");

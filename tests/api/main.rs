@@ -3,6 +3,7 @@
 
 mod account;
 mod admin;
+mod attachments;
 mod auth;
 mod browser;
 mod helpers;

@@ -1,6 +1,7 @@
 //! Incidents and their postmortems: the list, the reading page, the
 //! authoring pages, the timeline, workflow, history and exports.
 
+mod attachments;
 mod edit;
 mod export;
 mod form;
@@ -28,8 +29,9 @@ use crate::{
 pub use edit::EditorPage;
 pub use views::{ItemView, item_views};
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
     Router::new()
+        .merge(attachments::routes(max_upload_bytes))
         .merge(list::routes())
         .merge(form::routes())
         .merge(show::routes())

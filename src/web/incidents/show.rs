@@ -15,7 +15,7 @@ use super::{
 };
 use crate::{
     domain::{
-        document::{OPTIONAL_SECTIONS, TEXT_SECTIONS},
+        document::{ImportedFrom, OPTIONAL_SECTIONS, TEXT_SECTIONS},
         incident::display_number,
         markdown,
         postmortem::{PostmortemStatus, review_due},
@@ -23,6 +23,7 @@ use crate::{
     },
     store::{
         self,
+        attachments::AttachmentInfo,
         incidents::{LinkedIncident, TeamRef},
         postmortems::FactorRow,
         users::PersonOption,
@@ -64,6 +65,8 @@ pub struct PostmortemPage {
     /// People who could review or co-author (only loaded for editors).
     pub people: Vec<PersonOption>,
     pub can_publish: bool,
+    pub attachments: Vec<AttachmentInfo>,
+    pub imported_from: Option<ImportedFrom>,
 }
 
 impl PostmortemPage {
@@ -124,8 +127,29 @@ impl PostmortemPage {
                 Vec::new()
             },
             can_publish: user.can_write() && (case.access.is_reviewer || user.is_admin()),
+            attachments: store::attachments::list_for_postmortem(&state.db, postmortem_id).await?,
+            imported_from: store::imports::find_source(&state.db, case.incident.id).await?,
             case,
         })
+    }
+
+    /// Images shown with one timeline entry.
+    fn entry_images(&self, entry_id: &str) -> Vec<&AttachmentInfo> {
+        self.attachments
+            .iter()
+            .filter(|a| {
+                a.timeline_entry_id
+                    .is_some_and(|id| id.to_string() == entry_id)
+            })
+            .collect()
+    }
+
+    fn import_report(&self) -> Vec<&str> {
+        self.imported_from
+            .as_ref()
+            .and_then(|source| source.report.as_deref())
+            .map(|report| report.lines().collect())
+            .unwrap_or_default()
     }
 
     fn number(&self) -> String {

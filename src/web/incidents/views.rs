@@ -78,6 +78,8 @@ pub struct EntryView {
     pub source: String,
     pub link: Option<String>,
     pub version: i32,
+    /// The time as an imported source wrote it.
+    pub written_at: Option<String>,
 }
 
 pub fn entry_views(entries: &[TimelineEntry], zone: Tz) -> Vec<EntryView> {
@@ -92,6 +94,7 @@ pub fn entry_views(entries: &[TimelineEntry], zone: Tz) -> Vec<EntryView> {
             source: entry.source.clone(),
             link: entry.link.clone(),
             version: entry.version,
+            written_at: entry.written_at.clone(),
         })
         .collect()
 }
