@@ -64,12 +64,27 @@ pub enum Command {
         /// Print what would be imported and where each part would go; save nothing.
         #[arg(long)]
         dry_run: bool,
+        /// The paths are whole archives written by `debrief export` (into an empty database).
+        #[arg(long, conflicts_with = "dry_run")]
+        json: bool,
         /// The zone of times that name none (a document saying "All times in CET" wins).
         #[arg(long, default_value = "UTC")]
         time_zone: String,
         /// The account recorded as having imported (an email); none by default.
         #[arg(long = "as", value_name = "EMAIL")]
         importer: Option<String>,
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
+    /// Write the whole archive as JSON: people, teams, incidents, postmortems,
+    /// revisions, timelines, action items with their history, attachments.
+    Export {
+        /// Where to write it; standard output by default.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+        /// Include password hashes, so accounts keep their passwords.
+        #[arg(long)]
+        with_password_hashes: bool,
         #[command(flatten)]
         database: DatabaseConfig,
     },
@@ -145,12 +160,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Export {
+            output,
+            with_password_hashes,
+            database,
+        } => {
+            let pool = db::connect(&database).await?;
+            db::migrate(&pool).await?;
+            import::export(&pool, output.as_deref(), with_password_hashes).await
+        }
+        Command::Import {
+            paths,
+            json: true,
+            database,
+            ..
+        } => {
+            let pool = db::connect(&database).await?;
+            db::migrate(&pool).await?;
+            import::import_json(&pool, &paths).await
+        }
         Command::Import {
             paths,
             dry_run,
             time_zone,
             importer,
             database,
+            ..
         } => {
             let zone = crate::domain::time::parse_zone(&time_zone).with_context(|| {
                 format!("unknown time zone {time_zone:?}: use an IANA name such as Europe/Berlin")

@@ -144,15 +144,7 @@ pub async fn import_one(
     let mut document = parse(source, zone, now);
     let mut tx = pool.begin().await?;
     let saved = store::imports::save_document(&mut tx, &document, owners, now).await?;
-    let images = attach_images(
-        &mut tx,
-        source,
-        &mut document,
-        saved,
-        importer,
-        now,
-    )
-    .await?;
+    let images = attach_images(&mut tx, source, &mut document, saved, importer, now).await?;
     let snapshot = store::documents::load_document(&mut tx, saved.number)
         .await?
         .context("the imported postmortem")?;

@@ -1,4 +1,5 @@
-//! `debrief import`: progress while it runs, a summary at the end.
+//! `debrief import` and `debrief export`: progress while they run, a
+//! summary at the end.
 
 use std::time::Instant;
 
@@ -141,4 +142,58 @@ async fn find_user(pool: &PgPool, email: &str) -> anyhow::Result<uuid::Uuid> {
         .get(&email.trim().to_lowercase())
         .copied()
         .with_context(|| format!("no active account has the email {email}"))
+}
+
+/// `debrief export`: the whole archive as JSON, to a file or standard output.
+pub async fn export(
+    pool: &PgPool,
+    output: Option<&std::path::Path>,
+    with_password_hashes: bool,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let mut rows = 0;
+    let text = crate::archive::json::export(pool, with_password_hashes, |table, count| {
+        eprintln!("  {table}: {count} rows");
+        rows += count;
+    })
+    .await?;
+    match output {
+        Some(path) => {
+            std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => print!("{text}"),
+    }
+    eprintln!(
+        "exported {rows} rows ({:.1} MB) in {:.1} s{}",
+        text.len() as f64 / 1_048_576.0,
+        started.elapsed().as_secs_f64(),
+        if with_password_hashes {
+            ""
+        } else {
+            "; password hashes left out, so people set new passwords"
+        }
+    );
+    Ok(())
+}
+
+/// `debrief import --json`: whole archives into an empty database.
+pub async fn import_json(pool: &PgPool, paths: &[std::path::PathBuf]) -> anyhow::Result<()> {
+    for path in paths {
+        let started = Instant::now();
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut rows = 0;
+        crate::archive::json::import(pool, &text, |table, count| {
+            eprintln!("  {table}: {count} rows");
+            rows += count;
+        })
+        .await
+        .with_context(|| format!("importing {}", path.display()))?;
+        eprintln!(
+            "imported {rows} rows from {} in {:.1} s",
+            path.display(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
 }

@@ -262,3 +262,86 @@ async fn the_blameless_example_imports_with_its_timeline_factors_and_owned_dated
         debrief::domain::postmortem::PostmortemStatus::Published
     );
 }
+
+#[tokio::test]
+async fn a_json_export_imported_into_an_empty_database_exports_the_same() {
+    let app = TestApp::spawn().await;
+    let (author, author_id) = app.signed_in(Role::Member).await;
+    let (sources, _) =
+        markdown::collect(&[corpus("dfds"), corpus("examples/blameless.md")]).expect("corpus");
+    import_all(&app, &sources).await;
+    let number = crate::incidents::create_incident(&author, "A draft with a picture").await;
+    let now = app.clock.now();
+    let team = store::teams::insert_team(&app.db, "Platform", now)
+        .await
+        .expect("team");
+    store::teams::upsert_member(&app.db, team, author_id, true)
+        .await
+        .expect("member");
+    let (_, postmortem) = store::postmortems::find_by_number(&app.db, number)
+        .await
+        .expect("query")
+        .expect("found");
+    let picture = store::attachments::NewAttachment {
+        postmortem_id: postmortem.id,
+        timeline_entry_id: None,
+        file_name: "graph.png",
+        content_type: "image/png",
+        content: b"\x89PNG\r\n\x1a\nnot really",
+        created_by: Some(author_id),
+    };
+    store::attachments::insert_attachment(&app.db, &picture, now)
+        .await
+        .expect("attachment");
+    let item = sqlx::query_scalar!("SELECT id FROM action_items LIMIT 1")
+        .fetch_one(&app.db)
+        .await
+        .expect("an item");
+    let change = store::action_items::NewChange {
+        field: "status",
+        old_value: Some("open".to_owned()),
+        new_value: Some("done".to_owned()),
+        note: None,
+    };
+    store::action_items::record_change(&app.db, item, author_id, change, now)
+        .await
+        .expect("change");
+
+    let first = debrief::archive::json::export(&app.db, true, |_, _| {})
+        .await
+        .expect("export");
+    let empty = TestApp::spawn().await;
+    debrief::archive::json::import(&empty.db, &first, |_, _| {})
+        .await
+        .expect("import");
+    let second = debrief::archive::json::export(&empty.db, true, |_, _| {})
+        .await
+        .expect("export again");
+
+    assert!(
+        first.contains("\"action_item_changes\":[\n{"),
+        "the history is in it"
+    );
+    assert!(
+        first.contains("\"attachments\":[\n{"),
+        "the images are in it"
+    );
+    assert_eq!(first.len(), second.len());
+    assert!(first == second, "the second export differs from the first");
+    let again = debrief::archive::json::import(&empty.db, &first, |_, _| {}).await;
+    assert!(
+        again.is_err(),
+        "a second import into a full database is refused"
+    );
+}
+
+#[tokio::test]
+async fn an_export_without_password_hashes_leaves_them_out() {
+    let app = TestApp::spawn().await;
+    app.signed_in(Role::Admin).await;
+    let text = debrief::archive::json::export(&app.db, false, |_, _| {})
+        .await
+        .expect("export");
+    assert!(!text.contains("password_hash"));
+    assert!(text.contains("\"email\""));
+}
