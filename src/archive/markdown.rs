@@ -27,6 +27,8 @@ pub struct Source {
     pub name: String,
     pub text: String,
     pub folder: Option<PathBuf>,
+    /// Files uploaded with it (images), by name.
+    pub files: HashMap<String, Vec<u8>>,
 }
 
 /// What importing one document did.
@@ -124,6 +126,7 @@ fn read_source(path: &Path, name: String) -> anyhow::Result<Source> {
         name,
         text: String::from_utf8_lossy(&bytes).into_owned(),
         folder: path.parent().map(Path::to_path_buf),
+        files: HashMap::new(),
     })
 }
 
@@ -171,6 +174,15 @@ pub async fn import_one(
     })
 }
 
+/// An image a document refers to: uploaded with it, or in its folder.
+fn image_bytes(source: &Source, path: &str) -> Option<Vec<u8>> {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    if let Some(bytes) = source.files.get(name) {
+        return Some(bytes.clone());
+    }
+    std::fs::read(source.folder.as_ref()?.join(path)).ok()
+}
+
 /// Stores the images a document shows that exist beside it, and points its
 /// text at them. Images that are missing or not images are reported.
 async fn attach_images(
@@ -182,12 +194,9 @@ async fn attach_images(
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
     let postmortem_id = saved.postmortem_id;
-    let Some(folder) = &source.folder else {
-        return Ok(0);
-    };
     let mut attached = 0;
     for path in document.images.clone() {
-        let Ok(bytes) = std::fs::read(folder.join(&path)) else {
+        let Some(bytes) = image_bytes(source, &path) else {
             document.report.push(format!(
                 "image “{path}”: not found beside the file, link kept as written"
             ));

@@ -80,7 +80,7 @@ pub fn router(state: AppState) -> Router {
         .merge(setup::routes())
         .merge(welcome::routes())
         .merge(account::routes())
-        .merge(admin::routes())
+        .merge(admin::routes(state.config.max_upload_bytes()))
         .merge(search::routes())
         .merge(incidents::routes(state.config.max_upload_bytes()))
         .merge(action_items::routes())

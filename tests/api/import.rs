@@ -345,3 +345,73 @@ async fn an_export_without_password_hashes_leaves_them_out() {
     assert!(!text.contains("password_hash"));
     assert!(text.contains("\"email\""));
 }
+
+async fn upload_markdown(
+    client: &crate::helpers::TestClient,
+    dry_run: bool,
+) -> crate::helpers::Page {
+    let text = std::fs::read(corpus("examples/blameless.md")).expect("example");
+    let token = client.csrf_token().await;
+    let mut form = reqwest::multipart::Form::new()
+        .part(
+            "files",
+            reqwest::multipart::Part::bytes(text).file_name("blameless.md"),
+        )
+        .text("time_zone", "UTC");
+    if dry_run {
+        form = form.text("dry_run", "1");
+    }
+    let response = client
+        .http
+        .post(client.url(&format!("/admin/import?_csrf={token}")))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    crate::helpers::Page {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: response.text().await.expect("body"),
+    }
+}
+
+#[tokio::test]
+async fn admins_import_through_the_browser_after_a_dry_run_and_members_cannot() {
+    let app = TestApp::spawn().await;
+    let (admin, _) = app.signed_in(Role::Admin).await;
+    let (member, _) = app.signed_in(Role::Member).await;
+
+    let dry = upload_markdown(&admin, true).await;
+    assert_eq!(dry.status, StatusCode::OK, "{}", dry.body);
+    assert!(dry.body.contains("Dry run: nothing was saved"));
+    assert!(
+        dry.body
+            .contains("8 timeline entries, 4 contributing factors, 4 action items"),
+        "{}",
+        dry.body
+    );
+    let none: i64 = sqlx::query_scalar!("SELECT count(*) AS \"n!\" FROM incidents")
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(none, 0);
+
+    let real = upload_markdown(&admin, false).await;
+    assert!(
+        real.body.contains("INC-1</a> blameless.md"),
+        "{}",
+        real.body
+    );
+    let again = upload_markdown(&admin, false).await;
+    assert!(again.body.contains("updated"));
+    let one: i64 = sqlx::query_scalar!("SELECT count(*) AS \"n!\" FROM incidents")
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(one, 1);
+
+    assert_eq!(
+        upload_markdown(&member, true).await.status,
+        StatusCode::FORBIDDEN
+    );
+}

@@ -13,3 +13,4 @@ mod ops;
 mod proxy;
 mod security;
 mod setup;
+mod timeline_import;

@@ -1,7 +1,8 @@
-//! Admin pages: users, teams and the audit trail. Every handler takes the
+//! Admin pages: users, teams, imports and the audit trail. Every handler takes the
 //! [`Admin`](super::session::Admin) extractor, so only admins get in.
 
 mod audit;
+mod import;
 mod teams;
 mod user;
 mod users;
@@ -10,8 +11,9 @@ use axum::Router;
 
 use super::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
     Router::new()
+        .merge(import::routes(max_upload_bytes))
         .merge(users::routes())
         .merge(user::routes())
         .merge(teams::routes())

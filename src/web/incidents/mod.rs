@@ -9,6 +9,7 @@ mod history;
 mod list;
 mod show;
 mod timeline;
+mod timeline_import;
 mod views;
 mod workflow;
 
@@ -32,6 +33,7 @@ pub use views::{ItemView, item_views};
 pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
     Router::new()
         .merge(attachments::routes(max_upload_bytes))
+        .merge(timeline_import::routes(max_upload_bytes))
         .merge(list::routes())
         .merge(form::routes())
         .merge(show::routes())
