@@ -95,14 +95,9 @@ async fn read_form(mut multipart: Multipart) -> Result<(Vec<Source>, String, boo
             "The upload was too large or cut off. Send fewer files at once.".to_owned()
         })?;
         match name.as_str() {
-            "files"
-                if file_name.to_lowercase().ends_with(".md")
-                    || file_name.to_lowercase().ends_with(".markdown")
-                    || !file_name.contains('.') =>
-            {
-                if !file_name.is_empty() {
-                    texts.push((file_name, String::from_utf8_lossy(&bytes).into_owned()));
-                }
+            "files" if file_name.is_empty() => {}
+            "files" if is_markdown_name(&file_name) => {
+                texts.push((file_name, String::from_utf8_lossy(&bytes).into_owned()));
             }
             "files" => {
                 files.insert(file_name, bytes.to_vec());
@@ -185,6 +180,12 @@ async fn import(
         });
     }
     Ok(page.into_response())
+}
+
+/// `.md`, `.markdown`, or no extension at all.
+fn is_markdown_name(name: &str) -> bool {
+    let lower = name.to_lowercase();
+    lower.ends_with(".md") || lower.ends_with(".markdown") || !lower.contains('.')
 }
 
 fn counts(document: &crate::domain::import::ImportedDocument) -> String {
