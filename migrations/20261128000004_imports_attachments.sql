@@ -41,3 +41,7 @@ CREATE INDEX attachments_postmortem ON attachments (postmortem_id, created_at);
 CREATE INDEX attachments_entry ON attachments (timeline_entry_id) WHERE timeline_entry_id IS NOT NULL;
 -- Re-importing a document finds the images it already brought in.
 CREATE INDEX attachments_content ON attachments (postmortem_id, sha256);
+
+-- Removing a contributing factor clears the items that answer it; without
+-- this index each removal read every action item (re-imports remove many).
+CREATE INDEX action_items_factor ON action_items (factor_id);

@@ -1,11 +1,19 @@
 //! `debrief import` and `debrief export`: progress while they run, a
 //! summary at the end.
 
-use std::time::Instant;
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Instant,
+};
 
 use anyhow::Context;
 use chrono_tz::Tz;
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use crate::{
     archive::markdown::{self, Outcome, Source},
@@ -34,6 +42,12 @@ pub fn dry_run(sources: &[Source], skipped: &[(String, String)], zone: Tz) {
     println!("dry run: {} files read, nothing saved", sources.len());
 }
 
+/// Files at or below this count are imported one after the other, so
+/// incident numbers follow the file order; above it, in parallel.
+const SEQUENTIAL_UP_TO: usize = 200;
+/// Parallel imports at once (each holds one connection).
+const WORKERS: usize = 4;
+
 /// Imports every source, one transaction each; a file that fails is
 /// reported and the rest go on.
 pub async fn run(
@@ -48,31 +62,23 @@ pub async fn run(
         Some(email) => Some(find_user(pool, email).await?),
         None => None,
     };
-    let owners = store::imports::load_owner_names(pool).await?;
-    let clock = Clock::system();
+    let owners = Arc::new(store::imports::load_owner_names(pool).await?);
     let total = sources.len();
-    let mut tally = Tally::default();
-    for (index, source) in sources.iter().enumerate() {
-        match markdown::import_one(pool, source, &owners, importer, zone, clock.now()).await {
-            Ok(outcome) => {
-                tally.add(&outcome);
-                if total <= 200 {
-                    print_outcome(index + 1, total, &outcome);
-                }
+    let tally = if total <= SEQUENTIAL_UP_TO {
+        let mut tally = Tally::default();
+        for (index, source) in sources.iter().enumerate() {
+            let result =
+                markdown::import_one(pool, source, &owners, importer, zone, Clock::system().now())
+                    .await;
+            if let Ok(outcome) = &result {
+                print_outcome(index + 1, total, outcome);
             }
-            Err(error) => {
-                eprintln!(
-                    "  [{}/{total}] {}: failed: {error:#}",
-                    index + 1,
-                    source.name
-                );
-                tally.failed += 1;
-            }
+            tally.add(&source.name, result);
         }
-        if total > 200 && (index + 1) % 500 == 0 {
-            eprintln!("  {}/{total} files", index + 1);
-        }
-    }
+        tally
+    } else {
+        run_parallel(pool, sources, owners, importer, zone).await
+    };
     print_skipped(skipped);
     eprintln!(
         "imported {} files in {:.1} s: {} new, {} updated, {} failed; {} timeline entries, {} contributing factors, \
@@ -93,6 +99,57 @@ pub async fn run(
     Ok(())
 }
 
+/// Large imports: a few workers take the next file until none are left.
+async fn run_parallel(
+    pool: &PgPool,
+    sources: &[Source],
+    owners: Arc<HashMap<String, Uuid>>,
+    importer: Option<Uuid>,
+    zone: Tz,
+) -> Tally {
+    let total = sources.len();
+    let sources = Arc::new(sources.to_vec());
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..WORKERS {
+        let (pool, sources, next, owners) =
+            (pool.clone(), sources.clone(), next.clone(), owners.clone());
+        workers.spawn(async move {
+            let mut tally = Tally::default();
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(source) = sources.get(index) else {
+                    return tally;
+                };
+                let result = markdown::import_one(
+                    &pool,
+                    source,
+                    &owners,
+                    importer,
+                    zone,
+                    Clock::system().now(),
+                )
+                .await;
+                tally.add(&source.name, result);
+                if (index + 1) % 500 == 0 {
+                    eprintln!("  {}/{total} files", index + 1);
+                }
+            }
+        });
+    }
+    let mut tally = Tally::default();
+    while let Some(done) = workers.join_next().await {
+        match done {
+            Ok(part) => tally.merge(part),
+            Err(error) => {
+                eprintln!("  an import worker stopped: {error}");
+                tally.failed += 1;
+            }
+        }
+    }
+    tally
+}
+
 #[derive(Default)]
 struct Tally {
     created: usize,
@@ -105,7 +162,15 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, outcome: &Outcome) {
+    fn add(&mut self, name: &str, result: anyhow::Result<Outcome>) {
+        let outcome = match result {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                eprintln!("  {name}: failed: {error:#}");
+                self.failed += 1;
+                return;
+            }
+        };
         match outcome.saved {
             Some((_, true)) => self.created += 1,
             _ => self.updated += 1,
@@ -114,6 +179,16 @@ impl Tally {
         self.factors += outcome.document.factors.len();
         self.items += outcome.document.actions.len();
         self.images += outcome.images;
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.created += other.created;
+        self.updated += other.updated;
+        self.failed += other.failed;
+        self.entries += other.entries;
+        self.factors += other.factors;
+        self.items += other.items;
+        self.images += other.images;
     }
 }
 

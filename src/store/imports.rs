@@ -68,7 +68,11 @@ pub async fn save_document(
     write_sections(&mut *db, postmortem_id, &doc.sections, now).await?;
     replace_factors(&mut *db, postmortem_id, doc).await?;
     replace_timeline(&mut *db, postmortem_id, doc, now).await?;
-    save_actions(&mut *db, postmortem_id, doc, owners, now).await?;
+    if saved.created {
+        insert_actions(&mut *db, postmortem_id, doc, owners, now).await?;
+    } else {
+        save_actions(&mut *db, postmortem_id, doc, owners, now).await?;
+    }
     Ok(saved)
 }
 
@@ -208,6 +212,65 @@ async fn replace_timeline(
            FROM UNNEST($1::uuid[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
                 AS t(id, at, kind, text, written, created)"#,
         &ids, postmortem_id, source, &times, &kinds, &texts, &written as &[Option<String>], &order
+    )
+    .execute(&mut *db)
+    .await?;
+    Ok(())
+}
+
+/// The owner as an account when one matches the name, else the name.
+fn owner_of(
+    owner: Option<&String>,
+    owners: &HashMap<String, Uuid>,
+) -> (Option<Uuid>, Option<String>) {
+    let id = owner.and_then(|name| {
+        owners
+            .get(&name.trim_start_matches('@').to_lowercase())
+            .copied()
+    });
+    (id, owner.cloned().filter(|_| id.is_none()))
+}
+
+/// The items of a new import, in one statement.
+async fn insert_actions(
+    db: &mut PgConnection,
+    postmortem_id: Uuid,
+    doc: &ImportedDocument,
+    owners: &HashMap<String, Uuid>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    let items = &doc.actions;
+    let ids: Vec<Uuid> = items.iter().map(|_| Uuid::now_v7()).collect();
+    let (owner_ids, owner_names): (Vec<Option<Uuid>>, Vec<Option<String>>) = items
+        .iter()
+        .map(|item| owner_of(item.owner.as_ref(), owners))
+        .unzip();
+    let titles: Vec<String> = items.iter().map(|i| i.title.clone()).collect();
+    let descriptions: Vec<String> = items.iter().map(|i| i.description.clone()).collect();
+    let kinds: Vec<String> = items.iter().map(|i| i.kind.as_str().to_owned()).collect();
+    let priorities: Vec<String> = items
+        .iter()
+        .map(|i| i.priority.as_str().to_owned())
+        .collect();
+    let statuses: Vec<String> = items.iter().map(|i| i.status.as_str().to_owned()).collect();
+    let due: Vec<Option<chrono::NaiveDate>> = items.iter().map(|i| i.due_on).collect();
+    let trackers: Vec<Option<String>> = items.iter().map(|i| i.tracker_url.clone()).collect();
+    // Creation order keeps the source's order.
+    let created: Vec<DateTime<Utc>> = (0..items.len())
+        .map(|i| now + chrono::Duration::microseconds(i as i64))
+        .collect();
+    sqlx::query!(
+        r#"INSERT INTO action_items (id, postmortem_id, title, description, kind, priority, owner_id, owner_name, due_on,
+                                     tracker_url, status, closed_at, created_at, updated_at)
+           SELECT id, $2, title, description, kind::action_kind, priority::action_priority, owner_id, owner_name, due,
+                  tracker, status::action_status, CASE WHEN status IN ('open', 'in_progress') THEN NULL ELSE $12::timestamptz END,
+                  created, created
+           FROM UNNEST($1::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::uuid[], $8::text[],
+                       $9::date[], $10::text[], $11::text[], $13::timestamptz[])
+                AS t(id, title, description, kind, priority, owner_id, owner_name, due, tracker, status, created)"#,
+        &ids, postmortem_id, &titles, &descriptions, &kinds, &priorities, &owner_ids as &[Option<Uuid>],
+        &owner_names as &[Option<String>], &due as &[Option<chrono::NaiveDate>], &trackers as &[Option<String>],
+        &statuses, now, &created
     )
     .execute(&mut *db)
     .await?;
