@@ -682,7 +682,7 @@ async fn the_markdown_export_of_a_demo_postmortem_has_every_section_the_timeline
     assert!(
         export
             .body
-            .contains("| Time (UTC) | Kind | What happened | Source |")
+            .contains("| Time (UTC) | Kind | Event | Source |")
     );
     assert!(
         export
