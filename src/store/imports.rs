@@ -205,7 +205,8 @@ async fn replace_timeline(
     let order: Vec<DateTime<Utc>> = (0..entries.len())
         .map(|i| now + chrono::Duration::microseconds(i as i64))
         .collect();
-    let source = format!("imported from {}", doc.source_name);
+    // The file is named in the incident's import record.
+    let source = "import";
     sqlx::query!(
         r#"INSERT INTO timeline_entries (id, postmortem_id, occurred_at, kind, text, source, written_at, created_at)
            SELECT id, $2, at, kind::timeline_kind, text, $3, written, created

@@ -44,9 +44,18 @@ async fn number_of(app: &TestApp, source: &str) -> i32 {
     .expect("test data")
 }
 
+/// HTML entities (`&amp;`) are markup for one character, not words.
+fn decode(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
+}
+
 /// Lowercased runs of letters and digits.
 fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
+    decode(text)
+        .split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty())
         .map(str::to_lowercase)
         .collect()
@@ -83,7 +92,10 @@ fn table_rows(lines: &[&str]) -> Vec<(String, String)> {
                 .split('|')
                 .map(|c| c.trim().to_owned())
                 .collect();
-            (cells[0].clone(), cells.get(1).cloned().unwrap_or_default())
+            (
+                cells[0].clone(),
+                decode(&cells.get(1).cloned().unwrap_or_default()),
+            )
         })
         .filter(|(time, _)| {
             !time.starts_with(':')
@@ -414,4 +426,61 @@ async fn admins_import_through_the_browser_after_a_dry_run_and_members_cannot() 
         upload_markdown(&member, true).await.status,
         StatusCode::FORBIDDEN
     );
+}
+
+#[tokio::test]
+async fn images_beside_an_imported_file_become_attachments_and_missing_ones_are_reported() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in(Role::Admin).await;
+    let folder =
+        std::env::temp_dir().join(format!("debrief-import-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(folder.join("img")).expect("folder");
+    std::fs::write(
+        folder.join("img/p99.png"),
+        b"\x89PNG\r\n\x1a\nnot a real picture",
+    )
+    .expect("image");
+    let text = "# Slow checkout\n\n## Summary\n\nLatency rose. ![p99 graph](img/p99.png) ![gone](img/missing.png)\n";
+    std::fs::write(folder.join("slow.md"), text).expect("markdown");
+
+    let (sources, _) = markdown::collect(std::slice::from_ref(&folder)).expect("collect");
+    let owners = store::imports::load_owner_names(&app.db)
+        .await
+        .expect("owners");
+    let outcome = markdown::import_one(
+        &app.db,
+        &sources[0],
+        &owners,
+        None,
+        Tz::UTC,
+        app.clock.now(),
+    )
+    .await
+    .expect("import");
+    std::fs::remove_dir_all(&folder).ok();
+
+    assert_eq!(outcome.images, 1);
+    assert!(
+        outcome
+            .document
+            .report
+            .iter()
+            .any(|line| line.contains("img/missing.png") && line.contains("not found"))
+    );
+    let number = number_of(&app, "slow.md").await;
+    let page = client.get(&format!("/incidents/{number}")).await;
+    let link = format!("/incidents/{number}/attachments/");
+    assert!(
+        page.body.contains(&format!("src=\"{link}")),
+        "the summary shows the stored image"
+    );
+    let start = page.body.find(&link).expect("an attachment link");
+    let path = page.body[start..]
+        .split('"')
+        .next()
+        .expect("link")
+        .to_owned();
+    let image = client.get(&path).await;
+    assert_eq!(image.status, StatusCode::OK);
+    assert_eq!(image.headers["content-type"], "image/png");
 }

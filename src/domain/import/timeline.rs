@@ -109,7 +109,7 @@ fn push_entry(
             ))
         ));
     }
-    let mut text = text.trim().to_owned();
+    let mut text = decode_entities(text.trim());
     if text.is_empty() {
         text = "(no description given)".to_owned();
     }
@@ -123,6 +123,16 @@ fn push_entry(
         text,
         written_at,
     });
+}
+
+/// Table cells are Markdown, where `&amp;` means `&`; entries are plain text.
+fn decode_entities(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&")
 }
 
 /// A first row that names columns rather than giving a time.
