@@ -149,3 +149,36 @@ async fn a_png_is_stored_and_served_with_its_type_and_a_safe_name_to_readers_onl
         "a draft's images are as private as the draft"
     );
 }
+
+#[tokio::test]
+async fn a_stored_row_that_claims_html_is_served_as_a_download_not_a_page() {
+    let app = TestApp::spawn().await;
+    let (author, author_id) = app.signed_in(Role::Member).await;
+    let number = create_incident(&author, "Checkout 502s").await;
+    let (_, postmortem) = debrief::store::postmortems::find_by_number(&app.db, number)
+        .await
+        .expect("query")
+        .expect("found");
+    // As a hand-edited JSON archive could bring it in.
+    let row = debrief::store::attachments::NewAttachment {
+        postmortem_id: postmortem.id,
+        timeline_entry_id: None,
+        file_name: "x\"; evil.html",
+        content_type: "text/html",
+        content: b"<script>alert(1)</script>",
+        created_by: Some(author_id),
+    };
+    let id = debrief::store::attachments::insert_attachment(&app.db, &row, app.clock.now())
+        .await
+        .expect("row");
+
+    let page = author
+        .get(&format!("/incidents/{number}/attachments/{id}/x.html"))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.headers["content-type"], "application/octet-stream");
+    assert_eq!(
+        page.headers["content-disposition"],
+        "attachment; filename=\"xevil.html\""
+    );
+}

@@ -236,11 +236,23 @@ async fn serve(
         .await?
         .filter(|found| found.postmortem_id == case.postmortem.id)
         .ok_or(AppError::NotFound)?;
+    // Rows can also arrive through a JSON archive import: whatever they
+    // say, only the four image types are shown inline, and the name is
+    // reduced to characters that are safe in a header.
+    let name: String = attachment
+        .file_name
+        .chars()
+        .filter(|c| c.is_ascii_graphic() && !matches!(c, '"' | '\\' | ';'))
+        .collect();
+    let (content_type, disposition) = match ImageType::from_content_type(&attachment.content_type) {
+        Some(kind) => (kind.content_type(), "inline"),
+        None => ("application/octet-stream", "attachment"),
+    };
     let headers = [
-        (header::CONTENT_TYPE, attachment.content_type),
+        (header::CONTENT_TYPE, content_type.to_owned()),
         (
             header::CONTENT_DISPOSITION,
-            format!("inline; filename=\"{}\"", attachment.file_name),
+            format!("{disposition}; filename=\"{name}\""),
         ),
         (
             header::CACHE_CONTROL,
