@@ -13,6 +13,7 @@ pub mod name;
 pub mod password;
 pub mod postmortem;
 pub mod role;
+pub mod search;
 pub mod time;
 pub mod token;
 pub mod transcript;

@@ -12,6 +12,7 @@ pub mod incidents;
 pub mod links;
 pub mod postmortems;
 pub mod revisions;
+pub mod search;
 pub mod sessions;
 pub mod teams;
 pub mod throttle;

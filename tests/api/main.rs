@@ -11,6 +11,7 @@ mod import;
 mod incidents;
 mod ops;
 mod proxy;
+mod search;
 mod security;
 mod setup;
 mod timeline_import;

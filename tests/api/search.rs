@@ -1,0 +1,209 @@
+//! Archive search over the real DFDS postmortems: the right ones on top,
+//! misspellings forgiven, facet counts that add up, drafts kept private.
+
+use std::path::Path;
+
+use chrono_tz::Tz;
+use debrief::{
+    archive::markdown,
+    domain::role::Role,
+    store::{
+        self,
+        incidents::Reader,
+        search::{Facets, SearchFilter},
+    },
+};
+use reqwest::StatusCode;
+
+use crate::{
+    helpers::{TestApp, TestClient},
+    incidents::create_incident,
+};
+
+async fn import_dfds(app: &TestApp) {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus/dfds");
+    let (sources, _) = markdown::collect(&[folder]).expect("corpus");
+    for source in &sources {
+        markdown::import_one(
+            &app.db,
+            source,
+            &Default::default(),
+            None,
+            Tz::UTC,
+            app.clock.now(),
+        )
+        .await
+        .expect("import");
+    }
+}
+
+/// The source files of the results, in the order shown.
+async fn results(app: &TestApp, client: &TestClient, query: &str) -> (String, Vec<String>) {
+    let page = client.get(&format!("/search?q={}", urlencode(query))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let mut files = Vec::new();
+    for hit in page.body.split("<li class=\"card hit\">").skip(1) {
+        let number: i32 = hit
+            .split("href=\"/incidents/")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .and_then(|n| n.parse().ok())
+            .expect("a result link");
+        let file: Option<String> = sqlx::query_scalar!(
+            "SELECT imported_from FROM incidents WHERE number = $1",
+            number
+        )
+        .fetch_one(&app.db)
+        .await
+        .expect("incident");
+        files.push(file.unwrap_or_default());
+    }
+    (page.body, files)
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn has_in_top(files: &[String], expected: &str, top: usize) -> bool {
+    files
+        .iter()
+        .take(top)
+        .any(|file| file.starts_with(expected))
+}
+
+#[tokio::test]
+async fn real_queries_put_the_expected_postmortems_on_top() {
+    let app = TestApp::spawn().await;
+    let (reader, _) = app.signed_in(Role::Viewer).await;
+    import_dfds(&app).await;
+    let cases = [
+        ("Log4Shell", "PM2021-011", 1),
+        ("CoreDNS upgrade", "PM2020-004", 1),
+        ("ingress 503", "PM2021-005", 1),
+        ("inotify", "PM2020-001", 1),
+        ("ADFS", "PM2021-004", 1),
+        ("AMI", "PM2022-009", 1),
+        ("node ipc", "PM2022-005", 1),
+        ("KIAM", "PM2020-009", 2),
+        ("KIAM", "PM2020-002", 2),
+        ("\"certificate\"", "PM2020-002", 2),
+        ("\"certificate\"", "PM2021-004", 2),
+        ("kafka metrics", "PM2022-004", 2),
+        ("kafka metrics", "PM2022-007", 2),
+    ];
+    for (query, expected, top) in cases {
+        let (_, files) = results(&app, &reader, query).await;
+        assert!(
+            has_in_top(&files, expected, top),
+            "{query}: expected {expected} in the top {top}, got {files:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn misspelled_words_still_find_the_postmortem() {
+    let app = TestApp::spawn().await;
+    let (reader, _) = app.signed_in(Role::Member).await;
+    import_dfds(&app).await;
+
+    let (body, files) = results(&app, &reader, "certficate").await;
+    assert!(
+        body.contains("Showing results for <strong>certificate</strong>"),
+        "the corrected query is named"
+    );
+    assert!(has_in_top(&files, "PM2020-002", 2), "{files:?}");
+
+    let (_, files) = results(&app, &reader, "inotfy").await;
+    assert!(has_in_top(&files, "PM2020-001", 1), "{files:?}");
+
+    let (_, right) = results(&app, &reader, "kubernetes").await;
+    let (_, stemmed) = results(&app, &reader, "kubernets").await;
+    assert_eq!(right, stemmed, "a dropped letter finds the same");
+}
+
+fn sum(values: &[(String, i64)]) -> i64 {
+    values.iter().map(|(_, n)| n).sum()
+}
+
+#[tokio::test]
+async fn facet_counts_add_up_to_the_total() {
+    let app = TestApp::spawn().await;
+    let (_, user_id) = app.signed_in(Role::Member).await;
+    import_dfds(&app).await;
+    let reader = Reader {
+        user_id,
+        is_admin: false,
+    };
+    for text in ["kubernetes", "", "alert -kiam"] {
+        let filter = SearchFilter {
+            text: text.to_owned(),
+            ..SearchFilter::default()
+        };
+        let facets: Facets = store::search::count_facets(&app.db, reader, &filter)
+            .await
+            .expect("facets");
+        assert!(facets.total > 0, "{text}");
+        for (name, values) in [
+            ("severity", &facets.severity),
+            ("kind", &facets.kind),
+            ("status", &facets.status),
+            ("year", &facets.year),
+        ] {
+            assert_eq!(sum(values), facets.total, "{text}: {name}");
+        }
+    }
+    let all = SearchFilter::default();
+    let total = store::search::count_facets(&app.db, reader, &all)
+        .await
+        .expect("facets")
+        .total;
+    assert_eq!(total, 40);
+}
+
+#[tokio::test]
+async fn a_member_never_sees_someone_elses_draft_in_results_counts_or_facets() {
+    let app = TestApp::spawn().await;
+    let (author, author_id) = app.signed_in(Role::Member).await;
+    let (other, other_id) = app.signed_in(Role::Member).await;
+    create_incident(&author, "Zanzibar queue overflow").await;
+
+    let (_, mine) = results(&app, &author, "zanzibar").await;
+    assert_eq!(mine.len(), 1, "the author finds their draft");
+    let (body, theirs) = results(&app, &other, "zanzibar").await;
+    assert!(theirs.is_empty());
+    assert!(body.contains("<strong>0</strong> postmortems"));
+
+    let everything = SearchFilter::default();
+    let for_author = store::search::count_facets(
+        &app.db,
+        Reader {
+            user_id: author_id,
+            is_admin: false,
+        },
+        &everything,
+    )
+    .await
+    .expect("facets");
+    let for_other = store::search::count_facets(
+        &app.db,
+        Reader {
+            user_id: other_id,
+            is_admin: false,
+        },
+        &everything,
+    )
+    .await
+    .expect("facets");
+    assert_eq!((for_author.total, for_other.total), (1, 0));
+    assert!(
+        for_other.severity.is_empty()
+            && for_other.status.is_empty()
+            && for_other.service.is_empty()
+    );
+}
