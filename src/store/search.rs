@@ -225,3 +225,54 @@ pub async fn suggest_words(
         .filter_map(|row| Some((row.word, row.suggestion?)))
         .collect())
 }
+
+/// A postmortem like another one, for "similar incidents".
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Similar {
+    pub number: i32,
+    pub title: String,
+    pub severity: Severity,
+    pub started_at: Option<DateTime<Utc>>,
+    /// Already linked to the postmortem being read.
+    pub linked: bool,
+}
+
+/// The postmortems most like `postmortem_id` that the reader may see: by
+/// the words of its title, summary, trigger and factors, and by shared
+/// services and tags.
+pub async fn list_similar(
+    db: impl PgExecutor<'_>,
+    reader: Reader,
+    postmortem_id: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<Similar>> {
+    let mut query = QueryBuilder::new(
+        "WITH me AS (
+           SELECT p.id, i.id AS incident_id, i.services, i.tags,
+                  (SELECT to_tsquery('english', string_agg(quote_literal(w.lexeme), ' | '))
+                   FROM (SELECT lexeme FROM unnest(ts_filter(p.search_document, '{a,b}'))
+                         ORDER BY cardinality(positions) DESC, lexeme LIMIT 24) w) AS query
+           FROM postmortems p JOIN incidents i ON i.id = p.incident_id WHERE p.id = ",
+    );
+    query.push_bind(postmortem_id);
+    query.push(
+        ")
+         SELECT i.number, i.title, i.severity, i.started_at,
+                EXISTS (SELECT 1 FROM incident_links l
+                        WHERE (l.incident_id = me.incident_id AND l.other_id = i.id)
+                           OR (l.other_id = me.incident_id AND l.incident_id = i.id)) AS linked
+         FROM me, postmortems p JOIN incidents i ON i.id = p.incident_id
+         WHERE p.id <> me.id AND me.query IS NOT NULL
+           AND (p.search_document @@ me.query OR i.services && me.services OR i.tags && me.tags) AND",
+    );
+    push_visible_to(&mut query, reader);
+    query.push(
+        " ORDER BY ts_rank('{0.1, 0.2, 0.4, 1.0}', p.search_document, me.query, 1)
+                   + 0.05 * cardinality(ARRAY(SELECT unnest(i.services) INTERSECT SELECT unnest(me.services)))
+                   + 0.03 * cardinality(ARRAY(SELECT unnest(i.tags) INTERSECT SELECT unnest(me.tags))) DESC,
+                   i.started_at DESC NULLS LAST
+           LIMIT ",
+    );
+    query.push_bind(limit);
+    query.build_query_as().fetch_all(db).await
+}

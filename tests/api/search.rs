@@ -207,3 +207,59 @@ async fn a_member_never_sees_someone_elses_draft_in_results_counts_or_facets() {
             && for_other.service.is_empty()
     );
 }
+
+#[tokio::test]
+async fn a_postmortem_shows_its_most_similar_incidents_and_links_one_in_a_click() {
+    let app = TestApp::spawn().await;
+    let (admin, admin_id) = app.signed_in(Role::Admin).await;
+    import_dfds(&app).await;
+    let number_of = |file: &'static str| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query_scalar!(
+                "SELECT number FROM incidents WHERE imported_from LIKE $1 || '%'",
+                file
+            )
+            .fetch_one(&db)
+            .await
+            .expect("imported")
+        }
+    };
+    let kiam_upgrade = number_of("PM2020-009").await;
+    let kiam_certificate = number_of("PM2020-002").await;
+
+    let (_, postmortem) = store::postmortems::find_by_number(&app.db, kiam_upgrade)
+        .await
+        .expect("query")
+        .expect("found");
+    let reader = Reader {
+        user_id: admin_id,
+        is_admin: true,
+    };
+    let similar = store::search::list_similar(&app.db, reader, postmortem.id, 5)
+        .await
+        .expect("similar");
+    assert_eq!(similar.len(), 5);
+    assert_eq!(
+        similar[0].number, kiam_certificate,
+        "the other KIAM outage comes first"
+    );
+
+    let page = admin.get(&format!("/incidents/{kiam_upgrade}")).await;
+    assert!(page.body.contains("Similar incidents"));
+    assert!(page.body.contains("Mark as repeat of"));
+    let linked = admin
+        .post_form(
+            &format!("/incidents/{kiam_upgrade}/links"),
+            &[
+                ("other", &kiam_certificate.to_string()),
+                ("kind", "repeat_of"),
+            ],
+        )
+        .await;
+    assert_eq!(linked.status, StatusCode::SEE_OTHER, "{}", linked.body);
+    let after = store::search::list_similar(&app.db, reader, postmortem.id, 5)
+        .await
+        .expect("similar");
+    assert!(after[0].linked, "the linked one says so");
+}

@@ -26,6 +26,7 @@ use crate::{
         attachments::AttachmentInfo,
         incidents::{LinkedIncident, TeamRef},
         postmortems::FactorRow,
+        search::Similar,
         users::PersonOption,
     },
     web::{
@@ -67,6 +68,7 @@ pub struct PostmortemPage {
     pub can_publish: bool,
     pub attachments: Vec<AttachmentInfo>,
     pub imported_from: Option<ImportedFrom>,
+    pub similar: Vec<Similar>,
 }
 
 impl PostmortemPage {
@@ -129,6 +131,8 @@ impl PostmortemPage {
             can_publish: user.can_write() && (case.access.is_reviewer || user.is_admin()),
             attachments: store::attachments::list_for_postmortem(&state.db, postmortem_id).await?,
             imported_from: store::imports::find_source(&state.db, case.incident.id).await?,
+            similar: store::search::list_similar(&state.db, user.reader(), postmortem_id, 5)
+                .await?,
             case,
         })
     }
