@@ -79,7 +79,7 @@ fn push_matches(query: &mut QueryBuilder<Postgres>, reader: Reader, filter: &Sea
         ") AS query),
          m AS MATERIALIZED (
            SELECT p.id, i.id AS incident_id, i.number, i.title, i.kind, i.severity, p.status, i.services, i.tags,
-                  i.started_at, p.search_document
+                  i.started_at
            FROM postmortems p JOIN incidents i ON i.id = p.incident_id, q
            WHERE",
     );
@@ -171,13 +171,15 @@ pub async fn list_hits(
 ) -> sqlx::Result<Vec<Hit>> {
     let mut query = QueryBuilder::new("");
     push_matches(&mut query, reader, filter);
-    query.push(", page AS (SELECT m.* FROM m, q ORDER BY ");
-    query.push(match (sort, ranked) {
-        (SearchSort::Relevance, true) => {
-            "ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', m.search_document, q.query, 1) DESC, m.started_at DESC NULLS LAST"
-        }
-        (SearchSort::Oldest, _) => "m.started_at ASC NULLS LAST, m.number",
-        _ => "m.started_at DESC NULLS LAST, m.number DESC",
+    let rank = sort == SearchSort::Relevance && ranked;
+    // The document is read only to rank, and ranking only for small match sets.
+    query.push(if rank {
+        ", page AS (SELECT m.*, d.search_document FROM m JOIN postmortems d ON d.id = m.id, q
+           ORDER BY ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', d.search_document, q.query, 1) DESC, m.started_at DESC NULLS LAST"
+    } else if sort == SearchSort::Oldest {
+        ", page AS (SELECT m.* FROM m ORDER BY m.started_at ASC NULLS LAST, m.number"
+    } else {
+        ", page AS (SELECT m.* FROM m ORDER BY m.started_at DESC NULLS LAST, m.number DESC"
     });
     query
         .push(" LIMIT ")
@@ -194,12 +196,12 @@ pub async fn list_hits(
                 END AS snippet
          FROM page JOIN postmortems p ON p.id = page.id, q",
     );
-    query.push(match (sort, ranked) {
-        (SearchSort::Relevance, true) => {
-            " ORDER BY ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', page.search_document, q.query, 1) DESC, page.started_at DESC NULLS LAST"
-        }
-        (SearchSort::Oldest, _) => " ORDER BY page.started_at ASC NULLS LAST, page.number",
-        _ => " ORDER BY page.started_at DESC NULLS LAST, page.number DESC",
+    query.push(if rank {
+        " ORDER BY ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', page.search_document, q.query, 1) DESC, page.started_at DESC NULLS LAST"
+    } else if sort == SearchSort::Oldest {
+        " ORDER BY page.started_at ASC NULLS LAST, page.number"
+    } else {
+        " ORDER BY page.started_at DESC NULLS LAST, page.number DESC"
     });
     query.build_query_as().fetch_all(db).await
 }
