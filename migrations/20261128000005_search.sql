@@ -6,6 +6,9 @@
 -- kept current by triggers on every table it reads, so no write path can
 -- forget it. Triggers are per statement with transition tables: a bulk
 -- insert of a thousand timeline entries refreshes each postmortem once.
+-- Bulk writers (imports, the synthetic seed) may set the transaction
+-- setting debrief.search_deferred to 'on' and call refresh_search once for
+-- what they wrote, instead of once per statement.
 
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
@@ -41,6 +44,9 @@ LANGUAGE sql AS $$
     JOIN incidents i ON i.id = p.incident_id,
     LATERAL unnest(to_tsvector('simple', i.title || ' ' || p.summary || ' ' || p.trigger || ' ' || p.lessons)) AS w
     WHERE p.id = ANY (pms) AND length(w.lexeme) BETWEEN 4 AND 30 AND w.lexeme !~ '[0-9]'
+      -- Known words are skipped before the insert, so concurrent writers
+      -- rarely wait on each other's new words.
+      AND NOT EXISTS (SELECT 1 FROM search_words s WHERE s.word = w.lexeme)
     ON CONFLICT DO NOTHING;
 $$;
 
@@ -49,7 +55,7 @@ $$;
 CREATE FUNCTION search_on_child_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF pg_trigger_depth() > 1 THEN
+    IF pg_trigger_depth() > 1 OR current_setting('debrief.search_deferred', true) = 'on' THEN
         RETURN NULL;
     END IF;
     IF TG_OP = 'DELETE' THEN
@@ -64,7 +70,7 @@ $$;
 CREATE FUNCTION search_on_postmortem_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF pg_trigger_depth() > 1 THEN
+    IF pg_trigger_depth() > 1 OR current_setting('debrief.search_deferred', true) = 'on' THEN
         RETURN NULL;
     END IF;
     PERFORM refresh_search(ARRAY(SELECT id FROM new_rows));
@@ -75,7 +81,7 @@ $$;
 CREATE FUNCTION search_on_incident_change() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
-    IF pg_trigger_depth() > 1 THEN
+    IF pg_trigger_depth() > 1 OR current_setting('debrief.search_deferred', true) = 'on' THEN
         RETURN NULL;
     END IF;
     PERFORM refresh_search(ARRAY(SELECT p.id FROM postmortems p JOIN new_rows n ON n.id = p.incident_id));

@@ -88,6 +88,8 @@ pub async fn import(
             "the database already has accounts or incidents; import a whole archive into an empty one"
         );
     }
+    // The search documents are left out of archives: computed once at the end.
+    crate::store::search::defer_refresh(&mut *tx).await?;
     let mut counts = Vec::new();
     for (table, _) in TABLES {
         let rows = match archive.tables.get(*table) {
@@ -102,6 +104,7 @@ pub async fn import(
         counts.push((*table, inserted));
     }
     archive::reset_counters(&mut tx).await?;
+    archive::refresh_all_search(&mut tx).await?;
     tx.commit().await?;
     Ok(counts)
 }

@@ -146,6 +146,8 @@ pub async fn import_one(
 ) -> anyhow::Result<Outcome> {
     let mut document = parse(source, zone, now);
     let mut tx = pool.begin().await?;
+    // One search refresh for the whole file instead of one per statement.
+    store::search::defer_refresh(&mut *tx).await?;
     let saved = store::imports::save_document(&mut tx, &document, owners, now).await?;
     let images = attach_images(&mut tx, source, &mut document, saved, importer, now).await?;
     let snapshot = store::documents::load_document(&mut tx, saved.number)
@@ -165,6 +167,7 @@ pub async fn import_one(
         now,
     )
     .await?;
+    store::search::refresh(&mut *tx, &[saved.postmortem_id]).await?;
     tx.commit().await?;
     Ok(Outcome {
         name: source.name.clone(),

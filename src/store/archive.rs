@@ -102,3 +102,11 @@ pub async fn is_empty(db: &mut PgConnection) -> sqlx::Result<bool> {
     .fetch_one(db)
     .await
 }
+
+/// Recomputes every postmortem's search document (after a whole import).
+pub async fn refresh_all_search(db: &mut PgConnection) -> sqlx::Result<()> {
+    sqlx::query_scalar!("SELECT refresh_search(ARRAY(SELECT id FROM postmortems))::text")
+        .fetch_one(&mut *db)
+        .await?;
+    Ok(())
+}

@@ -44,6 +44,7 @@ pub struct Batch {
 /// Inserts a batch in one transaction, one `UNNEST` statement per table.
 pub async fn insert_batch(pool: &PgPool, batch: &Batch, now: DateTime<Utc>) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
+    super::search::defer_refresh(&mut *tx).await?;
     sqlx::query!(
         r#"INSERT INTO incidents (id, title, kind, severity, services, tags, started_at, detected_at, mitigated_at,
                                   resolved_at, time_zone, created_at, updated_at)
@@ -95,6 +96,7 @@ pub async fn insert_batch(pool: &PgPool, batch: &Batch, now: DateTime<Utc>) -> s
     )
     .execute(&mut *tx)
     .await?;
+    super::search::refresh(&mut *tx, &batch.postmortem_ids).await?;
     tx.commit().await?;
     Ok(())
 }

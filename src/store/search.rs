@@ -278,3 +278,21 @@ pub async fn list_similar(
     query.push_bind(limit);
     query.build_query_as().fetch_all(db).await
 }
+
+/// Turns off the per-statement refresh of search documents until the
+/// transaction ends; the caller then calls [`refresh`] once for what it
+/// wrote (bulk imports and seeds).
+pub async fn defer_refresh(db: impl PgExecutor<'_>) -> sqlx::Result<()> {
+    sqlx::query_scalar!("SELECT set_config('debrief.search_deferred', 'on', true)")
+        .fetch_one(db)
+        .await?;
+    Ok(())
+}
+
+/// Recomputes the search documents of these postmortems.
+pub async fn refresh(db: impl PgExecutor<'_>, postmortem_ids: &[Uuid]) -> sqlx::Result<()> {
+    sqlx::query_scalar!("SELECT refresh_search($1)::text", postmortem_ids)
+        .fetch_one(db)
+        .await?;
+    Ok(())
+}
