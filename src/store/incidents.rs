@@ -252,6 +252,40 @@ pub fn push_visible_to(query: &mut QueryBuilder<Postgres>, reader: Reader) {
     query.push("))");
 }
 
+/// Filters the incident list and the search share (aliases `i`, `p`).
+pub struct IncidentFilters<'a> {
+    pub severity: Option<Severity>,
+    pub kind: Option<IncidentKind>,
+    pub status: Option<PostmortemStatus>,
+    pub service: Option<&'a str>,
+    pub team_id: Option<Uuid>,
+}
+
+/// Adds ` AND ...` for each filter that is set.
+pub fn push_incident_filters(query: &mut QueryBuilder<Postgres>, filters: IncidentFilters<'_>) {
+    if let Some(severity) = filters.severity {
+        query.push(" AND i.severity = ").push_bind(severity);
+    }
+    if let Some(kind) = filters.kind {
+        query.push(" AND i.kind = ").push_bind(kind);
+    }
+    if let Some(status) = filters.status {
+        query.push(" AND p.status = ").push_bind(status);
+    }
+    if let Some(service) = filters.service {
+        query
+            .push(" AND ")
+            .push_bind(service.to_owned())
+            .push(" = ANY (i.services)");
+    }
+    if let Some(team_id) = filters.team_id {
+        query
+            .push(" AND EXISTS (SELECT 1 FROM incident_teams it WHERE it.incident_id = i.id AND it.team_id = ")
+            .push_bind(team_id)
+            .push(")");
+    }
+}
+
 /// A page of incidents the reader may see, filtered and sorted.
 pub async fn list_incidents(
     db: impl PgExecutor<'_>,
@@ -273,27 +307,16 @@ pub async fn list_incidents(
             .push(" AND i.title ILIKE ")
             .push_bind(format!("%{}%", like_escape(text)));
     }
-    if let Some(severity) = filter.severity {
-        query.push(" AND i.severity = ").push_bind(severity);
-    }
-    if let Some(kind) = filter.kind {
-        query.push(" AND i.kind = ").push_bind(kind);
-    }
-    if let Some(status) = filter.status {
-        query.push(" AND p.status = ").push_bind(status);
-    }
-    if let Some(service) = &filter.service {
-        query
-            .push(" AND ")
-            .push_bind(service.clone())
-            .push(" = ANY (i.services)");
-    }
-    if let Some(team_id) = filter.team_id {
-        query
-            .push(" AND EXISTS (SELECT 1 FROM incident_teams it WHERE it.incident_id = i.id AND it.team_id = ")
-            .push_bind(team_id)
-            .push(")");
-    }
+    push_incident_filters(
+        &mut query,
+        IncidentFilters {
+            severity: filter.severity,
+            kind: filter.kind,
+            status: filter.status,
+            service: filter.service.as_deref(),
+            team_id: filter.team_id,
+        },
+    );
     query.push(sort.order_by());
     query
         .push(" LIMIT ")

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::incidents::{Reader, push_visible_to};
+use super::incidents::{IncidentFilters, Reader, push_incident_filters, push_visible_to};
 use crate::domain::{
     incident::{IncidentKind, Severity},
     postmortem::PostmortemStatus,
@@ -85,32 +85,21 @@ fn push_matches(query: &mut QueryBuilder<Postgres>, reader: Reader, filter: &Sea
     );
     push_visible_to(query, reader);
     query.push(" AND (numnode(q.query) = 0 OR p.search_document @@ q.query)");
-    if let Some(severity) = filter.severity {
-        query.push(" AND i.severity = ").push_bind(severity);
-    }
-    if let Some(kind) = filter.kind {
-        query.push(" AND i.kind = ").push_bind(kind);
-    }
-    if let Some(status) = filter.status {
-        query.push(" AND p.status = ").push_bind(status);
-    }
-    if let Some(service) = &filter.service {
-        query
-            .push(" AND ")
-            .push_bind(service.clone())
-            .push(" = ANY (i.services)");
-    }
+    push_incident_filters(
+        query,
+        IncidentFilters {
+            severity: filter.severity,
+            kind: filter.kind,
+            status: filter.status,
+            service: filter.service.as_deref(),
+            team_id: filter.team_id,
+        },
+    );
     if let Some(tag) = &filter.tag {
         query
             .push(" AND ")
             .push_bind(tag.clone())
             .push(" = ANY (i.tags)");
-    }
-    if let Some(team_id) = filter.team_id {
-        query
-            .push(" AND EXISTS (SELECT 1 FROM incident_teams it WHERE it.incident_id = i.id AND it.team_id = ")
-            .push_bind(team_id)
-            .push(")");
     }
     if let Some(year) = filter.year {
         query
