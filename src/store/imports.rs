@@ -287,12 +287,7 @@ async fn save_actions(
 ) -> sqlx::Result<()> {
     let mut touched: Vec<Uuid> = Vec::new();
     for item in &doc.actions {
-        let owner_id = item.owner.as_ref().and_then(|name| {
-            owners
-                .get(&name.trim_start_matches('@').to_lowercase())
-                .copied()
-        });
-        let owner_name = item.owner.clone().filter(|_| owner_id.is_none());
+        let (owner_id, owner_name) = owner_of(item.owner.as_ref(), owners);
         let closed_at = (!item.status.is_open()).then_some(now);
         let updated = sqlx::query_scalar!(
             r#"UPDATE action_items SET description = $3, kind = $4, priority = $5, owner_id = $6, owner_name = $7,
