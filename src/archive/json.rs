@@ -28,8 +28,6 @@ pub async fn export(
     for (index, (table, order)) in TABLES.iter().enumerate() {
         let without: &[&str] = match *table {
             "users" if !with_password_hashes => &["password_hash"],
-            // Derived from the rest, and rebuilt by the import.
-            "postmortems" => &["search_document"],
             _ => &[],
         };
         let rows = archive::export_rows(&mut tx, table, order, without).await?;

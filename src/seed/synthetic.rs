@@ -3,6 +3,8 @@
 //! word frequency, so common words are common and rare words rare. Rows go
 //! in with one `UNNEST` insert per table per batch.
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Duration, Utc};
 use rand::{Rng, SeedableRng, rngs::StdRng};
 use sqlx::PgPool;
@@ -264,14 +266,55 @@ const STATUSES: &[&str] = &[
     "deprioritized",
 ];
 
+/// Share of words drawn from the long tail rather than the common words.
+const TAIL_SHARE: f64 = 0.15;
+
+/// The long tail: made-up names (of hosts, libraries, teams, error codes)
+/// that each occur in few postmortems, as real archives have many of.
+static TAIL: LazyLock<Vec<String>> = LazyLock::new(|| {
+    const ONSETS: &[&str] = &[
+        "b", "d", "f", "g", "k", "l", "m", "n", "p", "r", "s", "t", "v", "z", "br", "st", "tr",
+        "gr",
+    ];
+    const VOWELS: &[&str] = &["a", "e", "i", "o", "u", "ai", "ou"];
+    const CODAS: &[&str] = &["n", "x", "k", "m", "r", "l", "d", "t"];
+    let syllable = |n: usize| {
+        format!(
+            "{}{}",
+            ONSETS[n % ONSETS.len()],
+            VOWELS[n / ONSETS.len() % VOWELS.len()]
+        )
+    };
+    let per_syllable = ONSETS.len() * VOWELS.len();
+    (0..20_000)
+        .map(|n| {
+            format!(
+                "{}{}{}",
+                syllable(n * 7 % per_syllable),
+                syllable(n / per_syllable * 5 + n % 3),
+                CODAS[n % CODAS.len()]
+            )
+        })
+        .collect()
+});
+
+/// An index below `len` with a Zipf-like skew: the k-th about 1/k as
+/// often as the first.
+fn skewed(rng: &mut StdRng, len: usize) -> usize {
+    let index = ((len as f64).powf(rng.random::<f64>()) - 1.0) as usize;
+    index.min(len - 1)
+}
+
 struct Words(StdRng);
 
 impl Words {
-    /// A word, skewed towards the start of the list.
+    /// A common word, or now and then one from the long tail.
     fn word(&mut self) -> &'static str {
-        let n = WORDS.len() as f64;
-        let index = (n.powf(self.0.random::<f64>()) - 1.0) as usize;
-        WORDS[index.min(WORDS.len() - 1)]
+        if self.0.random::<f64>() < TAIL_SHARE {
+            TAIL[skewed(&mut self.0, TAIL.len())].as_str()
+        } else {
+            WORDS[skewed(&mut self.0, WORDS.len())]
+        }
     }
 
     fn sentence(&mut self, words: usize) -> String {

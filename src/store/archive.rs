@@ -55,23 +55,15 @@ pub async fn import_rows(
     table: &str,
     rows: &[serde_json::Value],
 ) -> sqlx::Result<u64> {
-    // Columns an export leaves out (derived ones) take these values; the
-    // triggers then compute them.
-    let base = if table == "postmortems" {
-        r#"{"search_document": ""}"#
-    } else {
-        "{}"
-    };
     let sql = format!(
         "INSERT INTO {table} OVERRIDING SYSTEM VALUE
-         SELECT * FROM jsonb_populate_recordset(jsonb_populate_record(NULL::{table}, $2::jsonb), $1)"
+         SELECT * FROM jsonb_populate_recordset(NULL::{table}, $1)"
     );
     let mut inserted = 0;
     for chunk in rows.chunks(CHUNK) {
         let batch = serde_json::Value::Array(chunk.to_vec());
         inserted += sqlx::query(AssertSqlSafe(sql.clone()))
             .bind(batch)
-            .bind(base)
             .execute(&mut *db)
             .await?
             .rows_affected();

@@ -2,24 +2,16 @@
 //! document, with the reader's permissions and the filters inside the
 //! query, facet counts over the same matches, and spelling suggestions.
 
-use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, Postgres, QueryBuilder};
+use chrono::{DateTime, Months, NaiveDate, NaiveTime, Utc};
+use sqlx::{PgExecutor, PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
 
-use super::incidents::{IncidentFilters, Reader, push_incident_filters, push_visible_to};
+use super::incidents::Reader;
 use crate::domain::{
     incident::{IncidentKind, Severity},
     postmortem::PostmortemStatus,
+    search::{has_words, may_have_phrase},
 };
-
-/// Above this many matches results are ordered by date instead of ranked:
-/// ranking tens of thousands of documents per query costs too much.
-pub const RANK_LIMIT: i64 = 2000;
-
-/// Marks around matched words in snippets; replaced by `<mark>` after the
-/// snippet is escaped, so document text never reaches the page as HTML.
-pub const MARK_START: char = '\u{1}';
-pub const MARK_END: char = '\u{2}';
 
 #[derive(Clone, Debug, Default)]
 pub struct SearchFilter {
@@ -44,7 +36,7 @@ pub enum SearchSort {
     Oldest,
 }
 
-/// One result, with its snippet (marks as [`MARK_START`] / [`MARK_END`]).
+/// One result, with the text its snippet is cut from.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Hit {
     pub number: i32,
@@ -55,11 +47,12 @@ pub struct Hit {
     pub services: Vec<String>,
     pub tags: Vec<String>,
     pub started_at: Option<DateTime<Utc>>,
-    pub snippet: String,
+    /// Summary, trigger and lessons.
+    pub text: String,
 }
 
 /// Counts of the matches by each filter's values.
-#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Facets {
     pub total: i64,
     pub severity: Vec<(String, i64)>,
@@ -69,130 +62,461 @@ pub struct Facets {
     pub service: Vec<(String, i64)>,
     pub tag: Vec<(String, i64)>,
     pub team: Vec<(String, String, i64)>,
+    /// The counts are estimated from a sample (many matches).
+    pub estimated: bool,
 }
 
-/// The matching postmortems the reader may see, as a CTE named `m`.
-fn push_matches(query: &mut QueryBuilder<Postgres>, reader: Reader, filter: &SearchFilter) {
-    query.push("WITH q AS (SELECT websearch_to_tsquery('english', ");
-    query.push_bind(filter.text.clone());
-    query.push(
-        ") AS query),
-         m AS MATERIALIZED (
-           SELECT p.id, i.id AS incident_id, i.number, i.title, i.kind, i.severity, p.status, i.services, i.tags,
-                  i.started_at
-           FROM postmortems p JOIN incidents i ON i.id = p.incident_id, q
-           WHERE",
-    );
-    push_visible_to(query, reader);
-    query.push(" AND (numnode(q.query) = 0 OR p.search_document @@ q.query)");
-    push_incident_filters(
-        query,
-        IncidentFilters {
-            severity: filter.severity,
-            kind: filter.kind,
-            status: filter.status,
-            service: filter.service.as_deref(),
-            team_id: filter.team_id,
-        },
-    );
-    if let Some(tag) = &filter.tag {
-        query
-            .push(" AND ")
-            .push_bind(tag.clone())
-            .push(" = ANY (i.tags)");
-    }
-    if let Some(year) = filter.year {
-        query
-            .push(" AND extract(year FROM i.started_at AT TIME ZONE 'UTC') = ")
-            .push_bind(year);
-        if let Some(quarter) = filter.quarter {
-            query
-                .push(" AND extract(quarter FROM i.started_at AT TIME ZONE 'UTC') = ")
-                .push_bind(quarter);
+/// A page of results with the counts of all of them.
+#[derive(Clone, Debug, Default)]
+pub struct Results {
+    pub facets: Facets,
+    pub hits: Vec<Hit>,
+    /// Ordered by relevance (rather than by date).
+    pub ranked: bool,
+}
+
+/// Where counts are taken: every entry, or one of the two samples (see the
+/// `search_entries` migration for how postmortems are picked for them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    Entries,
+    /// One postmortem in 16.
+    Sample,
+    /// One postmortem in 128 (all of them in the sample too).
+    FineSample,
+}
+
+impl Source {
+    /// How many postmortems each entry of this source stands for.
+    fn every(self) -> i64 {
+        match self {
+            Source::Entries => 1,
+            Source::Sample => 16,
+            Source::FineSample => 128,
         }
     }
-    query.push(")");
 }
 
-/// The total and the facet counts, in one round trip.
-pub async fn count_facets(
-    db: impl PgExecutor<'_>,
-    reader: Reader,
-    filter: &SearchFilter,
-) -> sqlx::Result<Facets> {
-    let mut query = QueryBuilder::new("");
-    push_matches(&mut query, reader, filter);
-    query.push(
-        " SELECT json_build_object(
-            'total', (SELECT count(*) FROM m),
-            'severity', (SELECT COALESCE(json_agg(json_build_array(v, n) ORDER BY v), '[]')
-                         FROM (SELECT severity::text AS v, count(*) AS n FROM m GROUP BY 1) s),
-            'kind', (SELECT COALESCE(json_agg(json_build_array(v, n) ORDER BY v), '[]')
-                     FROM (SELECT kind::text AS v, count(*) AS n FROM m GROUP BY 1) s),
-            'status', (SELECT COALESCE(json_agg(json_build_array(v, n) ORDER BY v), '[]')
-                       FROM (SELECT status::text AS v, count(*) AS n FROM m GROUP BY 1) s),
-            'year', (SELECT COALESCE(json_agg(json_build_array(v, n) ORDER BY v DESC), '[]')
-                     FROM (SELECT COALESCE(extract(year FROM started_at AT TIME ZONE 'UTC')::int::text, 'unknown') AS v,
-                                  count(*) AS n FROM m GROUP BY 1) s),
-            'service', (SELECT COALESCE(json_agg(json_build_array(v, n) ORDER BY n DESC, v), '[]')
-                        FROM (SELECT v, count(*) AS n FROM m, unnest(m.services) AS v GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 15) s),
-            'tag', (SELECT COALESCE(json_agg(json_build_array(v, n) ORDER BY n DESC, v), '[]')
-                    FROM (SELECT v, count(*) AS n FROM m, unnest(m.tags) AS v GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 15) s),
-            'team', (SELECT COALESCE(json_agg(json_build_array(id, name, n) ORDER BY n DESC, name), '[]')
-                     FROM (SELECT t.id::text AS id, t.name, count(*) AS n FROM m
-                           JOIN incident_teams it ON it.incident_id = m.incident_id JOIN teams t ON t.id = it.team_id
-                           GROUP BY 1, 2) s))",
-    );
-    let value: serde_json::Value = query.build_query_scalar().fetch_one(db).await?;
-    serde_json::from_value(value).map_err(|error| sqlx::Error::Decode(Box::new(error)))
-}
+/// Above this many matches (as the fine sample estimates them) counts are
+/// estimated from the fine sample.
+pub const FINE_LIMIT: i64 = 10_000;
 
-/// One page of results. `ranked` says whether to order by relevance (only
-/// sensible when the match set is small, see [`RANK_LIMIT`]).
-pub async fn list_hits(
-    db: impl PgExecutor<'_>,
+/// Up to about this many matches, counts are exact and results ranked;
+/// above, counts are estimated from the sample (each estimate resting on at
+/// least 125 sampled postmortems) and results come newest first.
+pub const EXACT_LIMIT: i64 = 2_000;
+
+/// The columns of a [`Hit`], from `page`, `p` (postmortems) and `i`.
+const HIT_COLUMNS: &str =
+    "i.number, i.title, i.kind, i.severity, p.status, i.services, i.tags, i.started_at,
+     p.summary || E'\n' || p.trigger || E'\n' || p.lessons AS text";
+
+/// Searches: the counts and one page of results.
+///
+/// The matches are counted on the fine sample, then on the sample, and only
+/// when both say there are few, on every entry; so no query counts or ranks
+/// more than a few thousand rows however large the archive. Many matches
+/// are listed newest first through the date index instead of ranked.
+pub async fn search(
+    db: &PgPool,
     reader: Reader,
     filter: &SearchFilter,
     sort: SearchSort,
-    ranked: bool,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Results> {
+    for (source, most) in [
+        (Source::FineSample, FINE_LIMIT),
+        (Source::Sample, EXACT_LIMIT),
+    ] {
+        let (sampled, candidates) = sample_facets(db, reader, filter, source).await?;
+        if candidates * source.every() > most {
+            let hits = list_by_date(db, reader, filter, sort, limit, offset).await?;
+            let facets = if sampled.total * source.every() > most {
+                sampled.scaled(source.every())
+            } else {
+                // A phrase of common words: many candidates, few matches.
+                sampled
+                    .scaled(source.every())
+                    .at_least(hits.len() as i64 + offset)
+            };
+            return Ok(Results {
+                facets,
+                hits,
+                ranked: false,
+            });
+        }
+        if candidates * source.every() <= EXACT_LIMIT / 2 {
+            // So few that even an unlucky sample leaves them near the limit.
+            break;
+        }
+    }
+    exact(db, reader, filter, sort, limit, offset).await
+}
+
+/// The text query.
+fn push_tsquery(query: &mut QueryBuilder<Postgres>, text: &str) {
+    query
+        .push("websearch_to_tsquery('english', ")
+        .push_bind(text.to_owned())
+        .push(")");
+}
+
+/// ` WHERE ...`: the entries (alias `s`) the reader may see: published, or
+/// readable by everyone as an admin, or as an author or reviewer.
+fn push_visible(query: &mut QueryBuilder<Postgres>, reader: Reader) {
+    query.push(" WHERE (s.status = 'published' OR ");
+    query.push_bind(reader.is_admin);
+    query.push(" OR ");
+    query.push_bind(reader.user_id);
+    query.push(" = ANY (s.readers))");
+}
+
+/// ` AND ...` for the filters other than the text (alias `s`).
+fn push_filters(query: &mut QueryBuilder<Postgres>, filter: &SearchFilter) {
+    if let Some(severity) = filter.severity {
+        query.push(" AND s.severity = ").push_bind(severity);
+    }
+    if let Some(kind) = filter.kind {
+        query.push(" AND s.kind = ").push_bind(kind);
+    }
+    if let Some(status) = filter.status {
+        query.push(" AND s.status = ").push_bind(status);
+    }
+    if let Some(service) = &filter.service {
+        query
+            .push(" AND s.services @> ARRAY[")
+            .push_bind(service.clone())
+            .push("]");
+    }
+    if let Some(tag) = &filter.tag {
+        query
+            .push(" AND s.tags @> ARRAY[")
+            .push_bind(tag.clone())
+            .push("]");
+    }
+    if let Some(team_id) = filter.team_id {
+        query
+            .push(" AND s.team_ids @> ARRAY[")
+            .push_bind(team_id)
+            .push("]::uuid[]");
+    }
+    if let Some((from, until)) = filter.period() {
+        query
+            .push(" AND s.happened_at >= ")
+            .push_bind(from)
+            .push(" AND s.happened_at < ")
+            .push_bind(until);
+    }
+}
+
+/// `FROM ... WHERE ...`: the entries (alias `s`) of `source` the reader may
+/// see that match the filter.
+fn push_matches(
+    query: &mut QueryBuilder<Postgres>,
+    reader: Reader,
+    filter: &SearchFilter,
+    source: Source,
+) {
+    query.push(match source {
+        Source::Entries => " FROM search_entries s",
+        Source::Sample => " FROM search_sample s",
+        Source::FineSample => " FROM search_fine_sample s",
+    });
+    push_visible(query, reader);
+    if has_words(&filter.text) {
+        query.push(" AND s.document @@ ");
+        push_tsquery(query, &filter.text);
+    }
+    push_filters(query, filter);
+}
+
+impl SearchFilter {
+    /// The year or quarter filter as a range of UTC instants.
+    fn period(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        let year = self.year?;
+        let (first_month, months) = match self.quarter {
+            Some(quarter) => ((quarter - 1) * 3 + 1, 3),
+            None => (1, 12),
+        };
+        let start = NaiveDate::from_ymd_opt(year, u32::try_from(first_month).ok()?, 1)?;
+        let end = start.checked_add_months(Months::new(months))?;
+        Some((
+            start.and_time(NaiveTime::MIN).and_utc(),
+            end.and_time(NaiveTime::MIN).and_utc(),
+        ))
+    }
+}
+
+/// The columns of `m` that [`COUNTS`] reads (from entries `s`).
+const FACET_COLUMNS: &str = "s.status, s.severity, s.kind, s.services, s.tags, s.team_ids,
+     extract(year FROM s.happened_at AT TIME ZONE 'UTC')::int AS year";
+
+/// `counts AS (...), facets AS (...)`: the facet counts over the CTE `m`
+/// as one JSON list of [facet, value, team name, count]. The single-valued
+/// facets are counted in one pass (grouping sets), the lists one each.
+const COUNTS: &str = "counts AS (
+       SELECT CASE WHEN GROUPING(severity) = 0 THEN 'severity' WHEN GROUPING(kind) = 0 THEN 'kind'
+                   WHEN GROUPING(status) = 0 THEN 'status' WHEN GROUPING(year) = 0 THEN 'year'
+                   ELSE 'total' END AS facet,
+              COALESCE(severity::text, kind::text, status::text, year::text, '') AS value, count(*) AS n
+       FROM m GROUP BY GROUPING SETS ((), (severity), (kind), (status), (year))
+       UNION ALL SELECT 'service', v, count(*) FROM (SELECT unnest(services) AS v FROM m) x GROUP BY v
+       UNION ALL SELECT 'tag', v, count(*) FROM (SELECT unnest(tags) AS v FROM m) x GROUP BY v
+       UNION ALL SELECT 'team', v::text, count(*) FROM (SELECT unnest(team_ids) AS v FROM m) x GROUP BY v),
+     facets AS (
+       SELECT COALESCE(json_agg(json_build_array(c.facet, c.value, t.name, c.n)), '[]') AS facets
+       FROM counts c LEFT JOIN teams t ON c.facet = 'team' AND t.id::text = c.value)";
+
+/// The facets of the matches in a sample, and how many entries of the
+/// sample are candidates: for a phrase, those with all its words (the
+/// index finds them without reading a document; checking the phrase does).
+async fn sample_facets(
+    db: &PgPool,
+    reader: Reader,
+    filter: &SearchFilter,
+    source: Source,
+) -> sqlx::Result<(Facets, i64)> {
+    let mut query = QueryBuilder::new("WITH m AS MATERIALIZED (SELECT ");
+    query.push(FACET_COLUMNS);
+    push_matches(&mut query, reader, filter, source);
+    query.push("), ");
+    query.push(COUNTS);
+    query.push(" SELECT facets.facets, ");
+    if may_have_phrase(&filter.text) {
+        // Only a phrase has candidates that are not matches.
+        query.push("(SELECT count(*)");
+        let mut words_only = filter.clone();
+        words_only.text = String::new();
+        push_matches(&mut query, reader, &words_only, source);
+        query.push(" AND s.document @@ search_words_of(");
+        push_tsquery(&mut query, &filter.text);
+        query.push("))");
+    } else {
+        query.push("NULL::bigint");
+    }
+    query.push(" FROM facets");
+    let (facets, candidates): (serde_json::Value, Option<i64>) =
+        query.build_query_as().fetch_one(db).await?;
+    let facets = Facets::from_json(facets)?;
+    let candidates = candidates.unwrap_or(facets.total).max(facets.total);
+    Ok((facets, candidates))
+}
+
+/// The first `limit` matches after `offset` by date, through the date
+/// index: cheap however many match.
+async fn list_by_date(
+    db: &PgPool,
+    reader: Reader,
+    filter: &SearchFilter,
+    sort: SearchSort,
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<Vec<Hit>> {
-    let mut query = QueryBuilder::new("");
-    push_matches(&mut query, reader, filter);
-    let rank = sort == SearchSort::Relevance && ranked;
-    // The document is read only to rank, and ranking only for small match sets.
-    query.push(if rank {
-        ", page AS (SELECT m.*, d.search_document FROM m JOIN postmortems d ON d.id = m.id, q
-           ORDER BY ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', d.search_document, q.query, 1) DESC, m.started_at DESC NULLS LAST"
-    } else if sort == SearchSort::Oldest {
-        ", page AS (SELECT m.* FROM m ORDER BY m.started_at ASC NULLS LAST, m.number"
+    let order = if sort == SearchSort::Oldest {
+        " ORDER BY happened_at, postmortem_id"
     } else {
-        ", page AS (SELECT m.* FROM m ORDER BY m.started_at DESC NULLS LAST, m.number DESC"
-    });
+        " ORDER BY happened_at DESC, postmortem_id DESC"
+    };
+    let mut query = QueryBuilder::new("WITH page AS (SELECT s.postmortem_id, s.happened_at");
+    push_matches(&mut query, reader, filter, Source::Entries);
+    query.push(order);
     query
         .push(" LIMIT ")
         .push_bind(limit)
         .push(" OFFSET ")
         .push_bind(offset);
+    query.push(") SELECT ");
+    query.push(HIT_COLUMNS);
     query.push(
-        ")
-         SELECT page.number, page.title, page.kind, page.severity, page.status, page.services, page.tags, page.started_at,
-                CASE WHEN numnode(q.query) = 0 THEN left(p.summary, 240)
-                     ELSE ts_headline('english',
-                            p.summary || ' ' || p.trigger || ' ' || p.lessons || ' ' || p.other_notes, q.query,
-                            'StartSel=\u{1}, StopSel=\u{2}, MaxWords=28, MinWords=10, MaxFragments=2, FragmentDelimiter=\" … \"')
-                END AS snippet
-         FROM page JOIN postmortems p ON p.id = page.id, q",
+        " FROM page JOIN postmortems p ON p.id = page.postmortem_id JOIN incidents i ON i.id = p.incident_id",
     );
-    query.push(if rank {
-        " ORDER BY ts_rank_cd('{0.1, 0.2, 0.4, 1.0}', page.search_document, q.query, 1) DESC, page.started_at DESC NULLS LAST"
-    } else if sort == SearchSort::Oldest {
-        " ORDER BY page.started_at ASC NULLS LAST, page.number"
+    query.push(order);
+    // Planned for this very query: the date index suits common words; a
+    // plan made once for any words would not use it.
+    let mut tx = db
+        .begin_with("BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_custom_plan")
+        .await?;
+    let hits = query.build_query_as().fetch_all(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(hits)
+}
+
+/// One row of [`exact`]: the facets, and a hit unless the page is empty.
+#[derive(sqlx::FromRow)]
+struct ExactRow {
+    facets: serde_json::Value,
+    number: Option<i32>,
+    title: Option<String>,
+    kind: Option<IncidentKind>,
+    severity: Option<Severity>,
+    status: Option<PostmortemStatus>,
+    services: Option<Vec<String>>,
+    tags: Option<Vec<String>>,
+    started_at: Option<DateTime<Utc>>,
+    text: Option<String>,
+}
+
+impl ExactRow {
+    fn hit(self) -> Option<Hit> {
+        Some(Hit {
+            number: self.number?,
+            title: self.title?,
+            kind: self.kind?,
+            severity: self.severity?,
+            status: self.status?,
+            services: self.services?,
+            tags: self.tags?,
+            started_at: self.started_at,
+            text: self.text?,
+        })
+    }
+}
+
+/// Few matches: counted exactly, and ranked by relevance (or sorted by
+/// date), in one statement that reads each match once.
+async fn exact(
+    db: &PgPool,
+    reader: Reader,
+    filter: &SearchFilter,
+    sort: SearchSort,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Results> {
+    let ranked = sort == SearchSort::Relevance && has_words(&filter.text);
+    let mut query =
+        QueryBuilder::new("WITH m AS MATERIALIZED (SELECT s.postmortem_id, s.happened_at, ");
+    query.push(FACET_COLUMNS);
+    query.push(", ");
+    if ranked {
+        // Title, then summary, trigger and factors, then the other sections;
+        // timeline and action items count for matching, not for rank.
+        query.push("ts_rank('{0.1, 0.2, 0.4, 1.0}', s.ranking, ");
+        push_tsquery(&mut query, &filter.text);
+        query.push(", 1)");
     } else {
-        " ORDER BY page.started_at DESC NULLS LAST, page.number DESC"
-    });
-    query.build_query_as().fetch_all(db).await
+        query.push("0::real");
+    }
+    query.push(" AS rank");
+    push_matches(&mut query, reader, filter, Source::Entries);
+    query.push("), ");
+    query.push(COUNTS);
+    let order = match sort {
+        _ if ranked => " ORDER BY rank DESC, happened_at DESC, postmortem_id DESC",
+        SearchSort::Oldest => " ORDER BY happened_at, postmortem_id",
+        _ => " ORDER BY happened_at DESC, postmortem_id DESC",
+    };
+    query.push(", page AS (SELECT postmortem_id, happened_at, rank FROM m");
+    query.push(order);
+    query
+        .push(" LIMIT ")
+        .push_bind(limit)
+        .push(" OFFSET ")
+        .push_bind(offset);
+    query.push(") SELECT facets.facets, hits.* FROM facets LEFT JOIN (SELECT ");
+    query.push(HIT_COLUMNS);
+    query.push(
+        ", page.happened_at, page.postmortem_id, page.rank
+         FROM page JOIN postmortems p ON p.id = page.postmortem_id JOIN incidents i ON i.id = p.incident_id) hits ON true",
+    );
+    query.push(order);
+    let rows: Vec<ExactRow> = query.build_query_as().fetch_all(db).await?;
+    let facets = match rows.first() {
+        Some(row) => Facets::from_json(row.facets.clone())?,
+        None => Facets::default(),
+    };
+    Ok(Results {
+        facets,
+        hits: rows.into_iter().filter_map(ExactRow::hit).collect(),
+        ranked,
+    })
+}
+
+/// Values shown for the service and tag facets, the most frequent first.
+const TOP_VALUES: usize = 15;
+
+impl Facets {
+    /// Facets from a JSON list of [facet, value, team name, count], each
+    /// list in the order it is shown.
+    fn from_json(value: serde_json::Value) -> sqlx::Result<Self> {
+        let rows: Vec<(String, String, Option<String>, i64)> =
+            serde_json::from_value(value).map_err(|error| sqlx::Error::Decode(Box::new(error)))?;
+        let mut facets = Facets::default();
+        for (facet, value, name, n) in rows {
+            match facet.as_str() {
+                "total" => facets.total = n,
+                "severity" => facets.severity.push((value, n)),
+                "kind" => facets.kind.push((value, n)),
+                "status" => facets.status.push((value, n)),
+                "year" => facets.year.push((value, n)),
+                "service" => facets.service.push((value, n)),
+                "tag" => facets.tag.push((value, n)),
+                "team" => {
+                    if let Some(name) = name {
+                        facets.team.push((value, name, n));
+                    }
+                }
+                _ => {}
+            }
+        }
+        facets.severity.sort();
+        facets.kind.sort();
+        facets.status.sort();
+        facets.year.sort_by(|a, b| b.0.cmp(&a.0));
+        for list in [&mut facets.service, &mut facets.tag] {
+            list.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            list.truncate(TOP_VALUES);
+        }
+        facets
+            .team
+            .sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.1.cmp(&b.1)));
+        Ok(facets)
+    }
+
+    /// Sample counts scaled up to estimates of the whole, each rounded to
+    /// two significant figures so that none looks exact.
+    fn scaled(mut self, factor: i64) -> Self {
+        let scale = |n: &mut i64| *n = round_to_two_figures(*n * factor);
+        scale(&mut self.total);
+        for list in [
+            &mut self.severity,
+            &mut self.kind,
+            &mut self.status,
+            &mut self.year,
+            &mut self.service,
+            &mut self.tag,
+        ] {
+            list.iter_mut().for_each(|(_, n)| scale(n));
+        }
+        self.team.iter_mut().for_each(|(_, _, n)| scale(n));
+        self.estimated = true;
+        self
+    }
+
+    /// An estimate never below what was actually found.
+    fn at_least(mut self, found: i64) -> Self {
+        self.total = self.total.max(found);
+        self
+    }
+}
+
+fn round_to_two_figures(n: i64) -> i64 {
+    let mut unit = 1;
+    while n / unit >= 100 {
+        unit *= 10;
+    }
+    (n + unit / 2) / unit * unit
+}
+
+/// A postmortem like another one, for "similar incidents".
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Similar {
+    pub number: i32,
+    pub title: String,
+    pub severity: Severity,
+    pub started_at: Option<DateTime<Utc>>,
+    /// Already linked to the postmortem being read.
+    pub linked: bool,
 }
 
 /// For each word that occurs nowhere in the archive, the closest word that
@@ -217,16 +541,10 @@ pub async fn suggest_words(
         .collect())
 }
 
-/// A postmortem like another one, for "similar incidents".
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct Similar {
-    pub number: i32,
-    pub title: String,
-    pub severity: Severity,
-    pub started_at: Option<DateTime<Utc>>,
-    /// Already linked to the postmortem being read.
-    pub linked: bool,
-}
+/// Recent postmortems considered for "similar incidents": similarity is
+/// ranked among the newest this many that share a word, service or tag,
+/// so a large archive costs no more than a small one.
+const SIMILAR_CANDIDATES: i64 = 1000;
 
 /// The postmortems most like `postmortem_id` that the reader may see: by
 /// the words of its title, summary, trigger and factors, and by shared
@@ -239,32 +557,43 @@ pub async fn list_similar(
 ) -> sqlx::Result<Vec<Similar>> {
     let mut query = QueryBuilder::new(
         "WITH me AS (
-           SELECT p.id, i.id AS incident_id, i.services, i.tags,
-                  (SELECT to_tsquery('english', string_agg(quote_literal(w.lexeme), ' | '))
-                   FROM (SELECT lexeme FROM unnest(ts_filter(p.search_document, '{a,b}'))
+           SELECT s.postmortem_id, s.incident_id, s.services, s.tags,
+                  (SELECT string_agg(quote_literal(w.lexeme), ' | ')::tsquery
+                   FROM (SELECT lexeme FROM unnest(ts_filter(s.ranking, '{a,b}'))
                          ORDER BY cardinality(positions) DESC, lexeme LIMIT 24) w) AS query
-           FROM postmortems p JOIN incidents i ON i.id = p.incident_id WHERE p.id = ",
+           FROM search_entries s WHERE s.postmortem_id = ",
     );
     query.push_bind(postmortem_id);
+    query.push(
+        "), candidates AS (
+           SELECT s.postmortem_id, s.incident_id, s.happened_at, s.ranking, s.services, s.tags
+           FROM me, search_entries s",
+    );
+    push_visible(&mut query, reader);
+    query.push(
+        " AND s.postmortem_id <> me.postmortem_id AND me.query IS NOT NULL
+           AND (s.document @@ me.query OR s.services && me.services OR s.tags && me.tags)
+           ORDER BY s.happened_at DESC LIMIT ",
+    );
+    query.push_bind(SIMILAR_CANDIDATES);
+    query.push(
+        "), best AS (
+           SELECT c.incident_id, c.happened_at,
+                  ts_rank('{0.1, 0.2, 0.4, 1.0}', c.ranking, me.query, 1)
+                  + 0.05 * cardinality(ARRAY(SELECT unnest(c.services) INTERSECT SELECT unnest(me.services)))
+                  + 0.03 * cardinality(ARRAY(SELECT unnest(c.tags) INTERSECT SELECT unnest(me.tags))) AS score
+           FROM candidates c, me ORDER BY score DESC, c.happened_at DESC LIMIT ",
+    );
+    query.push_bind(limit);
     query.push(
         ")
          SELECT i.number, i.title, i.severity, i.started_at,
                 EXISTS (SELECT 1 FROM incident_links l
                         WHERE (l.incident_id = me.incident_id AND l.other_id = i.id)
                            OR (l.other_id = me.incident_id AND l.incident_id = i.id)) AS linked
-         FROM me, postmortems p JOIN incidents i ON i.id = p.incident_id
-         WHERE p.id <> me.id AND me.query IS NOT NULL
-           AND (p.search_document @@ me.query OR i.services && me.services OR i.tags && me.tags) AND",
+         FROM best JOIN incidents i ON i.id = best.incident_id, me
+         ORDER BY best.score DESC, best.happened_at DESC",
     );
-    push_visible_to(&mut query, reader);
-    query.push(
-        " ORDER BY ts_rank('{0.1, 0.2, 0.4, 1.0}', p.search_document, me.query, 1)
-                   + 0.05 * cardinality(ARRAY(SELECT unnest(i.services) INTERSECT SELECT unnest(me.services)))
-                   + 0.03 * cardinality(ARRAY(SELECT unnest(i.tags) INTERSECT SELECT unnest(me.tags))) DESC,
-                   i.started_at DESC NULLS LAST
-           LIMIT ",
-    );
-    query.push_bind(limit);
     query.build_query_as().fetch_all(db).await
 }
 

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::{
     AppError, AppState,
     error::urlencode,
+    incidents::show::group_digits,
     layout::{Layout, Nav},
     session::CurrentUser,
 };
@@ -20,17 +21,20 @@ use crate::{
     domain::{
         incident::{IncidentKind, Severity, display_number},
         postmortem::PostmortemStatus,
-        search::{corrected, query_words},
+        search::{SnippetPart, corrected, query_words, snippet},
         time,
     },
     store::{
         self,
-        search::{Facets, Hit, MARK_END, MARK_START, RANK_LIMIT, SearchFilter, SearchSort},
+        search::{EXACT_LIMIT, Facets, Hit, SearchFilter, SearchSort},
     },
 };
 
 /// Results per page.
 const PAGE_SIZE: i64 = 20;
+
+/// Pages beyond this are not served: nobody reads them, and each costs more.
+const MAX_PAGE: i64 = 500;
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/search", get(search))
@@ -101,8 +105,8 @@ fn parse_when(text: &str) -> (Option<i32>, Option<i32>) {
 /// One result as shown.
 pub struct HitView {
     hit: Hit,
-    /// Escaped text with `<mark>` around the matched words.
-    snippet_html: String,
+    /// Passages of the text, with the matched words marked.
+    snippet: Vec<SnippetPart>,
     when: String,
 }
 
@@ -189,8 +193,18 @@ impl SearchPage {
         }
     }
 
-    fn rank_limit(&self) -> i64 {
-        RANK_LIMIT
+    fn exact_limit(&self) -> String {
+        group_digits(EXACT_LIMIT)
+    }
+
+    /// A count as shown: with thousands separators, and marked when it is
+    /// an estimate.
+    fn count(&self, n: &i64) -> String {
+        if self.facets.estimated {
+            format!("≈{}", group_digits(*n))
+        } else {
+            group_digits(*n)
+        }
     }
 
     fn number(&self, hit: &Hit) -> String {
@@ -202,24 +216,6 @@ impl SearchPage {
     }
 }
 
-/// Escapes the snippet, then turns the match marks into `<mark>`.
-fn snippet_html(snippet: &str) -> String {
-    let mut out = String::with_capacity(snippet.len() + 16);
-    for c in snippet.chars() {
-        match c {
-            MARK_START => out.push_str("<mark>"),
-            MARK_END => out.push_str("</mark>"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 async fn search(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -227,18 +223,31 @@ async fn search(
 ) -> Result<SearchPage, AppError> {
     let reader = user.reader();
     let mut filter = params.filter();
-    let mut facets = store::search::count_facets(&state.db, reader, &filter).await?;
-    let corrections = store::search::suggest_words(&state.db, &query_words(&filter.text)).await?;
+    let sort = params.sort();
+    let page = params.page.unwrap_or(1).clamp(1, MAX_PAGE);
+    let words = query_words(&filter.text);
+    let (mut results, corrections) = tokio::try_join!(
+        store::search::search(
+            &state.db,
+            reader,
+            &filter,
+            sort,
+            PAGE_SIZE,
+            (page - 1) * PAGE_SIZE
+        ),
+        store::search::suggest_words(&state.db, &words),
+    )?;
     let mut showing_for = None;
     let mut did_you_mean = None;
     if !corrections.is_empty() {
         let fixed = corrected(&filter.text, &corrections);
-        if facets.total == 0 {
+        if results.facets.total == 0 {
             let mut retry = filter.clone();
             retry.text = fixed.clone();
-            let retried = store::search::count_facets(&state.db, reader, &retry).await?;
-            if retried.total > 0 {
-                facets = retried;
+            let retried =
+                store::search::search(&state.db, reader, &retry, sort, PAGE_SIZE, 0).await?;
+            if retried.facets.total > 0 {
+                results = retried;
                 filter = retry;
                 showing_for = Some(fixed);
             }
@@ -246,26 +255,30 @@ async fn search(
             did_you_mean = Some(fixed);
         }
     }
-    let page = params.page.unwrap_or(1).max(1);
-    let pages = ((facets.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let ranked = !filter.text.trim().is_empty() && facets.total <= RANK_LIMIT;
-    let hits = store::search::list_hits(
-        &state.db,
-        reader,
-        &filter,
-        params.sort(),
-        ranked,
-        PAGE_SIZE,
-        (page.min(pages) - 1) * PAGE_SIZE,
-    )
-    .await?;
+    let pages = ((results.facets.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let page = if showing_for.is_some() { 1 } else { page };
+    if results.hits.is_empty() && page > pages {
+        // Past the last page (or the estimate): show the last one.
+        results.hits = store::search::search(
+            &state.db,
+            reader,
+            &filter,
+            sort,
+            PAGE_SIZE,
+            (pages - 1) * PAGE_SIZE,
+        )
+        .await?
+        .hits;
+    }
+    let page = page.min(pages);
     let zone = user.time_zone;
     Ok(SearchPage {
         layout: Layout::for_user(&user, Nav::Incidents),
-        hits: hits
+        hits: results
+            .hits
             .into_iter()
             .map(|hit| HitView {
-                snippet_html: snippet_html(&hit.snippet),
+                snippet: snippet(&hit.text, &filter.text),
                 when: hit
                     .started_at
                     .map(|at| time::format_in(at, zone))
@@ -273,11 +286,11 @@ async fn search(
                 hit,
             })
             .collect(),
-        facets,
+        facets: results.facets,
         showing_for,
         did_you_mean,
-        ranked,
-        page: page.min(pages),
+        ranked: results.ranked,
+        page,
         pages,
         params,
     })
@@ -286,15 +299,6 @@ async fn search(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn snippets_are_escaped_before_the_marks_go_in() {
-        let snippet = format!("<script>x</script> {MARK_START}KIAM{MARK_END} & more");
-        assert_eq!(
-            snippet_html(&snippet),
-            "&lt;script&gt;x&lt;/script&gt; <mark>KIAM</mark> &amp; more"
-        );
-    }
 
     #[test]
     fn when_reads_a_year_or_a_quarter() {

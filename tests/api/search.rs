@@ -10,7 +10,7 @@ use debrief::{
     store::{
         self,
         incidents::Reader,
-        search::{Facets, SearchFilter},
+        search::{Facets, SearchFilter, SearchSort},
     },
 };
 use reqwest::StatusCode;
@@ -127,6 +127,13 @@ async fn misspelled_words_still_find_the_postmortem() {
     assert_eq!(right, stemmed, "a dropped letter finds the same");
 }
 
+/// The counts a search shows `reader` for `filter`.
+async fn facets_of(app: &TestApp, reader: Reader, filter: &SearchFilter) -> sqlx::Result<Facets> {
+    let results =
+        store::search::search(&app.db, reader, filter, SearchSort::Relevance, 20, 0).await?;
+    Ok(results.facets)
+}
+
 fn sum(values: &[(String, i64)]) -> i64 {
     values.iter().map(|(_, n)| n).sum()
 }
@@ -145,9 +152,7 @@ async fn facet_counts_add_up_to_the_total() {
             text: text.to_owned(),
             ..SearchFilter::default()
         };
-        let facets: Facets = store::search::count_facets(&app.db, reader, &filter)
-            .await
-            .expect("facets");
+        let facets: Facets = facets_of(&app, reader, &filter).await.expect("facets");
         assert!(facets.total > 0, "{text}");
         for (name, values) in [
             ("severity", &facets.severity),
@@ -159,10 +164,7 @@ async fn facet_counts_add_up_to_the_total() {
         }
     }
     let all = SearchFilter::default();
-    let total = store::search::count_facets(&app.db, reader, &all)
-        .await
-        .expect("facets")
-        .total;
+    let total = facets_of(&app, reader, &all).await.expect("facets").total;
     assert_eq!(total, 40);
 }
 
@@ -180,8 +182,8 @@ async fn a_member_never_sees_someone_elses_draft_in_results_counts_or_facets() {
     assert!(body.contains("<strong>0</strong> postmortems"));
 
     let everything = SearchFilter::default();
-    let for_author = store::search::count_facets(
-        &app.db,
+    let for_author = facets_of(
+        &app,
         Reader {
             user_id: author_id,
             is_admin: false,
@@ -190,8 +192,8 @@ async fn a_member_never_sees_someone_elses_draft_in_results_counts_or_facets() {
     )
     .await
     .expect("facets");
-    let for_other = store::search::count_facets(
-        &app.db,
+    let for_other = facets_of(
+        &app,
         Reader {
             user_id: other_id,
             is_admin: false,
@@ -262,4 +264,68 @@ async fn a_postmortem_shows_its_most_similar_incidents_and_links_one_in_a_click(
         .await
         .expect("similar");
     assert!(after[0].linked, "the linked one says so");
+}
+
+#[tokio::test]
+async fn a_large_archive_shows_counts_estimated_from_a_sample_and_says_so() {
+    let app = TestApp::spawn().await;
+    let (client, user_id) = app.signed_in(Role::Member).await;
+    debrief::seed::synthetic::seed(&app.db, &app.clock, 3000, |_, _| {})
+        .await
+        .expect("seed");
+    let reader = Reader {
+        user_id,
+        is_admin: false,
+    };
+
+    // Every postmortem matches an empty query: more than the exact limit.
+    let everything = facets_of(&app, reader, &SearchFilter::default())
+        .await
+        .expect("facets");
+    assert!(everything.estimated);
+    assert!(
+        (2400..=3600).contains(&everything.total),
+        "about 3,000: {}",
+        everything.total
+    );
+    let page = client.get("/search").await;
+    assert!(
+        page.body.contains("About <strong>≈"),
+        "the estimate is marked"
+    );
+
+    // A narrow filter is counted exactly, and the count is right.
+    let narrow = SearchFilter {
+        severity: debrief::domain::incident::Severity::parse("sev1"),
+        kind: debrief::domain::incident::IncidentKind::parse("chaos_experiment"),
+        tag: Some("dns".to_owned()),
+        ..SearchFilter::default()
+    };
+    let counted = facets_of(&app, reader, &narrow).await.expect("facets");
+    let expected: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM incidents WHERE severity = 'sev1' AND kind = 'chaos_experiment' AND 'dns' = ANY (tags)",
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("count");
+    assert!(!counted.estimated);
+    assert_eq!(counted.total, expected);
+    let page = client
+        .get("/search?severity=sev1&kind=chaos_experiment&tag=dns")
+        .await;
+    assert!(
+        page.body
+            .contains(&format!("<strong>{expected}</strong> postmortem"))
+    );
+}
+
+#[tokio::test]
+async fn a_phrase_matches_its_words_in_order_only() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in(Role::Member).await;
+    create_incident(&client, "Connection pool exhausted on checkout").await;
+    create_incident(&client, "Pool of workers lost its database connection").await;
+    let (_, phrase) = results(&app, &client, "\"connection pool\"").await;
+    let (_, words) = results(&app, &client, "connection pool").await;
+    assert_eq!((phrase.len(), words.len()), (1, 2));
 }

@@ -7,7 +7,7 @@ mod export;
 mod form;
 mod history;
 mod list;
-mod show;
+pub(super) mod show;
 mod timeline;
 mod timeline_import;
 mod views;
