@@ -1,4 +1,5 @@
-//! The command line: `serve`, `migrate` and `user create`.
+//! The command line: `serve`, `migrate`, `seed`, `import`, `export`, `sweep`
+//! and `user create`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -87,6 +88,14 @@ pub enum Command {
         with_password_hashes: bool,
         #[command(flatten)]
         database: DatabaseConfig,
+    },
+    /// Flag overdue and stale action items and overdue reviews once, as the
+    /// server does every few minutes, and print what changed.
+    Sweep {
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(flatten)]
+        server: ServerConfig,
     },
     /// Manage user accounts from scripts.
     #[command(subcommand)]
@@ -199,6 +208,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db::migrate(&pool).await?;
             import::run(&pool, &sources, &skipped, zone, importer.as_deref()).await
         }
+        Command::Sweep { database, server } => {
+            let pool = db::connect(&database).await?;
+            db::migrate(&pool).await?;
+            sweep(&pool, &server).await
+        }
         Command::Migrate { database } => {
             let pool = db::connect(&database).await?;
             db::migrate(&pool).await?;
@@ -228,6 +242,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn sweep(pool: &sqlx::PgPool, config: &ServerConfig) -> anyhow::Result<()> {
+    use crate::jobs::sweeper::{self, Outcome};
+    let settings = config.sweeper();
+    eprintln!("sweeping (organization time zone {})…", settings.zone);
+    match sweeper::run_once(pool, &Clock::system(), &settings).await? {
+        Outcome::Swept {
+            changes,
+            duration_ms,
+        } => {
+            let open = crate::store::follow_up::count_open_flags(pool).await?;
+            let open: Vec<String> = open
+                .iter()
+                .map(|(flag, n)| format!("{n} {}", sweeper::describe(flag)))
+                .collect();
+            println!(
+                "swept in {duration_ms} ms: {} flags raised, {} cleared; now raised: {}",
+                changes.raised,
+                changes.cleared,
+                if open.is_empty() {
+                    "none".to_owned()
+                } else {
+                    open.join(", ")
+                }
+            );
+        }
+        Outcome::Busy => println!("another sweeper is running; nothing done"),
+    }
+    Ok(())
 }
 
 async fn seed_demo(pool: &sqlx::PgPool) -> anyhow::Result<()> {

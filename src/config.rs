@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 
+use chrono_tz::Tz;
 use clap::{Args, ValueEnum};
 
 /// Settings shared by every command that touches the database.
@@ -84,9 +85,34 @@ pub struct ServerConfig {
     /// Largest attachment accepted, in megabytes.
     #[arg(long, env = "DEBRIEF_MAX_UPLOAD_MB", default_value_t = 10)]
     pub max_upload_mb: usize,
+
+    /// The organization's time zone (an IANA name such as Europe/Berlin): an
+    /// action item is overdue once its due date has ended there.
+    #[arg(long, env = "DEBRIEF_TIME_ZONE", default_value = "UTC", value_parser = parse_zone_arg)]
+    pub time_zone: Tz,
+
+    /// Minutes between two sweeps for overdue and stale items.
+    #[arg(long, env = "DEBRIEF_SWEEP_MINUTES", default_value_t = 15,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub sweep_minutes: u64,
+}
+
+fn parse_zone_arg(name: &str) -> Result<Tz, String> {
+    crate::domain::time::parse_zone(name).ok_or_else(|| {
+        format!("unknown time zone {name:?}: use an IANA name such as Europe/Berlin")
+    })
 }
 
 impl ServerConfig {
+    /// What the sweeper needs from the configuration.
+    pub fn sweeper(&self) -> crate::jobs::sweeper::Settings {
+        crate::jobs::sweeper::Settings {
+            every: std::time::Duration::from_secs(self.sweep_minutes * 60),
+            zone: self.time_zone,
+            review_due_days: self.review_due_days,
+        }
+    }
+
     /// Largest attachment accepted, in bytes.
     pub fn max_upload_bytes(&self) -> usize {
         self.max_upload_mb.max(1) * 1024 * 1024

@@ -51,6 +51,11 @@ pub async fn run(pool: PgPool, config: ServerConfig) -> anyhow::Result<()> {
         clock.clone(),
         config.clone(),
     ));
+    tokio::spawn(jobs::sweeper::run(
+        pool.clone(),
+        clock.clone(),
+        config.sweeper(),
+    ));
     let state = AppState {
         db: pool,
         config,

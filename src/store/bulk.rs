@@ -87,10 +87,12 @@ pub async fn insert_batch(pool: &PgPool, batch: &Batch, now: DateTime<Utc>) -> s
     sqlx::query!(
         r#"INSERT INTO action_items (id, postmortem_id, title, kind, priority, owner_id, due_on, status,
                                      closing_reason, created_at, updated_at)
-           SELECT id, pm, title, kind::action_kind, priority::action_priority, owner, due, status::action_status,
-                  reason, $10, $10
+           SELECT t.id, t.pm, t.title, t.kind::action_kind, t.priority::action_priority, t.owner, t.due,
+                  t.status::action_status, t.reason, p.created_at, $10
            FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::date[],
-                       $8::text[], $9::text[]) AS t(id, pm, title, kind, priority, owner, due, status, reason)"#,
+                       $8::text[], $9::text[]) AS t(id, pm, title, kind, priority, owner, due, status, reason)
+           -- Items are written at the review, when the postmortem is.
+           JOIN postmortems p ON p.id = t.pm"#,
         &batch.item_ids, &batch.item_postmortems, &batch.item_titles, &batch.item_kinds, &batch.item_priorities,
         &batch.item_owners, &batch.item_due, &batch.item_statuses, &batch.item_reasons as &[Option<String>], now
     )

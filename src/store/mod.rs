@@ -7,6 +7,7 @@ pub mod attachments;
 pub mod audit;
 pub mod bulk;
 pub mod documents;
+pub mod follow_up;
 pub mod imports;
 pub mod incidents;
 pub mod links;

@@ -14,4 +14,5 @@ mod proxy;
 mod search;
 mod security;
 mod setup;
+mod sweeper;
 mod timeline_import;

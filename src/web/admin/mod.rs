@@ -1,8 +1,9 @@
-//! Admin pages: users, teams, imports and the audit trail. Every handler takes the
+//! Admin pages: users, teams, imports, the audit trail and the sweeper. Every handler takes the
 //! [`Admin`](super::session::Admin) extractor, so only admins get in.
 
 mod audit;
 mod import;
+mod sweeps;
 mod teams;
 mod user;
 mod users;
@@ -18,4 +19,5 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .merge(user::routes())
         .merge(teams::routes())
         .merge(audit::routes())
+        .merge(sweeps::routes())
 }
