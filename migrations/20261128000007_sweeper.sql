@@ -16,8 +16,9 @@ CREATE TABLE item_flags (
     cleared_at     timestamptz,
     CHECK (cleared_at IS NULL OR cleared_at >= raised_at)
 );
-CREATE UNIQUE INDEX item_flags_open ON item_flags (action_item_id, flag) WHERE cleared_at IS NULL;
-CREATE INDEX item_flags_item ON item_flags (action_item_id);
+-- One index serves both: at most one open flag per item and kind (open
+-- flags' NULLs count as equal), and an item's flags for its history.
+CREATE UNIQUE INDEX item_flags_item ON item_flags (action_item_id, flag, cleared_at) NULLS NOT DISTINCT;
 
 -- A postmortem not published by its review due date.
 CREATE TABLE review_flags (
@@ -27,8 +28,7 @@ CREATE TABLE review_flags (
     cleared_at    timestamptz,
     CHECK (cleared_at IS NULL OR cleared_at >= raised_at)
 );
-CREATE UNIQUE INDEX review_flags_open ON review_flags (postmortem_id) WHERE cleared_at IS NULL;
-CREATE INDEX review_flags_postmortem ON review_flags (postmortem_id);
+CREATE UNIQUE INDEX review_flags_postmortem ON review_flags (postmortem_id, cleared_at) NULLS NOT DISTINCT;
 
 -- Every sweep that ran (a replica that found another sweeping records nothing).
 CREATE TABLE sweep_runs (
