@@ -60,6 +60,27 @@ impl<K: Eq + Hash, V> Versioned<K, V> {
         }
     }
 
+    pub fn get(&self, key: &K) -> Option<Arc<V>> {
+        let map = self
+            .map
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        map.get(key).cloned()
+    }
+
+    pub fn insert(&self, key: K, value: V) -> Arc<V> {
+        let mut map = self
+            .map
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if map.len() >= self.capacity {
+            map.clear();
+        }
+        let value = Arc::new(value);
+        map.insert(key, value.clone());
+        value
+    }
+
     pub fn get_or_insert_with(&self, key: K, make: impl FnOnce() -> V) -> Arc<V> {
         let mut map = self
             .map

@@ -56,6 +56,11 @@ pub struct Caches {
     pub published_services: cache::Expiring<Vec<String>>,
     /// Rendered and sanitized Markdown sections by (postmortem, version).
     pub rendered_sections: cache::Versioned<(uuid::Uuid, i32), Vec<String>>,
+    /// Similar incidents by (postmortem, reader, minute): they change only
+    /// when other postmortems do, so a minute's delay is fine, and finding
+    /// them costs more than the rest of the page.
+    pub similar:
+        cache::Versioned<(uuid::Uuid, uuid::Uuid, i64), Vec<crate::store::search::Similar>>,
 }
 
 impl Default for Caches {
@@ -63,6 +68,7 @@ impl Default for Caches {
         Caches {
             published_services: cache::Expiring::new(Duration::from_secs(30)),
             rendered_sections: cache::Versioned::new(2000),
+            similar: cache::Versioned::new(2000),
         }
     }
 }

@@ -8,6 +8,7 @@ use axum::{
     extract::{Path, State},
     routing::get,
 };
+use uuid::Uuid;
 
 use super::{
     Case,
@@ -131,8 +132,7 @@ impl PostmortemPage {
             can_publish: user.can_write() && (case.access.is_reviewer || user.is_admin()),
             attachments: store::attachments::list_for_postmortem(&state.db, postmortem_id).await?,
             imported_from: store::imports::find_source(&state.db, case.incident.id).await?,
-            similar: store::search::list_similar(&state.db, user.reader(), postmortem_id, 5)
-                .await?,
+            similar: similar_incidents(state, user, postmortem_id, case.incident.id).await?,
             case,
         })
     }
@@ -223,6 +223,32 @@ impl PostmortemPage {
     fn is_draft(&self) -> bool {
         self.case.postmortem.status != PostmortemStatus::Published
     }
+}
+
+/// The five postmortems most like this one, from the cache when found in
+/// the last minute; whether each is linked to this incident is read fresh,
+/// so a link made a moment ago shows at once.
+async fn similar_incidents(
+    state: &AppState,
+    user: &CurrentUser,
+    postmortem_id: Uuid,
+    incident_id: Uuid,
+) -> Result<Vec<Similar>, AppError> {
+    let key = (postmortem_id, user.id, state.clock.now().timestamp() / 60);
+    let mut similar = match state.caches.similar.get(&key) {
+        Some(cached) => cached.as_ref().clone(),
+        None => {
+            let found =
+                store::search::list_similar(&state.db, user.reader(), postmortem_id, 5).await?;
+            state.caches.similar.insert(key, found).as_ref().clone()
+        }
+    };
+    let numbers: Vec<i32> = similar.iter().map(|other| other.number).collect();
+    let linked = store::incidents::linked_numbers(&state.db, incident_id, &numbers).await?;
+    for other in &mut similar {
+        other.linked = linked.contains(&other.number);
+    }
+    Ok(similar)
 }
 
 /// 1234567 as 1,234,567.
