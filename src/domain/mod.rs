@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod attachment;
+pub mod chart;
 pub mod closed_set;
 pub mod document;
 pub mod email;
@@ -12,6 +13,8 @@ pub mod markdown;
 pub mod name;
 pub mod password;
 pub mod postmortem;
+pub mod quarter;
+pub mod review;
 pub mod role;
 pub mod search;
 pub mod time;

@@ -15,7 +15,7 @@ use crate::{
         action::{ActionKind, ActionStatus, Priority},
         document::Sections,
         email::Email,
-        incident::{IncidentKind, Severity},
+        incident::{IncidentKind, LinkKind, Severity},
         password,
         postmortem::{FactorCategory, PostmortemStatus, TimelineKind},
         role::Role,
@@ -88,6 +88,10 @@ struct DemoPostmortem {
     lessons: String,
     timeline: Vec<DemoEntry>,
     action_items: Vec<DemoItem>,
+    /// Days from resolution to publication (three when unset).
+    published_after_days: Option<i64>,
+    /// The start of the title of an earlier demo incident this one repeats.
+    repeat_of: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -121,6 +125,12 @@ struct DemoItem {
     closing_reason: Option<String>,
     tracker_url: Option<String>,
     factor: Option<usize>,
+    /// Done this many days after its due date (otherwise when written).
+    done_late_days: Option<i64>,
+    /// Earlier due dates (days from today), oldest first: each was moved
+    /// to the next, and the last to `due_in_days`, in the last weeks.
+    #[serde(default)]
+    pushed_from_days: Vec<i64>,
 }
 
 /// What a seeding run did.
@@ -161,10 +171,14 @@ pub async fn seed(
     summary.teams = teams.len();
     let users = seed_users(&mut tx, &archive.users, &teams, now).await?;
     summary.users = users.len();
-    let lookup = Lookup { users, teams };
+    let mut lookup = Lookup {
+        users,
+        teams,
+        incidents: Vec::new(),
+    };
     let total = archive.postmortems.len();
     for (index, postmortem) in archive.postmortems.iter().enumerate() {
-        summary.action_items += seed_postmortem(&mut tx, postmortem, &lookup, now).await?;
+        summary.action_items += seed_postmortem(&mut tx, postmortem, &mut lookup, now).await?;
         summary.postmortems += 1;
         progress(index + 1, total, &postmortem.title);
     }
@@ -176,6 +190,8 @@ pub async fn seed(
 struct Lookup {
     users: Vec<(String, Uuid)>,
     teams: Vec<(String, Uuid)>,
+    /// Incidents seeded so far, by title.
+    incidents: Vec<(String, Uuid)>,
 }
 
 impl Lookup {
@@ -252,7 +268,7 @@ async fn seed_users(
 async fn seed_postmortem(
     tx: &mut PgConnection,
     demo: &DemoPostmortem,
-    lookup: &Lookup,
+    lookup: &mut Lookup,
     now: DateTime<Utc>,
 ) -> anyhow::Result<usize> {
     let zone = time::parse_zone(&demo.time_zone)
@@ -283,7 +299,8 @@ async fn seed_postmortem(
         resolved_at: after(demo.resolved_after_minutes),
         time_zone: demo.time_zone.clone(),
     };
-    let written_at = fields.resolved_at.unwrap_or(started) + Duration::days(2);
+    let resolved = fields.resolved_at.unwrap_or(started);
+    let written_at = resolved + Duration::days(2);
     let (incident_id, number) =
         store::incidents::insert_incident(&mut *tx, &fields, author, written_at).await?;
     let team_ids = demo
@@ -292,6 +309,23 @@ async fn seed_postmortem(
         .map(|team| lookup.team(team))
         .collect::<anyhow::Result<Vec<_>>>()?;
     store::incidents::set_teams(tx, incident_id, &team_ids).await?;
+    if let Some(title) = &demo.repeat_of {
+        let (_, earlier) = lookup
+            .incidents
+            .iter()
+            .find(|(seeded, _)| seeded.starts_with(title.as_str()))
+            .with_context(|| format!("repeat_of names no earlier incident: {title}"))?;
+        store::incidents::insert_link(
+            tx,
+            incident_id,
+            *earlier,
+            LinkKind::RepeatOf,
+            author,
+            written_at,
+        )
+        .await?;
+    }
+    lookup.incidents.push((demo.title.clone(), incident_id));
     let postmortem_id =
         store::postmortems::insert_postmortem(tx, incident_id, author, written_at).await?;
     for extra in demo.authors.iter().skip(1) {
@@ -359,7 +393,7 @@ async fn seed_postmortem(
             postmortem_id,
             PostmortemStatus::InReview,
             PostmortemStatus::Published,
-            written_at + Duration::days(1),
+            resolved + Duration::days(demo.published_after_days.unwrap_or(3)),
         )
         .await?;
     }
@@ -412,5 +446,29 @@ async fn seed_item(
         note: None,
     };
     store::action_items::record_change(&mut *tx, id, owner, created, written_at).await?;
+    let today = now.date_naive();
+    let dues: Vec<i64> = item
+        .pushed_from_days
+        .iter()
+        .copied()
+        .chain([item.due_in_days])
+        .collect();
+    for (index, pair) in dues.windows(2).enumerate() {
+        let weeks_ago = i64::try_from(dues.len() - 1 - index).unwrap_or(1);
+        let moved = NewChange {
+            field: "due_on",
+            old_value: Some((today + Duration::days(pair[0])).to_string()),
+            new_value: Some((today + Duration::days(pair[1])).to_string()),
+            note: None,
+        };
+        let at = (now - Duration::weeks(weeks_ago)).max(written_at);
+        store::action_items::record_change(&mut *tx, id, owner, moved, at).await?;
+    }
+    if let (Some(days), Some(due)) = (item.done_late_days, fields.due_on) {
+        let done_at = (due + Duration::days(days))
+            .and_time(NaiveTime::MIN + Duration::hours(15))
+            .and_utc();
+        store::action_items::set_closed_at(&mut *tx, id, done_at).await?;
+    }
     Ok(())
 }

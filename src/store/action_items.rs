@@ -216,6 +216,22 @@ fn push_scope(query: &mut QueryBuilder<Postgres>, scope: Scope, user_id: Uuid) {
     }
 }
 
+/// Sets when a closed item was closed (the demo archive's late items).
+pub async fn set_closed_at(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE action_items SET closed_at = $2 WHERE id = $1 AND closed_at IS NOT NULL",
+        id,
+        at
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// One recorded change of an item.
 #[derive(Clone, Debug)]
 pub struct ItemChange {

@@ -50,7 +50,7 @@ pub async fn sweep_items(
              SELECT a.id, f.flag
              FROM action_items a
              CROSS JOIN LATERAL (VALUES ('overdue'::item_flag, a.due_on < $1),
-                                        ('stale'::item_flag, a.created_at < $2)) AS f (flag, holds)
+                                        ('stale'::item_flag, COALESCE(a.kept_at, a.created_at) < $2)) AS f (flag, holds)
              WHERE a.status IN ('open', 'in_progress') AND f.holds
            ), open AS MATERIALIZED (
              SELECT f.action_item_id AS id, f.flag FROM item_flags f WHERE f.cleared_at IS NULL

@@ -12,6 +12,7 @@ pub mod imports;
 pub mod incidents;
 pub mod links;
 pub mod postmortems;
+pub mod review;
 pub mod revisions;
 pub mod search;
 pub mod sessions;

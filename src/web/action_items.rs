@@ -366,6 +366,7 @@ impl ItemPage {
         let value = |value: &Option<String>| value.clone().unwrap_or_else(|| "none".to_owned());
         match change.field.as_str() {
             "created" => "created the item".to_owned(),
+            "decision" => format!("recorded a review decision: {}", value(&change.new_value)),
             "due_on" => format!(
                 "moved the due date from {} to {}",
                 value(&change.old_value),

@@ -13,6 +13,7 @@ pub enum Nav {
     Home,
     Incidents,
     ActionItems,
+    Review,
     Admin,
     Account,
 }
@@ -68,13 +69,14 @@ impl Layout {
     }
 
     /// `aria-current` for the navigation link of `area` ("home", "incidents",
-    /// "action-items", "admin", "account").
+    /// "action-items", "review", "admin", "account").
     pub fn current(&self, area: &str) -> &'static str {
         let current = match self.nav {
             Nav::None => "",
             Nav::Home => "home",
             Nav::Incidents => "incidents",
             Nav::ActionItems => "action-items",
+            Nav::Review => "review",
             Nav::Admin => "admin",
             Nav::Account => "account",
         };

@@ -8,6 +8,7 @@ mod assets;
 mod auth;
 pub mod cache;
 mod credentials;
+mod csv;
 pub(crate) mod error;
 mod form;
 mod home;
@@ -16,6 +17,7 @@ mod layout;
 mod net;
 mod ops;
 mod pagination;
+mod review;
 mod search;
 mod security;
 pub mod session;
@@ -90,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .merge(search::routes())
         .merge(incidents::routes(state.config.max_upload_bytes()))
         .merge(action_items::routes())
+        .merge(review::routes())
         .fallback(|| async { AppError::NotFound })
         .layer(middleware::from_fn_with_state(
             state.clone(),

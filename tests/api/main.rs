@@ -11,6 +11,7 @@ mod import;
 mod incidents;
 mod ops;
 mod proxy;
+mod review;
 mod search;
 mod security;
 mod setup;

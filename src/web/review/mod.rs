@@ -1,0 +1,117 @@
+//! The quarterly review at `/review/{year}-Q{n}`: what became of the
+//! action items due in the quarter, what is overdue and stale, how fast
+//! postmortems were published, with charts; the items waiting for a
+//! decision; closing a quarter into a snapshot; every table as CSV.
+
+mod decide;
+mod export;
+mod page;
+
+use axum::{
+    Router,
+    routing::{get, post},
+};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{AppError, AppState};
+use crate::{
+    domain::quarter::Quarter,
+    store::{
+        self,
+        review::{Figures, Snapshot, Span},
+    },
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/review", get(page::current))
+        .route("/review/{quarter}", get(page::show))
+        .route("/review/{quarter}/close", post(page::close))
+        .route("/review/{quarter}/csv/{table}", get(export::download))
+        .route(
+            "/review/{quarter}/items/{id}",
+            get(decide::show_form).post(decide::decide),
+        )
+}
+
+/// How many rows each table shows on the page; the CSV has them all.
+const ROWS_SHOWN: i64 = 100;
+
+/// The query string every review address carries: an optional team.
+#[derive(Clone, Debug, Default, Deserialize)]
+struct TeamQuery {
+    #[serde(default)]
+    team: String,
+}
+
+impl TeamQuery {
+    fn team_id(&self) -> Option<Uuid> {
+        Uuid::parse_str(self.team.trim()).ok()
+    }
+
+    /// `?team=…` to carry the team along, or nothing.
+    fn suffix(&self) -> String {
+        self.team_id()
+            .map(|id| format!("?team={id}"))
+            .unwrap_or_default()
+    }
+}
+
+fn parse_quarter(raw: &str) -> Result<Quarter, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+/// The span of a quarter's figures, seen now.
+fn span(state: &AppState, quarter: Quarter, team_id: Option<Uuid>, limit: Option<i64>) -> Span {
+    Span::of(
+        quarter,
+        state.config.time_zone,
+        state.clock.now(),
+        team_id,
+        state.config.review_due_days,
+        limit,
+    )
+}
+
+/// A quarter's figures as the review shows them: the snapshot if it was
+/// closed (with the live figures beside it, to show what changed since),
+/// or the live figures.
+struct Loaded {
+    figures: Figures,
+    snapshot: Option<(Snapshot, Figures)>,
+}
+
+async fn load(
+    state: &AppState,
+    quarter: Quarter,
+    team_id: Option<Uuid>,
+    limit: Option<i64>,
+) -> Result<Loaded, AppError> {
+    let span = span(state, quarter, team_id, limit);
+    let snapshot = store::review::get_snapshot(&state.db, &quarter.to_string(), team_id).await?;
+    let live = store::review::figures(&state.db, &span).await?;
+    Ok(match snapshot {
+        Some(snapshot) => Loaded {
+            figures: snapshot.figures.clone(),
+            snapshot: Some((snapshot, live)),
+        },
+        None => Loaded {
+            figures: live,
+            snapshot: None,
+        },
+    })
+}
+
+/// Decisions are taken in a quarter that has started and is not closed.
+async fn open_for_decisions(
+    state: &AppState,
+    quarter: Quarter,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    Ok(quarter.starts_at(state.config.time_zone) <= now
+        && store::review::closed_at(&state.db, &quarter.to_string())
+            .await?
+            .is_none())
+}
