@@ -256,14 +256,43 @@ const TIMELINE_KINDS: &[&str] = &[
 ];
 const ACTION_KINDS: &[&str] = &["prevent", "mitigate", "detect", "process", "investigate"];
 const PRIORITIES: &[&str] = &["p0", "p1", "p1", "p2", "p2", "p2", "p3"];
+/// Most items get done; some stay open, a few are dropped.
 const STATUSES: &[&str] = &[
+    "done",
+    "done",
+    "done",
+    "done",
+    "done",
+    "done",
+    "done",
+    "done",
+    "done",
+    "done",
+    "done",
+    "done",
+    "done",
+    "done",
+    "open",
+    "open",
     "open",
     "in_progress",
-    "done",
-    "done",
-    "done",
     "wont_do",
     "deprioritized",
+];
+/// The teams that own generated incidents and items.
+const TEAMS: &[&str] = &[
+    "Payments",
+    "Checkout",
+    "Identity",
+    "Platform",
+    "Networking",
+    "Storage",
+    "Search",
+    "Data",
+    "Mobile",
+    "Growth",
+    "Messaging",
+    "Billing",
 ];
 
 /// Share of words drawn from the long tail rather than the common words.
@@ -351,12 +380,13 @@ pub async fn seed(
     let now = clock.now();
     let mut words = Words(StdRng::seed_from_u64(count as u64 ^ 0x5eed));
     let people = synthetic_people(pool, now).await?;
+    let teams = synthetic_teams(pool, now).await?;
     let mut done = 0;
     while done < count {
         let size = BATCH.min(count - done);
         let mut batch = Batch::default();
         for _ in 0..size {
-            generate_one(&mut words, &people, now, &mut batch);
+            generate_one(&mut words, (&people, &teams), now, &mut batch);
         }
         store::bulk::insert_batch(pool, &batch, now).await?;
         done += size;
@@ -389,8 +419,29 @@ async fn synthetic_people(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<V
     Ok(people)
 }
 
-fn generate_one(words: &mut Words, people: &[Uuid], now: DateTime<Utc>, batch: &mut Batch) {
+/// The generated teams, made on the first run and found on the next.
+async fn synthetic_teams(pool: &PgPool, now: DateTime<Utc>) -> anyhow::Result<Vec<Uuid>> {
+    let existing = store::teams::list_team_options(pool).await?;
+    let mut teams = Vec::new();
+    for name in TEAMS {
+        let id = match existing.iter().find(|team| team.name == *name) {
+            Some(team) => team.id,
+            None => store::teams::insert_team(pool, name, now).await?,
+        };
+        teams.push(id);
+    }
+    Ok(teams)
+}
+
+fn generate_one(
+    words: &mut Words,
+    (people, teams): (&[Uuid], &[Uuid]),
+    now: DateTime<Utc>,
+    batch: &mut Batch,
+) {
     let incident_id = Uuid::now_v7();
+    let team = teams[skewed(&mut words.0, teams.len())];
+    batch.teams.push(team);
     let postmortem_id = Uuid::now_v7();
     let started = now - Duration::minutes(words.0.random_range(60..5 * 365 * 24 * 60));
     let detected = started + Duration::minutes(words.0.random_range(1..120));
@@ -449,9 +500,19 @@ fn generate_one(words: &mut Words, people: &[Uuid], now: DateTime<Utc>, batch: &
         batch
             .item_owners
             .push(people[words.0.random_range(0..people.len())]);
-        batch
-            .item_due
-            .push((resolved + Duration::days(words.0.random_range(7..120))).date_naive());
+        let due = resolved + Duration::days(words.0.random_range(7..120));
+        batch.item_due.push(due.date_naive());
+        // Closed around the due date: most on time, some late.
+        let closed = due + Duration::days(words.0.random_range(-40..25));
+        batch.item_closed.push(
+            (!matches!(status, "open" | "in_progress")).then(|| closed.max(resolved).min(now)),
+        );
+        // Now and then an item belongs to another team than the incident.
+        batch.item_teams.push(if words.0.random_bool(0.1) {
+            teams[words.0.random_range(0..teams.len())]
+        } else {
+            team
+        });
         batch.item_statuses.push(status.to_owned());
         batch.item_reasons.push(
             matches!(status, "wont_do" | "deprioritized")

@@ -18,6 +18,8 @@ pub struct Batch {
     pub detected: Vec<DateTime<Utc>>,
     pub mitigated: Vec<DateTime<Utc>>,
     pub resolved: Vec<DateTime<Utc>>,
+    /// The team of each incident.
+    pub teams: Vec<Uuid>,
     pub postmortem_ids: Vec<Uuid>,
     pub authors: Vec<Uuid>,
     pub summaries: Vec<String>,
@@ -39,6 +41,8 @@ pub struct Batch {
     pub item_due: Vec<NaiveDate>,
     pub item_statuses: Vec<String>,
     pub item_reasons: Vec<Option<String>>,
+    pub item_teams: Vec<Uuid>,
+    pub item_closed: Vec<Option<DateTime<Utc>>>,
 }
 
 /// Inserts a batch in one transaction, one `UNNEST` statement per table.
@@ -71,6 +75,12 @@ pub async fn insert_batch(pool: &PgPool, batch: &Batch, now: DateTime<Utc>) -> s
     .execute(&mut *tx)
     .await?;
     sqlx::query!(
+        "INSERT INTO incident_teams (incident_id, team_id) SELECT * FROM UNNEST($1::uuid[], $2::uuid[])",
+        &batch.incident_ids, &batch.teams
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
         "INSERT INTO postmortem_authors (postmortem_id, user_id) SELECT * FROM UNNEST($1::uuid[], $2::uuid[])",
         &batch.postmortem_ids, &batch.authors
     )
@@ -86,15 +96,17 @@ pub async fn insert_batch(pool: &PgPool, batch: &Batch, now: DateTime<Utc>) -> s
     .await?;
     sqlx::query!(
         r#"INSERT INTO action_items (id, postmortem_id, title, kind, priority, owner_id, due_on, status,
-                                     closing_reason, created_at, updated_at)
+                                     closing_reason, created_at, updated_at, team_id, closed_at)
            SELECT t.id, t.pm, t.title, t.kind::action_kind, t.priority::action_priority, t.owner, t.due,
-                  t.status::action_status, t.reason, p.created_at, $10
+                  t.status::action_status, t.reason, p.created_at, $10, t.team, t.closed
            FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::date[],
-                       $8::text[], $9::text[]) AS t(id, pm, title, kind, priority, owner, due, status, reason)
+                       $8::text[], $9::text[], $11::uuid[], $12::timestamptz[])
+                AS t(id, pm, title, kind, priority, owner, due, status, reason, team, closed)
            -- Items are written at the review, when the postmortem is.
            JOIN postmortems p ON p.id = t.pm"#,
         &batch.item_ids, &batch.item_postmortems, &batch.item_titles, &batch.item_kinds, &batch.item_priorities,
-        &batch.item_owners, &batch.item_due, &batch.item_statuses, &batch.item_reasons as &[Option<String>], now
+        &batch.item_owners, &batch.item_due, &batch.item_statuses, &batch.item_reasons as &[Option<String>], now,
+        &batch.item_teams, &batch.item_closed as &[Option<DateTime<Utc>>]
     )
     .execute(&mut *tx)
     .await?;

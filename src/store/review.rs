@@ -1,8 +1,8 @@
 //! The quarterly review: its figures, the items waiting for a decision,
 //! the decisions, and the snapshots of closed quarters.
 //!
-//! The review covers the action items of published postmortems: a draft's
-//! items are still being written, and its text is not everyone's to read.
+//! Figures count every action item; the tables that name items, incidents
+//! or postmortems show only published ones, whose text everyone may read.
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
-use crate::domain::{action::ActionStatus, incident::Severity, quarter::Quarter, review::Decision};
+use crate::{
+    domain::{action::ActionStatus, incident::Severity, quarter::Quarter, review::Decision},
+    jobs::sweeper::STALE_AFTER_DAYS,
+};
 
 /// What the figures are taken over: a quarter, seen at a moment, for the
 /// organization or one team.
@@ -183,7 +186,8 @@ pub struct Figures {
     pub overdue_by_owner: Vec<Tally>,
     pub age: Age,
     pub awaiting: Vec<Awaiting>,
-    pub awaiting_overdue: i64,
+    /// Open items created (or last kept) more than 180 days before the
+    /// span's moment: stale, each needing a decision.
     pub awaiting_stale: i64,
     pub pushed_back: Vec<PushedBack>,
     pub pushed_back_items: i64,
@@ -208,26 +212,53 @@ impl Figures {
 }
 
 /// Computes the figures, each table in its own query, run side by side on
-/// the pool.
-pub async fn figures(pool: &PgPool, span: &Span) -> sqlx::Result<Figures> {
-    let (history, (overdue_by_team, overdue_by_owner), age, awaiting, pushed, publications) = tokio::try_join!(
-        history(pool, span),
+/// the pool. `earlier` is the outcome history of the quarters before the
+/// span's (which changes slowly, so callers may cache it); `None` reads it.
+pub async fn figures(
+    pool: &PgPool,
+    span: &Span,
+    earlier: Option<Vec<QuarterOutcomes>>,
+) -> sqlx::Result<Figures> {
+    let earlier_history = async {
+        match earlier {
+            Some(history) => Ok(history),
+            None => {
+                history(
+                    pool,
+                    span.history_from,
+                    span.first_day - Duration::days(1),
+                    span,
+                )
+                .await
+            }
+        }
+    };
+    let (
+        mut history_rows,
+        current,
+        (overdue_by_team, overdue_by_owner),
+        (age, awaiting_stale),
+        awaiting,
+        pushed,
+        publications,
+    ) = tokio::try_join!(
+        earlier_history,
+        history(pool, span.first_day, span.last_day, span),
         overdue(pool, span),
         age(pool, span),
         awaiting(pool, span),
         pushed_back(pool, span),
         publications(pool, span),
     )?;
-    let (awaiting, awaiting_overdue, awaiting_stale) = awaiting;
+    history_rows.extend(current);
     let (pushed_back, pushed_back_items) = pushed;
     let (publications, published, repeats) = publications;
     Ok(Figures {
-        history,
+        history: history_rows,
         overdue_by_team,
         overdue_by_owner,
         age,
         awaiting,
-        awaiting_overdue,
         awaiting_stale,
         pushed_back,
         pushed_back_items,
@@ -237,7 +268,13 @@ pub async fn figures(pool: &PgPool, span: &Span) -> sqlx::Result<Figures> {
     })
 }
 
-async fn history(pool: &PgPool, span: &Span) -> sqlx::Result<Vec<QuarterOutcomes>> {
+/// What became of the items due from `from` to `to` (whole quarters), by quarter.
+pub async fn history(
+    pool: &PgPool,
+    from: NaiveDate,
+    to: NaiveDate,
+    span: &Span,
+) -> sqlx::Result<Vec<QuarterOutcomes>> {
     let rows = sqlx::query!(
         r#"SELECT date_trunc('quarter', a.due_on)::date AS "first_day!",
                   count(*) AS "total!",
@@ -248,11 +285,11 @@ async fn history(pool: &PgPool, span: &Span) -> sqlx::Result<Vec<QuarterOutcomes
                   count(*) FILTER (WHERE a.status IN ('open', 'in_progress')) AS "open!",
                   count(*) FILTER (WHERE a.status IN ('open', 'in_progress') AND a.due_on >= $5) AS "open_not_due!",
                   count(*) FILTER (WHERE a.status IN ('wont_do', 'deprioritized')) AS "dropped!"
-           FROM action_items a JOIN postmortems p ON p.id = a.postmortem_id AND p.status = 'published'
+           FROM action_items a
            WHERE a.due_on >= $1 AND a.due_on <= $2 AND ($3::uuid IS NULL OR a.team_id = $3)
            GROUP BY 1 ORDER BY 1"#,
-        span.history_from,
-        span.last_day,
+        from,
+        to,
         span.team_id,
         span.zone,
         span.overdue_before
@@ -282,7 +319,7 @@ async fn overdue(pool: &PgPool, span: &Span) -> sqlx::Result<(Vec<Tally>, Vec<Ta
                   COALESCE(max(t.name), 'No team') AS "team_name!",
                   COALESCE(max(u.display_name), max(a.owner_name), 'No owner') AS "owner_name!",
                   count(*) AS "count!"
-           FROM action_items a JOIN postmortems p ON p.id = a.postmortem_id AND p.status = 'published'
+           FROM action_items a
            LEFT JOIN teams t ON t.id = a.team_id LEFT JOIN users u ON u.id = a.owner_id
            WHERE a.status IN ('open', 'in_progress') AND a.due_on < $1
              AND ($2::uuid IS NULL OR a.team_id = $2)
@@ -316,8 +353,8 @@ async fn overdue(pool: &PgPool, span: &Span) -> sqlx::Result<(Vec<Tally>, Vec<Ta
 }
 
 /// The age of the items open at the span's moment (those still open now
-/// and created before it).
-async fn age(pool: &PgPool, span: &Span) -> sqlx::Result<Age> {
+/// and created before it), and how many of them are stale then.
+async fn age(pool: &PgPool, span: &Span) -> sqlx::Result<(Age, i64)> {
     let row = sqlx::query!(
         r#"SELECT count(*) AS "open!",
                   percentile_disc(0.5) WITHIN GROUP (ORDER BY days) AS median_days,
@@ -326,28 +363,34 @@ async fn age(pool: &PgPool, span: &Span) -> sqlx::Result<Age> {
                   count(*) FILTER (WHERE days >= 30 AND days < 90) AS "b1!",
                   count(*) FILTER (WHERE days >= 90 AND days < 180) AS "b2!",
                   count(*) FILTER (WHERE days >= 180 AND days < 365) AS "b3!",
-                  count(*) FILTER (WHERE days >= 365) AS "b4!"
-           FROM (SELECT extract(epoch FROM $1 - a.created_at)::float8 / 86400 AS days
-                 FROM action_items a JOIN postmortems p ON p.id = a.postmortem_id AND p.status = 'published'
+                  count(*) FILTER (WHERE days >= 365) AS "b4!",
+                  count(*) FILTER (WHERE stale) AS "stale!"
+           FROM (SELECT extract(epoch FROM $1 - a.created_at)::float8 / 86400 AS days,
+                        COALESCE(a.kept_at, a.created_at) < $1 - make_interval(days => $3) AS stale
+                 FROM action_items a
                  WHERE a.status IN ('open', 'in_progress') AND a.created_at < $1
                    AND ($2::uuid IS NULL OR a.team_id = $2)) open_items"#,
         span.as_of,
-        span.team_id
+        span.team_id,
+        i32::try_from(STALE_AFTER_DAYS).unwrap_or(i32::MAX)
     )
     .fetch_one(pool)
     .await?;
-    Ok(Age {
+    let age = Age {
         open: row.open,
         median_days: row.median_days,
         p90_days: row.p90_days,
         buckets: vec![row.b0, row.b1, row.b2, row.b3, row.b4],
-    })
+    };
+    Ok((age, row.stale))
 }
 
-/// Items with an open flag, oldest due date first, and how many are
-/// flagged overdue and stale.
-async fn awaiting(pool: &PgPool, span: &Span) -> sqlx::Result<(Vec<Awaiting>, i64, i64)> {
-    let list = sqlx::query_as!(
+/// Items of published postmortems with an open flag, oldest due date
+/// first. The flag and publication tests are scalar subqueries, so the
+/// plan walks the open items' due-date index and stops at the limit instead
+/// of joining every flag first.
+async fn awaiting(pool: &PgPool, span: &Span) -> sqlx::Result<Vec<Awaiting>> {
+    sqlx::query_as!(
         Awaiting,
         r#"SELECT a.id, a.title, i.number AS incident_number,
                   COALESCE(u.display_name, a.owner_name) AS owner_name,
@@ -357,29 +400,22 @@ async fn awaiting(pool: &PgPool, span: &Span) -> sqlx::Result<(Vec<Awaiting>, i6
                           AND f.flag = 'overdue' AND f.cleared_at IS NULL) AS "overdue!",
                   EXISTS (SELECT 1 FROM item_flags f WHERE f.action_item_id = a.id
                           AND f.flag = 'stale' AND f.cleared_at IS NULL) AS "stale!"
-           FROM action_items a JOIN postmortems p ON p.id = a.postmortem_id AND p.status = 'published'
-           JOIN incidents i ON i.id = p.incident_id
+           FROM (SELECT a.id FROM action_items a
+                 WHERE a.status IN ('open', 'in_progress') AND ($1::uuid IS NULL OR a.team_id = $1)
+                   AND (SELECT true FROM item_flags f
+                        WHERE f.action_item_id = a.id AND f.cleared_at IS NULL LIMIT 1)
+                   AND (SELECT p.status = 'published' FROM postmortems p WHERE p.id = a.postmortem_id)
+                 ORDER BY a.due_on NULLS LAST, a.id
+                 LIMIT $2) picked
+           JOIN action_items a ON a.id = picked.id
+           JOIN postmortems p ON p.id = a.postmortem_id JOIN incidents i ON i.id = p.incident_id
            LEFT JOIN users u ON u.id = a.owner_id LEFT JOIN teams t ON t.id = a.team_id
-           WHERE a.status IN ('open', 'in_progress') AND ($1::uuid IS NULL OR a.team_id = $1)
-             AND EXISTS (SELECT 1 FROM item_flags f WHERE f.action_item_id = a.id AND f.cleared_at IS NULL)
-           ORDER BY a.due_on NULLS LAST, a.id
-           LIMIT $2"#,
+           ORDER BY a.due_on NULLS LAST, a.id"#,
         span.team_id,
         span.limit
     )
     .fetch_all(pool)
-    .await?;
-    let counts = sqlx::query!(
-        r#"SELECT count(*) FILTER (WHERE f.flag = 'overdue') AS "overdue!",
-                  count(*) FILTER (WHERE f.flag = 'stale') AS "stale!"
-           FROM item_flags f JOIN action_items a ON a.id = f.action_item_id
-           JOIN postmortems p ON p.id = a.postmortem_id AND p.status = 'published'
-           WHERE f.cleared_at IS NULL AND ($1::uuid IS NULL OR a.team_id = $1)"#,
-        span.team_id
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok((list, counts.overdue, counts.stale))
+    .await
 }
 
 /// Items whose due date moved later during the quarter, most moves first,

@@ -63,6 +63,12 @@ pub struct Caches {
     /// them costs more than the rest of the page.
     pub similar:
         cache::Versioned<(uuid::Uuid, uuid::Uuid, i64), Vec<crate::store::search::Similar>>,
+    /// The quarterly review's outcomes of earlier quarters by (quarter's
+    /// first day, team, five-minute window).
+    pub review_history: cache::Versioned<
+        (chrono::NaiveDate, Option<uuid::Uuid>, i64),
+        Vec<crate::store::review::QuarterOutcomes>,
+    >,
 }
 
 impl Default for Caches {
@@ -71,6 +77,7 @@ impl Default for Caches {
             published_services: cache::Expiring::new(Duration::from_secs(30)),
             rendered_sections: cache::Versioned::new(2000),
             similar: cache::Versioned::new(2000),
+            review_history: cache::Versioned::new(500),
         }
     }
 }

@@ -325,3 +325,38 @@ async fn admins_see_the_last_sweeps_and_members_cannot() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn deleting_an_item_deletes_its_flags_and_a_stray_flag_is_cleared_by_the_next_sweep() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in(Role::Member).await;
+    let postmortem = new_postmortem(&app, &client).await;
+    let due = NaiveDate::from_ymd_opt(2026, 3, 10).expect("date");
+    let item = add_item(&app.db, postmortem, due, at("2026-03-02T09:00:00Z")).await;
+    let clock = Clock::fixed(at("2026-04-01T12:00:00Z"));
+    sweep(&app, &clock, "UTC").await;
+    assert_eq!(open_flags(&app.db, item).await, ["overdue"]);
+    sqlx::query("DELETE FROM action_items WHERE id = $1")
+        .bind(item)
+        .execute(&app.db)
+        .await
+        .expect("delete");
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM item_flags")
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(left, 0, "the item's flags went with it");
+
+    // A flag raised for an item deleted while a sweep ran is cleared next time.
+    let gone = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO item_flags (action_item_id, flag, raised_at) VALUES ($1, 'overdue', $2)",
+    )
+    .bind(gone)
+    .bind(clock.now())
+    .execute(&app.db)
+    .await
+    .expect("stray flag");
+    sweep(&app, &clock, "UTC").await;
+    assert!(open_flags(&app.db, gone).await.is_empty());
+}

@@ -20,7 +20,7 @@ use crate::{
     domain::quarter::Quarter,
     store::{
         self,
-        review::{Figures, Snapshot, Span},
+        review::{Figures, QuarterOutcomes, Snapshot, Span},
     },
 };
 
@@ -91,7 +91,8 @@ async fn load(
 ) -> Result<Loaded, AppError> {
     let span = span(state, quarter, team_id, limit);
     let snapshot = store::review::get_snapshot(&state.db, &quarter.to_string(), team_id).await?;
-    let live = store::review::figures(&state.db, &span).await?;
+    let live =
+        store::review::figures(&state.db, &span, earlier_history(state, &span).await?).await?;
     Ok(match snapshot {
         Some(snapshot) => Loaded {
             figures: snapshot.figures.clone(),
@@ -102,6 +103,35 @@ async fn load(
             snapshot: None,
         },
     })
+}
+
+/// How long the outcomes of the quarters before the one shown are kept:
+/// they feed the completion chart and change only as old items close.
+const HISTORY_SECONDS: i64 = 300;
+
+/// The outcomes of the seven quarters before the span's, from this
+/// process's cache when it read them in the last few minutes.
+async fn earlier_history(
+    state: &AppState,
+    span: &Span,
+) -> Result<Option<Vec<QuarterOutcomes>>, AppError> {
+    let key = (
+        span.first_day,
+        span.team_id,
+        state.clock.now().timestamp() / HISTORY_SECONDS,
+    );
+    if let Some(history) = state.caches.review_history.get(&key) {
+        return Ok(Some(history.as_ref().clone()));
+    }
+    let history = store::review::history(
+        &state.db,
+        span.history_from,
+        span.first_day - chrono::Duration::days(1),
+        span,
+    )
+    .await?;
+    state.caches.review_history.insert(key, history.clone());
+    Ok(Some(history))
 }
 
 /// Decisions are taken in a quarter that has started and is not closed.

@@ -296,7 +296,7 @@ pub(super) async fn close(
     let mut snapshots = Vec::with_capacity(scopes.len());
     for team_id in &scopes {
         let figures =
-            store::review::figures(&state.db, &span(&state, quarter, *team_id, None)).await?;
+            store::review::figures(&state.db, &span(&state, quarter, *team_id, None), None).await?;
         snapshots.push((*team_id, figures));
     }
     let mut tx = state.db.begin().await?;
