@@ -31,7 +31,7 @@ CREATE INDEX action_items_due_all ON action_items (due_on)
     INCLUDE (status, closed_at, team_id, postmortem_id);
 DROP INDEX action_items_due;
 CREATE INDEX action_items_open_due ON action_items (due_on)
-    INCLUDE (created_at, team_id, owner_id, postmortem_id)
+    INCLUDE (created_at, kept_at, team_id, owner_id, owner_name, postmortem_id)
     WHERE status IN ('open', 'in_progress');
 CREATE INDEX action_item_changes_due_moves ON action_item_changes (at) WHERE field = 'due_on';
 CREATE INDEX postmortems_published_at ON postmortems (published_at) WHERE status = 'published';
