@@ -97,9 +97,27 @@ pub enum Command {
         #[command(flatten)]
         server: ServerConfig,
     },
+    /// Email digests of overdue action items.
+    #[command(subcommand)]
+    Digest(DigestCommand),
     /// Manage user accounts from scripts.
     #[command(subcommand)]
     User(UserCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DigestCommand {
+    /// Compose the digests that are due (with --now: the current period's,
+    /// whatever the day and hour) and send what the outbox holds.
+    Send {
+        /// Compose the current week's and day's digests now.
+        #[arg(long)]
+        now: bool,
+        #[command(flatten)]
+        database: DatabaseConfig,
+        #[command(flatten)]
+        server: ServerConfig,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -213,6 +231,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db::migrate(&pool).await?;
             sweep(&pool, &server).await
         }
+        Command::Digest(DigestCommand::Send {
+            now,
+            database,
+            server,
+        }) => {
+            let pool = db::connect(&database).await?;
+            db::migrate(&pool).await?;
+            send_digests(&pool, &server, now).await
+        }
         Command::Migrate { database } => {
             let pool = db::connect(&database).await?;
             db::migrate(&pool).await?;
@@ -271,6 +298,54 @@ async fn sweep(pool: &sqlx::PgPool, config: &ServerConfig) -> anyhow::Result<()>
         }
         Outcome::Busy => println!("another sweeper is running; nothing done"),
     }
+    Ok(())
+}
+
+/// `debrief digest send`: composes, then sends until the outbox has
+/// nothing due, printing what it did.
+async fn send_digests(pool: &sqlx::PgPool, config: &ServerConfig, now: bool) -> anyhow::Result<()> {
+    use crate::{
+        domain::digest::Frequency,
+        jobs::digest::{self, Composed},
+    };
+    let clock = Clock::system();
+    let settings = config.digest();
+    for frequency in [Frequency::Weekly, Frequency::Daily] {
+        let period = if now {
+            Some(settings.schedule.current_period(frequency, clock.now()))
+        } else {
+            settings.schedule.due_period(frequency, clock.now())
+        };
+        let Some(period) = period else {
+            println!("{} digests: not due yet", frequency.label());
+            continue;
+        };
+        eprintln!("composing the {} digests of {period}…", frequency.as_str());
+        match digest::compose(pool, &clock, &settings, frequency, &period).await? {
+            Composed::Done {
+                messages,
+                duration_ms,
+            } => println!("{period}: composed {messages} digests in {duration_ms} ms"),
+            Composed::AlreadyDone => println!("{period}: composed before; nothing new"),
+            Composed::Busy => println!("{period}: another composer is at it; nothing done"),
+        }
+    }
+    let mailer = crate::mail::Mailer::new(&config.mail)?;
+    if !mailer.is_on() {
+        let counts = crate::store::outbox::counts(pool).await?;
+        println!(
+            "mail is off (DEBRIEF_SMTP_URL is not set): {} digests wait in the outbox",
+            counts.pending
+        );
+        return Ok(());
+    }
+    eprintln!("sending…");
+    let sent = digest::send_due(pool, &clock, &mailer).await?;
+    let counts = crate::store::outbox::counts(pool).await?;
+    println!(
+        "sent {} digests, {} attempts failed; {} pending ({} after a failure), {} sent in all",
+        sent.sent, sent.failed, counts.pending, counts.failing, counts.sent
+    );
     Ok(())
 }
 

@@ -95,6 +95,44 @@ pub struct ServerConfig {
     #[arg(long, env = "DEBRIEF_SWEEP_MINUTES", default_value_t = 15,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub sweep_minutes: u64,
+
+    #[command(flatten)]
+    pub mail: MailConfig,
+}
+
+/// Email: where to send it from and through, and when digests go out.
+#[derive(Args, Clone, Debug)]
+pub struct MailConfig {
+    /// The SMTP server: `smtp://host:25` (no TLS), `smtp://host:587?tls=required`
+    /// (STARTTLS), `smtps://host:465` (TLS), with `user:password@` before the
+    /// host if it wants them. Unset: digests are composed but not sent.
+    #[arg(long, env = "DEBRIEF_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+
+    /// The sender of Debrief's email.
+    #[arg(long, env = "DEBRIEF_MAIL_FROM", default_value = "Debrief <debrief@localhost>")]
+    pub mail_from: String,
+
+    /// The weekday weekly digests go out, in DEBRIEF_TIME_ZONE.
+    #[arg(long, env = "DEBRIEF_DIGEST_DAY", default_value = "monday",
+          value_parser = crate::domain::digest::parse_weekday)]
+    pub digest_day: chrono::Weekday,
+
+    /// The hour (0 to 23) weekly and daily digests go out, in DEBRIEF_TIME_ZONE.
+    #[arg(long, env = "DEBRIEF_DIGEST_HOUR", default_value_t = 8,
+          value_parser = clap::value_parser!(u32).range(0..24))]
+    pub digest_hour: u32,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig {
+            smtp_url: None,
+            mail_from: "Debrief <debrief@localhost>".to_owned(),
+            digest_day: chrono::Weekday::Mon,
+            digest_hour: 8,
+        }
+    }
 }
 
 fn parse_zone_arg(name: &str) -> Result<Tz, String> {
@@ -110,6 +148,18 @@ impl ServerConfig {
             every: std::time::Duration::from_secs(self.sweep_minutes * 60),
             zone: self.time_zone,
             review_due_days: self.review_due_days,
+        }
+    }
+
+    /// What the digest composer needs from the configuration.
+    pub fn digest(&self) -> crate::jobs::digest::Settings {
+        crate::jobs::digest::Settings {
+            schedule: crate::domain::digest::Schedule {
+                day: self.mail.digest_day,
+                hour: self.mail.digest_hour,
+                zone: self.time_zone,
+            },
+            base_url: self.public_base_url(),
         }
     }
 

@@ -56,6 +56,12 @@ pub async fn run(pool: PgPool, config: ServerConfig) -> anyhow::Result<()> {
         clock.clone(),
         config.sweeper(),
     ));
+    tokio::spawn(jobs::digest::run(
+        pool.clone(),
+        clock.clone(),
+        config.digest(),
+        crate::mail::Mailer::new(&config.mail)?,
+    ));
     let state = AppState {
         db: pool,
         config,

@@ -5,6 +5,7 @@ pub mod action;
 pub mod attachment;
 pub mod chart;
 pub mod closed_set;
+pub mod digest;
 pub mod document;
 pub mod email;
 pub mod import;

@@ -1,4 +1,5 @@
 //! Background work that runs inside the server process.
 
+pub mod digest;
 pub mod janitor;
 pub mod sweeper;

@@ -11,6 +11,7 @@ pub mod follow_up;
 pub mod imports;
 pub mod incidents;
 pub mod links;
+pub mod outbox;
 pub mod postmortems;
 pub mod review;
 pub mod revisions;

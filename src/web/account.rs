@@ -1,4 +1,4 @@
-//! Every user's own account: display name and password.
+//! Every user's own account: display name, password and email digests.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -20,7 +20,7 @@ use super::{
     throttle,
 };
 use crate::{
-    domain::name,
+    domain::{digest::Frequency, name},
     store::{self, audit::AuditEvent},
 };
 
@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/account", get(show_account))
         .route("/account/profile", post(update_profile))
         .route("/account/password", post(change_password))
+        .route("/account/digest", post(update_digest))
 }
 
 #[derive(Template, WebTemplate)]
@@ -38,6 +39,7 @@ struct AccountPage {
     display_name: String,
     time_zone: String,
     teams: Vec<String>,
+    frequency: Frequency,
     errors: FormErrors,
 }
 
@@ -53,6 +55,9 @@ impl AccountPage {
             display_name,
             time_zone: user.time_zone.name().to_owned(),
             teams: store::teams::list_user_teams(&state.db, user.id).await?,
+            frequency: store::outbox::get_frequency(&state.db, user.id)
+                .await?
+                .unwrap_or(Frequency::Weekly),
             errors,
         })
     }
@@ -63,6 +68,10 @@ impl AccountPage {
             zones.insert(0, &self.time_zone);
         }
         zones
+    }
+
+    fn frequencies(&self) -> &'static [Frequency] {
+        Frequency::ALL
     }
 
     fn user(&self) -> Option<&CurrentUser> {
@@ -177,4 +186,30 @@ async fn change_password(
     )
     .await?;
     Ok(Redirect::to("/account").into_response())
+}
+
+#[derive(Deserialize)]
+struct DigestForm {
+    #[serde(default)]
+    frequency: String,
+}
+
+async fn update_digest(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<DigestForm>,
+) -> Result<Response, AppError> {
+    let Some(frequency) = Frequency::parse(&form.frequency) else {
+        let mut errors = FormErrors::default();
+        errors.add("frequency", "Pick weekly, daily or off.");
+        let page = AccountPage::load(&state, &user, user.display_name.clone(), errors).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    store::outbox::set_frequency(&state.db, user.id, frequency).await?;
+    let message = match frequency {
+        Frequency::Off => "Digests are off: you will get no email about overdue items.",
+        _ => "Your digest choice is saved.",
+    };
+    user.flash(&state, message).await?;
+    Ok(Redirect::to("/account#digest").into_response())
 }

@@ -9,6 +9,7 @@ mod auth;
 pub mod cache;
 mod credentials;
 mod csv;
+mod digest;
 pub(crate) mod error;
 mod form;
 mod home;
@@ -100,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .merge(incidents::routes(state.config.max_upload_bytes()))
         .merge(action_items::routes())
         .merge(review::routes())
+        .merge(digest::routes())
         .fallback(|| async { AppError::NotFound })
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -110,6 +112,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages)
         .merge(ops::routes())
+        .merge(digest::public_routes())
         .merge(assets::routes())
         .layer(security::csrf_layer())
         .layer(

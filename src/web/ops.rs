@@ -10,6 +10,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
 }
 
 /// The process is up and serving.
@@ -28,4 +29,33 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
         }
         Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database timed out\n"),
     }
+}
+
+/// Prometheus text: digests delivered and failed by this process, and the
+/// outbox as the database has it (shared by every replica).
+async fn metrics(State(state): State<AppState>) -> Result<impl axum::response::IntoResponse, super::AppError> {
+    use std::sync::atomic::Ordering;
+    let counts = crate::store::outbox::counts(&state.db).await?;
+    let body = format!(
+        "# HELP debrief_digest_sent_total Digest emails this process delivered.\n\
+         # TYPE debrief_digest_sent_total counter\n\
+         debrief_digest_sent_total {}\n\
+         # HELP debrief_digest_failed_total Digest delivery attempts of this process that failed.\n\
+         # TYPE debrief_digest_failed_total counter\n\
+         debrief_digest_failed_total {}\n\
+         # HELP debrief_outbox_messages Digest emails in the outbox, by status.\n\
+         # TYPE debrief_outbox_messages gauge\n\
+         debrief_outbox_messages{{status=\"pending\"}} {}\n\
+         debrief_outbox_messages{{status=\"failing\"}} {}\n\
+         debrief_outbox_messages{{status=\"sent\"}} {}\n",
+        crate::mail::SENT.load(Ordering::Relaxed),
+        crate::mail::FAILED.load(Ordering::Relaxed),
+        counts.pending,
+        counts.failing,
+        counts.sent,
+    );
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        body,
+    ))
 }

@@ -58,6 +58,7 @@ async fn start_server(
         review_due_days: 5,
         time_zone: chrono_tz::Tz::UTC,
         sweep_minutes: 15,
+        mail: debrief::config::MailConfig::default(),
     };
     let address = format!("http://{listen}");
     let state = AppState {

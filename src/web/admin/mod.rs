@@ -1,8 +1,9 @@
-//! Admin pages: users, teams, imports, the audit trail and the sweeper. Every handler takes the
+//! Admin pages: users, teams, imports, the audit trail, the sweeper and the outbox. Every handler takes the
 //! [`Admin`](super::session::Admin) extractor, so only admins get in.
 
 mod audit;
 mod import;
+mod outbox;
 mod sweeps;
 mod teams;
 mod user;
@@ -20,4 +21,5 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .merge(teams::routes())
         .merge(audit::routes())
         .merge(sweeps::routes())
+        .merge(outbox::routes())
 }

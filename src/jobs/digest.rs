@@ -1,0 +1,212 @@
+//! Digest delivery: composing each period's digests into the outbox once,
+//! and senders that deliver the outbox with retries.
+//!
+//! Exactly once, on our side: composing a period writes its messages and
+//! marks the period composed in one transaction, under an advisory lock, and
+//! the outbox is unique per (recipient, kind, period). A sender leases a
+//! batch (`FOR UPDATE SKIP LOCKED`, then a lease time) before talking to the
+//! SMTP server, so two senders never hold the same message; a message is
+//! marked sent right after the server accepted it. The one duplicate window
+//! left is between that acceptance and the mark: a process killed there
+//! sends the message again when its lease ends.
+
+use std::time::{Duration, Instant};
+
+use chrono::{Duration as Span, NaiveDate};
+use sqlx::PgPool;
+
+use crate::{
+    clock::Clock,
+    domain::{
+        digest::{DUE_SOON_DAYS, Frequency, Schedule},
+        quarter::Quarter,
+    },
+    jobs::sweeper::STALE_AFTER_DAYS,
+    mail::{
+        Mailer,
+        digest::{Context, lead_digests, owner_digests},
+    },
+    store::{self, outbox::NewMessage},
+};
+
+/// The name of the key that signs unsubscribe links.
+pub const UNSUBSCRIBE_KEY: &str = "unsubscribe";
+/// How long a sender holds the messages it took before another may.
+const LEASE: Span = Span::minutes(5);
+/// Messages a sender takes at once.
+const BATCH: i64 = 20;
+/// How often the background task looks for work.
+const TICK: Duration = Duration::from_secs(30);
+
+/// What composing and sending need to know.
+#[derive(Clone)]
+pub struct Settings {
+    pub schedule: Schedule,
+    pub base_url: String,
+}
+
+/// What composing one period did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Composed {
+    /// Messages stored (and how long it took).
+    Done { messages: i64, duration_ms: i32 },
+    /// The period was composed before.
+    AlreadyDone,
+    /// Another composer is at it.
+    Busy,
+}
+
+/// The messages of a period for every user with `frequency` (or only
+/// `user`, for a preview), without storing them.
+pub async fn render(
+    pool: &PgPool,
+    settings: &Settings,
+    frequency: Frequency,
+    today: NaiveDate,
+    user: Option<uuid::Uuid>,
+    clock: &Clock,
+) -> sqlx::Result<Vec<NewMessage>> {
+    let key = store::outbox::app_secret(pool, UNSUBSCRIBE_KEY).await?;
+    let now = clock.now();
+    let ctx = Context {
+        base_url: &settings.base_url,
+        key: &key,
+        today,
+        quarter: Quarter::current(now, settings.schedule.zone),
+    };
+    let (owners, leads) = tokio::try_join!(
+        store::outbox::owner_rows(pool, frequency, today + Span::days(DUE_SOON_DAYS), user),
+        store::outbox::lead_rows(pool, frequency, today, now - Span::days(STALE_AFTER_DAYS), user),
+    )?;
+    let mut messages = owner_digests(&owners, &ctx);
+    messages.extend(lead_digests(&leads, &ctx));
+    Ok(messages)
+}
+
+/// Composes the digests of `period` for every user with `frequency`, once:
+/// the messages and the mark that the period is composed commit together.
+pub async fn compose(
+    pool: &PgPool,
+    clock: &Clock,
+    settings: &Settings,
+    frequency: Frequency,
+    period: &str,
+) -> sqlx::Result<Composed> {
+    let timer = Instant::now();
+    if store::outbox::is_composed(pool, frequency, period).await? {
+        return Ok(Composed::AlreadyDone);
+    }
+    let today = clock.now().with_timezone(&settings.schedule.zone).date_naive();
+    let messages = render(pool, settings, frequency, today, None, clock).await?;
+    let mut tx = pool.begin().await?;
+    if !store::outbox::try_lock_compose(&mut tx).await? {
+        return Ok(Composed::Busy);
+    }
+    if store::outbox::is_composed(&mut *tx, frequency, period).await? {
+        return Ok(Composed::AlreadyDone);
+    }
+    let now = clock.now();
+    let mut stored = 0;
+    for chunk in messages.chunks(1000) {
+        stored += store::outbox::insert_messages(&mut *tx, period, chunk, now).await?;
+    }
+    let duration_ms = i32::try_from(timer.elapsed().as_millis()).unwrap_or(i32::MAX);
+    let stored = i64::try_from(stored).unwrap_or(i64::MAX);
+    store::outbox::record_composed(&mut *tx, frequency, period, stored, duration_ms, now).await?;
+    tx.commit().await?;
+    Ok(Composed::Done {
+        messages: stored,
+        duration_ms,
+    })
+}
+
+/// Composes every period whose hour has come and that is not composed yet.
+pub async fn compose_due(pool: &PgPool, clock: &Clock, settings: &Settings) -> sqlx::Result<i64> {
+    let mut stored = 0;
+    for frequency in [Frequency::Weekly, Frequency::Daily] {
+        if let Some(period) = settings.schedule.due_period(frequency, clock.now())
+            && let Composed::Done { messages, .. } =
+                compose(pool, clock, settings, frequency, &period).await?
+        {
+            tracing::info!(%period, messages, "composed the digests");
+            stored += messages;
+        }
+    }
+    Ok(stored)
+}
+
+/// The wait before attempt `attempts + 1`: one minute, doubling, at most six hours.
+pub fn backoff(attempts: i32) -> Span {
+    let exponent = u32::try_from(attempts.clamp(1, 10) - 1).unwrap_or(0);
+    Span::minutes((1_i64 << exponent).min(360))
+}
+
+/// What one sending pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Sent {
+    pub sent: u64,
+    pub failed: u64,
+}
+
+/// Delivers due messages until none is left (or, without SMTP, does nothing).
+pub async fn send_due(pool: &PgPool, clock: &Clock, mailer: &Mailer) -> sqlx::Result<Sent> {
+    let mut result = Sent::default();
+    if !mailer.is_on() {
+        return Ok(result);
+    }
+    loop {
+        let now = clock.now();
+        let batch = store::outbox::claim(pool, now, now + LEASE, BATCH).await?;
+        if batch.is_empty() {
+            return Ok(result);
+        }
+        for message in &batch {
+            match mailer.deliver(message).await {
+                Ok(()) => {
+                    store::outbox::mark_sent(pool, message.id, clock.now()).await?;
+                    result.sent += 1;
+                }
+                Err(error) => {
+                    tracing::warn!(id = message.id, attempts = message.attempts, %error, "digest delivery failed; will retry");
+                    let retry_at = clock.now() + backoff(message.attempts);
+                    store::outbox::mark_failed(pool, message.id, &error, retry_at).await?;
+                    result.failed += 1;
+                }
+            }
+        }
+    }
+}
+
+/// Runs forever inside the server: composes what is due, then sends.
+/// Errors (the database away, say) are logged and the next tick retries.
+pub async fn run(pool: PgPool, clock: Clock, settings: Settings, mailer: Mailer) {
+    if !mailer.is_on() {
+        tracing::info!("mail is off (DEBRIEF_SMTP_URL is not set): digests are composed into the outbox but not sent");
+    }
+    let mut ticker = tokio::time::interval(TICK);
+    loop {
+        ticker.tick().await;
+        if let Err(error) = compose_due(&pool, &clock, &settings).await {
+            tracing::warn!(%error, "composing digests failed; will retry");
+        }
+        match send_due(&pool, &clock, &mailer).await {
+            Ok(Sent { sent: 0, failed: 0 }) => {}
+            Ok(Sent { sent, failed }) => tracing::info!(sent, failed, "digest delivery pass"),
+            Err(error) => tracing::warn!(%error, "sending digests failed; will retry"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_to_six_hours() {
+        assert_eq!(backoff(1), Span::minutes(1));
+        assert_eq!(backoff(2), Span::minutes(2));
+        assert_eq!(backoff(5), Span::minutes(16));
+        assert_eq!(backoff(10), Span::minutes(360));
+        assert_eq!(backoff(50), Span::minutes(360));
+    }
+}

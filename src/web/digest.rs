@@ -1,0 +1,152 @@
+//! The digest as its reader sees it: `/digest/preview` (what I would get
+//! now), and the unsubscribe link every digest carries, which works without
+//! signing in.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::{
+    Router,
+    extract::{Path, Query, State},
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::{
+    AppError, AppState,
+    layout::{Layout, Nav},
+    session::CurrentUser,
+};
+use crate::{
+    domain::digest::{Frequency, verify_unsubscribe},
+    jobs::digest::{UNSUBSCRIBE_KEY, render},
+    store::{self, outbox::NewMessage},
+};
+
+/// Pages for the signed-in reader.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/digest/preview", get(preview))
+        .route("/digest/preview/html", get(preview_html))
+}
+
+/// The unsubscribe link, outside the session layer: a mail client's
+/// one-click POST carries no session and no form token; the signed link
+/// itself is the proof.
+pub fn public_routes() -> Router<AppState> {
+    Router::new().route(
+        "/unsubscribe/{user}/{token}",
+        get(unsubscribe_page).post(unsubscribe),
+    )
+}
+
+/// The messages the user would get now, at their frequency (weekly when off).
+async fn messages_for(state: &AppState, user: &CurrentUser) -> Result<(Frequency, Vec<NewMessage>), AppError> {
+    let frequency = store::outbox::get_frequency(&state.db, user.id)
+        .await?
+        .unwrap_or(Frequency::Weekly);
+    let settings = state.config.digest();
+    let today = state.clock.now().with_timezone(&settings.schedule.zone).date_naive();
+    let messages = render(&state.db, &settings, frequency, today, Some(user.id), &state.clock).await?;
+    Ok((frequency, messages))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "digest/preview.html")]
+struct PreviewPage {
+    layout: Layout,
+    frequency: Frequency,
+    messages: Vec<NewMessage>,
+    mail_on: bool,
+}
+
+async fn preview(State(state): State<AppState>, user: CurrentUser) -> Result<PreviewPage, AppError> {
+    let (frequency, messages) = messages_for(&state, &user).await?;
+    Ok(PreviewPage {
+        layout: Layout::for_user(&user, Nav::Account),
+        frequency,
+        messages,
+        mail_on: state.config.mail.smtp_url.is_some(),
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct KindQuery {
+    #[serde(default)]
+    kind: String,
+}
+
+/// The HTML part as a mail client would show it. It has inline styles, so
+/// it gets a policy of its own: those styles, and nothing else.
+async fn preview_html(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(query): Query<KindQuery>,
+) -> Result<Response, AppError> {
+    let (_, messages) = messages_for(&state, &user).await?;
+    let message = messages
+        .into_iter()
+        .find(|message| message.kind == query.kind)
+        .ok_or(AppError::NotFound)?;
+    let mut response = (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        message.html_body,
+    )
+        .into_response();
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+        ),
+    );
+    Ok(response)
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "digest/unsubscribe.html")]
+struct UnsubscribePage {
+    layout: Layout,
+    action: String,
+    done: bool,
+}
+
+/// The user of a valid link, or not found (a wrong or altered link).
+async fn check_link(state: &AppState, user: &str, token: &str) -> Result<Uuid, AppError> {
+    let user_id = Uuid::parse_str(user).map_err(|_| AppError::NotFound)?;
+    let key = store::outbox::app_secret(&state.db, UNSUBSCRIBE_KEY).await?;
+    if verify_unsubscribe(&key, user_id, token) {
+        Ok(user_id)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+async fn unsubscribe_page(
+    State(state): State<AppState>,
+    Path((user, token)): Path<(String, String)>,
+) -> Result<UnsubscribePage, AppError> {
+    check_link(&state, &user, &token).await?;
+    Ok(UnsubscribePage {
+        layout: Layout::anonymous(),
+        action: format!("/unsubscribe/{user}/{token}"),
+        done: false,
+    })
+}
+
+/// Turns the user's digests off: the page's button, or a mail client's
+/// one-click request (`List-Unsubscribe-Post`).
+async fn unsubscribe(
+    State(state): State<AppState>,
+    Path((user, token)): Path<(String, String)>,
+) -> Result<UnsubscribePage, AppError> {
+    let user_id = check_link(&state, &user, &token).await?;
+    store::outbox::set_frequency(&state.db, user_id, Frequency::Off).await?;
+    tracing::info!(%user_id, "unsubscribed from digests");
+    Ok(UnsubscribePage {
+        layout: Layout::anonymous(),
+        action: String::new(),
+        done: true,
+    })
+}
