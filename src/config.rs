@@ -110,7 +110,11 @@ pub struct MailConfig {
     pub smtp_url: Option<String>,
 
     /// The sender of Debrief's email.
-    #[arg(long, env = "DEBRIEF_MAIL_FROM", default_value = "Debrief <debrief@localhost>")]
+    #[arg(
+        long,
+        env = "DEBRIEF_MAIL_FROM",
+        default_value = "Debrief <debrief@localhost>"
+    )]
     pub mail_from: String,
 
     /// The weekday weekly digests go out, in DEBRIEF_TIME_ZONE.

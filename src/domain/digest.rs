@@ -115,18 +115,28 @@ mod tests {
             zone: "Europe/Berlin".parse().unwrap(),
         };
         // Monday 23 November 2026, 07:59 in Berlin (06:59 UTC): not yet.
-        assert_eq!(schedule.due_period(Frequency::Weekly, at("2026-11-23T06:59:00Z")), None);
+        assert_eq!(
+            schedule.due_period(Frequency::Weekly, at("2026-11-23T06:59:00Z")),
+            None
+        );
         // 08:00 in Berlin: week 48.
         assert_eq!(
-            schedule.due_period(Frequency::Weekly, at("2026-11-23T07:00:00Z")).as_deref(),
+            schedule
+                .due_period(Frequency::Weekly, at("2026-11-23T07:00:00Z"))
+                .as_deref(),
             Some("2026-W48")
         );
         // Later in the week, still week 48 (composing again finds it done).
         assert_eq!(
-            schedule.due_period(Frequency::Weekly, at("2026-11-28T03:00:00Z")).as_deref(),
+            schedule
+                .due_period(Frequency::Weekly, at("2026-11-28T03:00:00Z"))
+                .as_deref(),
             Some("2026-W48")
         );
-        assert_eq!(schedule.due_period(Frequency::Off, at("2026-11-28T12:00:00Z")), None);
+        assert_eq!(
+            schedule.due_period(Frequency::Off, at("2026-11-28T12:00:00Z")),
+            None
+        );
     }
 
     #[test]
@@ -136,9 +146,14 @@ mod tests {
             hour: 9,
             zone: chrono_tz::UTC,
         };
-        assert_eq!(schedule.due_period(Frequency::Weekly, at("2026-11-25T12:00:00Z")), None);
         assert_eq!(
-            schedule.due_period(Frequency::Weekly, at("2026-11-26T09:00:00Z")).as_deref(),
+            schedule.due_period(Frequency::Weekly, at("2026-11-25T12:00:00Z")),
+            None
+        );
+        assert_eq!(
+            schedule
+                .due_period(Frequency::Weekly, at("2026-11-26T09:00:00Z"))
+                .as_deref(),
             Some("2026-W48")
         );
     }
@@ -150,13 +165,24 @@ mod tests {
             hour: 8,
             zone: chrono_tz::UTC,
         };
-        assert_eq!(schedule.due_period(Frequency::Daily, at("2026-11-28T07:59:00Z")), None);
         assert_eq!(
-            schedule.due_period(Frequency::Daily, at("2026-11-28T08:00:00Z")).as_deref(),
+            schedule.due_period(Frequency::Daily, at("2026-11-28T07:59:00Z")),
+            None
+        );
+        assert_eq!(
+            schedule
+                .due_period(Frequency::Daily, at("2026-11-28T08:00:00Z"))
+                .as_deref(),
             Some("2026-11-28")
         );
         // ISO weeks cross years: 1 January 2027 is in week 53 of 2026.
-        assert_eq!(period_of(Frequency::Weekly, NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()), "2026-W53");
+        assert_eq!(
+            period_of(
+                Frequency::Weekly,
+                NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()
+            ),
+            "2026-W53"
+        );
     }
 
     #[test]

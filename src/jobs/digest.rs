@@ -76,7 +76,13 @@ pub async fn render(
     };
     let (owners, leads) = tokio::try_join!(
         store::outbox::owner_rows(pool, frequency, today + Span::days(DUE_SOON_DAYS), user),
-        store::outbox::lead_rows(pool, frequency, today, now - Span::days(STALE_AFTER_DAYS), user),
+        store::outbox::lead_rows(
+            pool,
+            frequency,
+            today,
+            now - Span::days(STALE_AFTER_DAYS),
+            user
+        ),
     )?;
     let mut messages = owner_digests(&owners, &ctx);
     messages.extend(lead_digests(&leads, &ctx));
@@ -96,7 +102,10 @@ pub async fn compose(
     if store::outbox::is_composed(pool, frequency, period).await? {
         return Ok(Composed::AlreadyDone);
     }
-    let today = clock.now().with_timezone(&settings.schedule.zone).date_naive();
+    let today = clock
+        .now()
+        .with_timezone(&settings.schedule.zone)
+        .date_naive();
     let messages = render(pool, settings, frequency, today, None, clock).await?;
     let mut tx = pool.begin().await?;
     if !store::outbox::try_lock_compose(&mut tx).await? {
@@ -181,7 +190,9 @@ pub async fn send_due(pool: &PgPool, clock: &Clock, mailer: &Mailer) -> sqlx::Re
 /// Errors (the database away, say) are logged and the next tick retries.
 pub async fn run(pool: PgPool, clock: Clock, settings: Settings, mailer: Mailer) {
     if !mailer.is_on() {
-        tracing::info!("mail is off (DEBRIEF_SMTP_URL is not set): digests are composed into the outbox but not sent");
+        tracing::info!(
+            "mail is off (DEBRIEF_SMTP_URL is not set): digests are composed into the outbox but not sent"
+        );
     }
     let mut ticker = tokio::time::interval(TICK);
     loop {

@@ -39,10 +39,9 @@ impl Mailer {
     /// `smtp://host:587?tls=required` (STARTTLS), `smtps://host:465` (TLS),
     /// with `user:password@` before the host when the server wants them.
     pub fn new(config: &MailConfig) -> anyhow::Result<Mailer> {
-        let from: Mailbox = config
-            .mail_from
-            .parse()
-            .with_context(|| format!("DEBRIEF_MAIL_FROM is not an address: {}", config.mail_from))?;
+        let from: Mailbox = config.mail_from.parse().with_context(|| {
+            format!("DEBRIEF_MAIL_FROM is not an address: {}", config.mail_from)
+        })?;
         let transport = match &config.smtp_url {
             None => None,
             Some(url) => Some(

@@ -346,7 +346,10 @@ pub async fn set_frequency(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn get_frequency(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Option<Frequency>> {
+pub async fn get_frequency(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+) -> sqlx::Result<Option<Frequency>> {
     sqlx::query_scalar!(
         r#"SELECT digest_frequency AS "frequency: Frequency" FROM users WHERE id = $1"#,
         user_id

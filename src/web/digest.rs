@@ -43,13 +43,28 @@ pub fn public_routes() -> Router<AppState> {
 }
 
 /// The messages the user would get now, at their frequency (weekly when off).
-async fn messages_for(state: &AppState, user: &CurrentUser) -> Result<(Frequency, Vec<NewMessage>), AppError> {
+async fn messages_for(
+    state: &AppState,
+    user: &CurrentUser,
+) -> Result<(Frequency, Vec<NewMessage>), AppError> {
     let frequency = store::outbox::get_frequency(&state.db, user.id)
         .await?
         .unwrap_or(Frequency::Weekly);
     let settings = state.config.digest();
-    let today = state.clock.now().with_timezone(&settings.schedule.zone).date_naive();
-    let messages = render(&state.db, &settings, frequency, today, Some(user.id), &state.clock).await?;
+    let today = state
+        .clock
+        .now()
+        .with_timezone(&settings.schedule.zone)
+        .date_naive();
+    let messages = render(
+        &state.db,
+        &settings,
+        frequency,
+        today,
+        Some(user.id),
+        &state.clock,
+    )
+    .await?;
     Ok((frequency, messages))
 }
 
@@ -62,7 +77,10 @@ struct PreviewPage {
     mail_on: bool,
 }
 
-async fn preview(State(state): State<AppState>, user: CurrentUser) -> Result<PreviewPage, AppError> {
+async fn preview(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<PreviewPage, AppError> {
     let (frequency, messages) = messages_for(&state, &user).await?;
     Ok(PreviewPage {
         layout: Layout::for_user(&user, Nav::Account),

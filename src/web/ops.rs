@@ -33,7 +33,9 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
 
 /// Prometheus text: digests delivered and failed by this process, and the
 /// outbox as the database has it (shared by every replica).
-async fn metrics(State(state): State<AppState>) -> Result<impl axum::response::IntoResponse, super::AppError> {
+async fn metrics(
+    State(state): State<AppState>,
+) -> Result<impl axum::response::IntoResponse, super::AppError> {
     use std::sync::atomic::Ordering;
     let counts = crate::store::outbox::counts(&state.db).await?;
     let body = format!(
@@ -55,7 +57,10 @@ async fn metrics(State(state): State<AppState>) -> Result<impl axum::response::I
         counts.sent,
     );
     Ok((
-        [(axum::http::header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         body,
     ))
 }

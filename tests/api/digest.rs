@@ -1,0 +1,559 @@
+//! Email digests delivered to a real SMTP server started by the test: who
+//! gets what, both parts, the links and unsubscribe headers; an SMTP outage;
+//! two composers and two senders at once; a sender killed mid-send; the
+//! unsubscribe link; the preview, the outbox page and the metrics.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc, Weekday};
+use debrief::{
+    config::MailConfig,
+    domain::{
+        digest::{Frequency, Schedule},
+        role::Role,
+    },
+    jobs::digest::{self, Composed, Settings},
+    mail::Mailer,
+    store,
+};
+use reqwest::StatusCode;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::{
+    helpers::{TestApp, TestClient},
+    incidents::create_incident,
+    smtp::SmtpSink,
+};
+
+fn at(text: &str) -> DateTime<Utc> {
+    text.parse().expect("an RFC 3339 time")
+}
+
+/// Monday 23 November 2026, 09:00 UTC: week 48's digests are due.
+const MONDAY: &str = "2026-11-23T09:00:00Z";
+
+fn settings(app: &TestApp) -> Settings {
+    Settings {
+        schedule: Schedule {
+            day: Weekday::Mon,
+            hour: 8,
+            zone: chrono_tz::UTC,
+        },
+        base_url: app.address.clone(),
+    }
+}
+
+fn mailer(url: &str) -> Mailer {
+    Mailer::new(&MailConfig {
+        smtp_url: Some(url.to_owned()),
+        mail_from: "Debrief <debrief@example.com>".to_owned(),
+        ..MailConfig::default()
+    })
+    .expect("a mailer")
+}
+
+fn set_clock(app: &TestApp, to: DateTime<Utc>) {
+    app.advance(to - app.clock.now());
+}
+
+/// A published postmortem to hang items on.
+async fn postmortem(app: &TestApp, client: &TestClient) -> Uuid {
+    let number = create_incident(client, "Queue backlog").await;
+    sqlx::query_scalar(
+        "UPDATE postmortems p SET status = 'published', published_at = now()
+         FROM incidents i WHERE i.id = p.incident_id AND i.number = $1 RETURNING p.id",
+    )
+    .bind(number)
+    .fetch_one(&app.db)
+    .await
+    .expect("publish")
+}
+
+async fn item(
+    db: &PgPool,
+    postmortem: Uuid,
+    title: &str,
+    owner: Uuid,
+    team: Option<Uuid>,
+    due: &str,
+    created: &str,
+) -> Uuid {
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO action_items (id, postmortem_id, title, kind, priority, owner_id, team_id, due_on, created_at, updated_at)
+         VALUES ($1, $2, $3, 'prevent', 'p1', $4, $5, $6, $7, $7)",
+    )
+    .bind(id)
+    .bind(postmortem)
+    .bind(title)
+    .bind(owner)
+    .bind(team)
+    .bind(due.parse::<NaiveDate>().expect("date"))
+    .bind(at(created))
+    .execute(db)
+    .await
+    .expect("item");
+    id
+}
+
+async fn team_led_by(db: &PgPool, name: &str, lead: Uuid) -> Uuid {
+    let id = Uuid::now_v7();
+    sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, now())")
+        .bind(id)
+        .bind(name)
+        .execute(db)
+        .await
+        .expect("team");
+    sqlx::query("INSERT INTO team_members (team_id, user_id, is_lead) VALUES ($1, $2, true)")
+        .bind(id)
+        .bind(lead)
+        .execute(db)
+        .await
+        .expect("lead");
+    id
+}
+
+/// Owners Olga (one overdue, one due soon) and Idle (nothing to report),
+/// and Lena, who leads Payments (Olga's overdue item and a stale one).
+struct World {
+    olga: Uuid,
+    lena: Uuid,
+    overdue: Uuid,
+    soon: Uuid,
+    stale: Uuid,
+}
+
+async fn world(app: &TestApp) -> World {
+    set_clock(app, at(MONDAY));
+    let (admin, _) = app.signed_in(Role::Admin).await;
+    let olga = app
+        .create_user("olga@example.com", "Olga Owner", Role::Member)
+        .await;
+    let lena = app
+        .create_user("lena@example.com", "Lena Lead", Role::Member)
+        .await;
+    app.create_user("idle@example.com", "Idle Person", Role::Member)
+        .await;
+    let payments = team_led_by(&app.db, "Payments", lena).await;
+    let pm = postmortem(app, &admin).await;
+    let overdue = item(
+        &app.db,
+        pm,
+        "Alert on queue depth",
+        olga,
+        Some(payments),
+        "2026-11-16",
+        "2026-11-01T00:00:00Z",
+    )
+    .await;
+    let soon = item(
+        &app.db,
+        pm,
+        "Runbook for replays",
+        olga,
+        None,
+        "2026-11-27",
+        "2026-11-01T00:00:00Z",
+    )
+    .await;
+    let stale = item(
+        &app.db,
+        pm,
+        "Shard the events table",
+        lena,
+        Some(payments),
+        "2027-03-01",
+        "2026-03-01T00:00:00Z",
+    )
+    .await;
+    item(
+        &app.db,
+        pm,
+        "Far in the future",
+        olga,
+        None,
+        "2027-06-01",
+        "2026-11-01T00:00:00Z",
+    )
+    .await;
+    World {
+        olga,
+        lena,
+        overdue,
+        soon,
+        stale,
+    }
+}
+
+async fn compose_week(app: &TestApp) -> Composed {
+    digest::compose(
+        &app.db,
+        &app.clock,
+        &settings(app),
+        Frequency::Weekly,
+        "2026-W48",
+    )
+    .await
+    .expect("compose")
+}
+
+#[tokio::test]
+async fn digests_reach_owners_and_leads_with_both_parts_links_and_unsubscribe_headers() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let sink = SmtpSink::start().await;
+    assert!(
+        matches!(compose_week(&app).await, Composed::Done { messages: 2, .. }),
+        "Olga's digest and Lena's rollup"
+    );
+    let sent = digest::send_due(&app.db, &app.clock, &mailer(&sink.url()))
+        .await
+        .expect("send");
+    assert_eq!((sent.sent, sent.failed), (2, 0));
+
+    let messages = sink.messages();
+    let recipients: Vec<&str> = messages
+        .iter()
+        .flat_map(|m| m.to.iter().map(String::as_str))
+        .collect();
+    assert!(
+        !recipients.contains(&"idle@example.com"),
+        "nothing to report, no mail"
+    );
+    let to_olga: Vec<_> = messages
+        .iter()
+        .filter(|m| m.to == ["olga@example.com"])
+        .collect();
+    assert_eq!(to_olga.len(), 1);
+    let mail = to_olga[0].parsed();
+    assert_eq!(
+        mail.subject(),
+        Some("Debrief: 1 overdue action item, 1 item due this week")
+    );
+    let text = mail.body_text(0).expect("a text part").to_string();
+    let html = mail.body_html(0).expect("an HTML part").to_string();
+    for part in [&text, &html] {
+        assert!(part.contains("Alert on queue depth") && part.contains("Runbook for replays"));
+        assert!(
+            !part.contains("Far in the future"),
+            "not due within the week"
+        );
+        assert!(part.contains(&format!("{}/action-items/{}", app.address, w.overdue)));
+        assert!(part.contains(&format!("{}/action-items/{}", app.address, w.soon)));
+        assert!(part.contains(&format!("{}/review/2026-Q4", app.address)));
+    }
+    assert!(text.contains("7 days overdue"));
+    assert!(
+        html.contains("style=") && !html.contains("<link") && !html.contains("<script"),
+        "inline styles, nothing external"
+    );
+    let unsubscribe = mail
+        .header_raw("List-Unsubscribe")
+        .expect("List-Unsubscribe")
+        .trim();
+    assert!(
+        unsubscribe.starts_with(&format!("<{}/unsubscribe/{}/", app.address, w.olga)),
+        "{unsubscribe}"
+    );
+    assert_eq!(
+        mail.header_raw("List-Unsubscribe-Post").map(str::trim),
+        Some("List-Unsubscribe=One-Click")
+    );
+    assert_eq!(
+        mail.from()
+            .and_then(|from| from.first())
+            .and_then(|a| a.address()),
+        Some("debrief@example.com")
+    );
+    assert!(
+        to_olga[0].from.contains("debrief@example.com"),
+        "the envelope sender"
+    );
+
+    // Lena's rollup groups her team's overdue and stale items by owner.
+    let rollup = messages
+        .iter()
+        .map(|m| m.parsed())
+        .find(|m| {
+            m.subject()
+                .is_some_and(|s| s.starts_with("Debrief: Payments:"))
+        })
+        .expect("the lead's rollup");
+    assert_eq!(
+        rollup.subject(),
+        Some("Debrief: Payments: 1 overdue action item, 1 stale")
+    );
+    let text = rollup.body_text(0).expect("text").to_string();
+    assert!(text.contains("Payments · Olga Owner") && text.contains("Payments · Lena Lead"));
+    assert!(text.contains(&w.stale.to_string()) && text.contains("stale"));
+    let _ = w.lena;
+}
+
+#[tokio::test]
+async fn with_the_smtp_server_down_messages_stay_pending_and_go_out_when_it_is_back() {
+    let app = TestApp::spawn().await;
+    world(&app).await;
+    let mut sink = SmtpSink::start().await;
+    let mailer = mailer(&sink.url());
+    sink.stop();
+    compose_week(&app).await;
+    let sent = digest::send_due(&app.db, &app.clock, &mailer)
+        .await
+        .expect("send");
+    assert_eq!((sent.sent, sent.failed), (0, 2));
+    let counts = store::outbox::counts(&app.db).await.expect("counts");
+    assert_eq!((counts.pending, counts.failing, counts.sent), (2, 2, 0));
+    // Nothing is retried before its backoff.
+    assert_eq!(
+        digest::send_due(&app.db, &app.clock, &mailer)
+            .await
+            .expect("send")
+            .failed,
+        0
+    );
+
+    sink.restart().await;
+    app.advance(Duration::minutes(2));
+    let sent = digest::send_due(&app.db, &app.clock, &mailer)
+        .await
+        .expect("send");
+    assert_eq!((sent.sent, sent.failed), (2, 0));
+    assert_eq!(sink.messages().len(), 2);
+    let attempts: Vec<i32> = sqlx::query_scalar("SELECT attempts FROM outbox ORDER BY id")
+        .fetch_all(&app.db)
+        .await
+        .expect("attempts");
+    assert_eq!(attempts, [2, 2]);
+}
+
+#[tokio::test]
+async fn two_composers_and_two_senders_at_once_deliver_each_digest_once() {
+    let app = TestApp::spawn().await;
+    world(&app).await;
+    let sink = SmtpSink::start().await;
+    let (a, b) = tokio::join!(compose_week(&app), compose_week(&app));
+    let stored: i64 = [a, b]
+        .iter()
+        .map(|outcome| match outcome {
+            Composed::Done { messages, .. } => *messages,
+            _ => 0,
+        })
+        .sum();
+    assert_eq!(stored, 2);
+    let (one, two) = (mailer(&sink.url()), mailer(&sink.url()));
+    let (x, y) = tokio::join!(
+        digest::send_due(&app.db, &app.clock, &one),
+        digest::send_due(&app.db, &app.clock, &two)
+    );
+    assert_eq!(x.expect("send").sent + y.expect("send").sent, 2);
+    assert_eq!(sink.messages().len(), 2);
+
+    // The same period again: nothing new is composed or sent.
+    assert_eq!(compose_week(&app).await, Composed::AlreadyDone);
+    app.advance(Duration::hours(1));
+    let again = digest::send_due(&app.db, &app.clock, &one)
+        .await
+        .expect("send");
+    assert_eq!(again.sent, 0);
+    assert_eq!(sink.messages().len(), 2);
+}
+
+#[tokio::test]
+async fn a_sender_killed_after_taking_messages_loses_none() {
+    let app = TestApp::spawn().await;
+    world(&app).await;
+    let sink = SmtpSink::start().await;
+    compose_week(&app).await;
+    // A sender takes the batch, then dies (kill -9) before sending it.
+    let now = app.clock.now();
+    let taken = store::outbox::claim(&app.db, now, now + Duration::minutes(5), 20)
+        .await
+        .expect("claim");
+    assert_eq!(taken.len(), 2);
+    // Another sender leaves them alone while the lease holds...
+    let mailer = mailer(&sink.url());
+    assert_eq!(
+        digest::send_due(&app.db, &app.clock, &mailer)
+            .await
+            .expect("send")
+            .sent,
+        0
+    );
+    // ...and delivers them once it has run out.
+    app.advance(Duration::minutes(6));
+    assert_eq!(
+        digest::send_due(&app.db, &app.clock, &mailer)
+            .await
+            .expect("send")
+            .sent,
+        2
+    );
+    assert_eq!(sink.messages().len(), 2);
+}
+
+#[tokio::test]
+async fn a_user_who_unsubscribed_through_the_link_gets_no_further_digest() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let sink = SmtpSink::start().await;
+    compose_week(&app).await;
+    digest::send_due(&app.db, &app.clock, &mailer(&sink.url()))
+        .await
+        .expect("send");
+    let mail = sink
+        .messages()
+        .into_iter()
+        .find(|m| m.to == ["olga@example.com"])
+        .expect("Olga's digest");
+    let link = mail
+        .parsed()
+        .header_raw("List-Unsubscribe")
+        .expect("header")
+        .trim()
+        .trim_matches(['<', '>'])
+        .to_owned();
+    let path = link
+        .strip_prefix(&app.address)
+        .expect("a link to this server")
+        .to_owned();
+
+    // A tampered link is refused; the page asks first; the one-click POST
+    // (no session, no form token, as a mail client sends it) unsubscribes.
+    let stranger = app.client();
+    let tampered = format!("{}0", &path[..path.len() - 1]);
+    assert_eq!(
+        stranger
+            .http
+            .post(stranger.url(&tampered))
+            .send()
+            .await
+            .expect("post")
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let page = stranger.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Stop the digest emails?"));
+    let clicked = stranger
+        .http
+        .post(stranger.url(&path))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .expect("one-click");
+    assert_eq!(clicked.status(), StatusCode::OK);
+    assert!(
+        clicked
+            .text()
+            .await
+            .expect("body")
+            .contains("You are unsubscribed")
+    );
+    let frequency = store::outbox::get_frequency(&app.db, w.olga)
+        .await
+        .expect("frequency");
+    assert_eq!(frequency, Some(Frequency::Off));
+
+    // Next week: Lena gets hers, Olga nothing.
+    set_clock(&app, at(MONDAY) + Duration::weeks(1));
+    let next = digest::compose(
+        &app.db,
+        &app.clock,
+        &settings(&app),
+        Frequency::Weekly,
+        "2026-W49",
+    )
+    .await
+    .expect("compose");
+    assert!(
+        matches!(next, Composed::Done { messages: 1, .. }),
+        "only Lena's rollup: {next:?}"
+    );
+    digest::send_due(&app.db, &app.clock, &mailer(&sink.url()))
+        .await
+        .expect("send");
+    let to_olga = sink
+        .messages()
+        .iter()
+        .filter(|m| m.to == ["olga@example.com"])
+        .count();
+    assert_eq!(to_olga, 1, "only the digest from before unsubscribing");
+}
+
+#[tokio::test]
+async fn the_preview_the_account_choice_the_outbox_page_and_the_metrics() {
+    let app = TestApp::spawn().await;
+    world(&app).await;
+    let (client, me) = app.signed_in(Role::Member).await;
+    // Give the signed-in member an overdue item.
+    let (admin, _) = app.signed_in(Role::Admin).await;
+    let pm = postmortem(&app, &admin).await;
+    let mine = item(
+        &app.db,
+        pm,
+        "Rotate the webhook secret",
+        me,
+        None,
+        "2026-11-20",
+        "2026-11-01T00:00:00Z",
+    )
+    .await;
+
+    let preview = client.get("/digest/preview").await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert!(preview.body.contains("Rotate the webhook secret"));
+    assert!(preview.body.contains(&format!("/action-items/{mine}")));
+    let html = client.get("/digest/preview/html?kind=owner").await;
+    assert_eq!(html.status, StatusCode::OK);
+    let policy = html.headers["content-security-policy"]
+        .to_str()
+        .expect("ascii");
+    assert!(
+        policy.contains("style-src 'unsafe-inline'")
+            && policy.contains("default-src 'none'")
+            && !policy.contains("script")
+    );
+
+    let saved = client
+        .post_form("/account/digest", &[("frequency", "daily")])
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        store::outbox::get_frequency(&app.db, me).await.expect("f"),
+        Some(Frequency::Daily)
+    );
+    let refused = client
+        .post_form("/account/digest", &[("frequency", "hourly")])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("Pick weekly, daily or off."));
+
+    // The outbox: admins only; a pending message can be retried.
+    compose_week(&app).await;
+    assert_eq!(
+        client.get("/admin/outbox").await.status,
+        StatusCode::FORBIDDEN
+    );
+    let outbox = admin.get("/admin/outbox").await;
+    assert_eq!(outbox.status, StatusCode::OK);
+    assert!(outbox.body.contains("olga@example.com") && outbox.body.contains("Mail is off"));
+    let id: i64 = sqlx::query_scalar("SELECT id FROM outbox ORDER BY id LIMIT 1")
+        .fetch_one(&app.db)
+        .await
+        .expect("id");
+    let retried = admin
+        .post_form(&format!("/admin/outbox/{id}/retry"), &[])
+        .await;
+    assert_eq!(retried.status, StatusCode::SEE_OTHER);
+
+    let metrics = app.client().get("/metrics").await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(
+        metrics
+            .body
+            .contains("debrief_outbox_messages{status=\"pending\"} 2"),
+        "{}",
+        metrics.body
+    );
+    assert!(metrics.body.contains("debrief_digest_sent_total"));
+}
