@@ -200,6 +200,30 @@ async fn compose_week(app: &TestApp) -> Composed {
 async fn digests_reach_owners_and_leads_with_both_parts_links_and_unsubscribe_headers() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
+    // An item of a draft Olga and Lena may not read stays out of their mail.
+    let (author, _) = app.signed_in(Role::Admin).await;
+    let draft_number = create_incident(&author, "Still a draft").await;
+    let draft: Uuid = sqlx::query_scalar(
+        "SELECT p.id FROM postmortems p JOIN incidents i ON i.id = p.incident_id WHERE i.number = $1",
+    )
+    .bind(draft_number)
+    .fetch_one(&app.db)
+    .await
+    .expect("draft");
+    let payments: Uuid = sqlx::query_scalar("SELECT id FROM teams WHERE name = 'Payments'")
+        .fetch_one(&app.db)
+        .await
+        .expect("team");
+    item(
+        &app.db,
+        draft,
+        "Draft-only item",
+        w.olga,
+        Some(payments),
+        "2026-11-10",
+        "2026-11-01T00:00:00Z",
+    )
+    .await;
     let sink = SmtpSink::start().await;
     assert!(
         matches!(compose_week(&app).await, Composed::Done { messages: 2, .. }),
@@ -211,6 +235,10 @@ async fn digests_reach_owners_and_leads_with_both_parts_links_and_unsubscribe_he
     assert_eq!((sent.sent, sent.failed), (2, 0));
 
     let messages = sink.messages();
+    assert!(
+        messages.iter().all(|m| !m.data.contains("Draft-only item")),
+        "drafts stay out"
+    );
     let recipients: Vec<&str> = messages
         .iter()
         .flat_map(|m| m.to.iter().map(String::as_str))
