@@ -29,6 +29,23 @@ if (editor) {
   window.addEventListener("beforeunload", (event) => {
     if (dirty) event.preventDefault();
   });
+  // The review checklist follows the text: a moment after typing stops,
+  // the server checks the sections as typed and sends the panel back.
+  const panel = document.querySelector("[data-live-url]");
+  let timer;
+  if (panel) {
+    editor.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const response = await fetch(panel.dataset.liveUrl, {
+          method: "POST",
+          body: new URLSearchParams(new FormData(editor)),
+          credentials: "same-origin",
+        });
+        if (response.ok) panel.innerHTML = await response.text();
+      }, 500);
+    });
+  }
 }
 
 // Pasting a screenshot on a page with an upload form attaches it: the image

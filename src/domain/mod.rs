@@ -4,6 +4,7 @@
 pub mod action;
 pub mod attachment;
 pub mod chart;
+pub mod checklist;
 pub mod closed_set;
 pub mod digest;
 pub mod document;

@@ -409,6 +409,8 @@ async fn seed_postmortem(
         written_at,
     )
     .await?;
+    let review_due_days = crate::domain::postmortem::DEFAULT_REVIEW_DUE_DAYS;
+    store::checklist::refresh(tx, postmortem_id, &document, review_due_days, now).await?;
     Ok(demo.action_items.len())
 }
 

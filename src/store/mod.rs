@@ -6,6 +6,7 @@ pub mod archive;
 pub mod attachments;
 pub mod audit;
 pub mod bulk;
+pub mod checklist;
 pub mod documents;
 pub mod follow_up;
 pub mod imports;

@@ -41,6 +41,24 @@ pub async fn insert_revision(
     .await
 }
 
+/// Records the failing checks an author acknowledged with a revision.
+pub async fn set_acknowledged(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+    number: i32,
+    checks: &[String],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE postmortem_revisions SET acknowledged_checks = $3 WHERE postmortem_id = $1 AND number = $2",
+        postmortem_id,
+        number,
+        checks
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 /// Newest first.
 pub async fn list_revisions(
     db: impl PgExecutor<'_>,

@@ -315,6 +315,7 @@ pub struct EditorPage {
     pub people: Vec<PersonOption>,
     pub teams: Vec<Team>,
     pub factors: Vec<FactorRow>,
+    pub checklist: super::checklist::ChecklistPanel,
 }
 
 /// The "add an entry" form as typed.
@@ -384,6 +385,7 @@ impl EditorPage {
             item_errors: FormErrors::default(),
             people: store::users::list_active_people(&state.db).await?,
             teams: store::teams::list_team_options(&state.db).await?,
+            checklist: super::checklist::saved_panel(state, &case).await?,
             factors,
             case,
         })

@@ -284,10 +284,10 @@ async fn create_incident(
         store::postmortems::insert_postmortem(&mut tx, incident_id, user.id, now).await?;
     record_revision_of(
         &mut tx,
-        postmortem_id,
-        number,
+        (postmortem_id, number),
         &user,
         "Incident created",
+        state.config.review_due_days,
         now,
     )
     .await?;

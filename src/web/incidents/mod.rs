@@ -2,6 +2,7 @@
 //! authoring pages, the timeline, workflow, history and exports.
 
 mod attachments;
+pub(super) mod checklist;
 mod edit;
 mod export;
 mod form;
@@ -38,6 +39,7 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .merge(form::routes())
         .merge(show::routes())
         .merge(edit::routes())
+        .merge(checklist::routes())
         .merge(timeline::routes())
         .merge(workflow::routes())
         .merge(history::routes())
@@ -64,6 +66,8 @@ pub struct Case {
     pub authors: Vec<Person>,
     pub reviewers: Vec<Person>,
     pub access: Access,
+    /// Days after resolution by which the review is due (the setting).
+    pub review_due_days: i64,
 }
 
 impl Case {
@@ -99,6 +103,7 @@ impl Case {
             authors,
             reviewers,
             access,
+            review_due_days: state.config.review_due_days,
         })
     }
 
@@ -140,10 +145,10 @@ pub async fn record_revision(
 ) -> Result<i32, AppError> {
     record_revision_of(
         db,
-        case.postmortem.id,
-        case.incident.number,
+        (case.postmortem.id, case.incident.number),
         author,
         summary,
+        case.review_due_days,
         now,
     )
     .await
@@ -152,10 +157,10 @@ pub async fn record_revision(
 /// [`record_revision`] for a postmortem known by its ids (one just created).
 pub async fn record_revision_of(
     db: &mut PgConnection,
-    postmortem_id: uuid::Uuid,
-    incident_number: i32,
+    (postmortem_id, incident_number): (uuid::Uuid, i32),
     author: &CurrentUser,
     summary: &str,
+    review_due_days: i64,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i32, AppError> {
     let document = store::documents::load_document(&mut *db, incident_number)
@@ -170,5 +175,6 @@ pub async fn record_revision_of(
         now,
     )
     .await?;
+    store::checklist::refresh(&mut *db, postmortem_id, &document, review_due_days, now).await?;
     Ok(number)
 }

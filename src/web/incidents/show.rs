@@ -70,6 +70,8 @@ pub struct PostmortemPage {
     pub attachments: Vec<AttachmentInfo>,
     pub imported_from: Option<ImportedFrom>,
     pub similar: Vec<Similar>,
+    /// The review checklist as of the last save: passed, total, failing rules.
+    pub checklist: Option<(i16, i16, Vec<&'static crate::domain::checklist::Rule>)>,
 }
 
 impl PostmortemPage {
@@ -133,6 +135,12 @@ impl PostmortemPage {
             attachments: store::attachments::list_for_postmortem(&state.db, postmortem_id).await?,
             imported_from: store::imports::find_source(&state.db, case.incident.id).await?,
             similar: similar_incidents(state, user, postmortem_id, case.incident.id).await?,
+            checklist: store::checklist::stored(&state.db, postmortem_id)
+                .await?
+                .map(|(passed, total, failing)| {
+                    let rules = failing.iter().filter_map(|id| crate::domain::checklist::rule(id)).collect();
+                    (passed, total, rules)
+                }),
             case,
         })
     }

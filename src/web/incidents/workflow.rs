@@ -38,6 +38,9 @@ struct StatusForm {
     status: String,
     #[serde(default)]
     reviewers: Vec<String>,
+    /// "yes": publish although checks of the review checklist fail.
+    #[serde(default)]
+    acknowledge: String,
 }
 
 /// Who may make a move. Authors send to review; publishing needs a review,
@@ -90,6 +93,34 @@ async fn change_status(
     } else {
         Vec::new()
     };
+    let mut acknowledged = Vec::new();
+    if to == PostmortemStatus::Published {
+        let panel = super::checklist::saved_panel(&state, &case).await?;
+        let failing: Vec<&crate::domain::checklist::Finding> =
+            panel.findings.iter().filter(|f| !f.passed()).collect();
+        let titles = |blocking_only: bool| {
+            failing
+                .iter()
+                .filter(|f| !blocking_only || f.blocking)
+                .map(|f| f.rule.title)
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        if panel.blocking_failures() {
+            let message = format!("These checks must pass before publishing: {}.", titles(true));
+            user.flash(&state, &message).await?;
+            return Ok(Redirect::to(&case.path()).into_response());
+        }
+        if !failing.is_empty() && form.acknowledge != "yes" {
+            let message = format!(
+                "Some checks of the review checklist fail ({}). To publish anyway, tick the acknowledgement; it is kept with the revision.",
+                titles(false)
+            );
+            user.flash(&state, &message).await?;
+            return Ok(Redirect::to(&case.path()).into_response());
+        }
+        acknowledged = failing.iter().map(|f| f.rule.id.to_owned()).collect();
+    }
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     store::postmortems::lock_postmortem(&mut *tx, case.postmortem.id).await?;
@@ -106,7 +137,11 @@ async fn change_status(
         PostmortemStatus::InReview => "Sent to review",
         PostmortemStatus::Published => "Published",
     };
-    record_revision(&mut tx, &case, &user, summary, now).await?;
+    let revision = record_revision(&mut tx, &case, &user, summary, now).await?;
+    if !acknowledged.is_empty() {
+        store::revisions::set_acknowledged(&mut *tx, case.postmortem.id, revision, &acknowledged)
+            .await?;
+    }
     let event = AuditEvent::new(user.id, "postmortem_status_changed")
         .detail(serde_json::json!({ "incident": case.incident.number, "from": from, "to": to }));
     store::audit::record(&mut *tx, event, now).await?;
