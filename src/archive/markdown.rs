@@ -170,7 +170,14 @@ pub async fn import_one(
     // Imported postmortems were reviewed elsewhere: the due-date check
     // does not apply to them, so the default number of days serves.
     let review_due_days = crate::domain::postmortem::DEFAULT_REVIEW_DUE_DAYS;
-    store::checklist::refresh(&mut tx, saved.postmortem_id, &snapshot, review_due_days, now).await?;
+    store::checklist::refresh(
+        &mut tx,
+        saved.postmortem_id,
+        &snapshot,
+        review_due_days,
+        now,
+    )
+    .await?;
     store::search::refresh(&mut *tx, &[saved.postmortem_id]).await?;
     tx.commit().await?;
     Ok(Outcome {

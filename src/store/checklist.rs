@@ -125,8 +125,12 @@ pub async fn stored(
     )
     .fetch_optional(db)
     .await?;
-    Ok(row.and_then(|row| match (row.checklist_passed, row.checklist_total) {
-        (Some(passed), Some(total)) => Some((passed, total, row.checklist_failing.unwrap_or_default())),
-        _ => None,
-    }))
+    Ok(
+        row.and_then(|row| match (row.checklist_passed, row.checklist_total) {
+            (Some(passed), Some(total)) => {
+                Some((passed, total, row.checklist_failing.unwrap_or_default()))
+            }
+            _ => None,
+        }),
+    )
 }

@@ -188,6 +188,9 @@ pub struct IncidentSummary {
     pub resolved_at: Option<DateTime<Utc>>,
     pub status: PostmortemStatus,
     pub open_actions: i64,
+    /// The review checklist: rules passed, of how many (unset until saved).
+    pub checklist_passed: Option<i16>,
+    pub checklist_total: Option<i16>,
 }
 
 /// Filters of the incident list; `None` means "any".
@@ -298,7 +301,8 @@ pub async fn list_incidents(
     let mut query = QueryBuilder::new(
         "SELECT i.number, i.title, i.kind, i.severity, i.services, i.started_at, i.resolved_at, p.status,
                 (SELECT count(*) FROM action_items ai WHERE ai.postmortem_id = p.id
-                   AND ai.status IN ('open', 'in_progress')) AS open_actions
+                   AND ai.status IN ('open', 'in_progress')) AS open_actions,
+                p.checklist_passed, p.checklist_total
          FROM incidents i JOIN postmortems p ON p.incident_id = i.id WHERE",
     );
     push_visible_to(&mut query, reader);

@@ -194,6 +194,12 @@ pub struct Figures {
     pub publications: Publications,
     pub published: Vec<Published>,
     pub repeats: Vec<Repeat>,
+    /// Of the quarter's published postmortems that were checked, how many
+    /// fail each rule of the review checklist (by rule id).
+    #[serde(default)]
+    pub checklist_checked: i64,
+    #[serde(default)]
+    pub checklist_failing: Vec<(String, i64)>,
 }
 
 impl Figures {
@@ -253,6 +259,7 @@ pub async fn figures(
     history_rows.extend(current);
     let (pushed_back, pushed_back_items) = pushed;
     let (publications, published, repeats) = publications;
+    let (checklist_checked, checklist_failing) = checklist(pool, span).await?;
     Ok(Figures {
         history: history_rows,
         overdue_by_team,
@@ -265,7 +272,41 @@ pub async fn figures(
         publications,
         published,
         repeats,
+        checklist_checked,
+        checklist_failing,
     })
+}
+
+/// How many of the quarter's published postmortems were checked, and how
+/// many of them fail each rule.
+async fn checklist(pool: &PgPool, span: &Span) -> sqlx::Result<(i64, Vec<(String, i64)>)> {
+    let mut tx = custom_plans(pool).await?;
+    let rows = sqlx::query!(
+        r#"WITH q AS (
+             SELECT p.checklist_failing FROM postmortems p
+             WHERE p.status = 'published' AND p.published_at >= $1 AND p.published_at < $2
+               AND p.checklist_total IS NOT NULL
+               AND ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM incident_teams it
+                                                WHERE it.incident_id = p.incident_id AND it.team_id = $3))
+           )
+           SELECT NULL::text AS rule, count(*) AS "n!" FROM q
+           UNION ALL
+           SELECT f.rule, count(*) FROM q CROSS JOIN LATERAL unnest(q.checklist_failing) AS f (rule) GROUP BY f.rule"#,
+        span.starts_at,
+        span.ends_at,
+        span.team_id
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let checked = rows
+        .iter()
+        .find(|row| row.rule.is_none())
+        .map_or(0, |row| row.n);
+    let failing = rows
+        .into_iter()
+        .filter_map(|row| row.rule.map(|rule| (rule, row.n)))
+        .collect();
+    Ok((checked, failing))
 }
 
 /// What became of the items due from `from` to `to` (whole quarters), by quarter.

@@ -49,6 +49,9 @@ pub struct Hit {
     pub started_at: Option<DateTime<Utc>>,
     /// Summary, trigger and lessons.
     pub text: String,
+    /// The review checklist: rules passed, of how many (unset until saved).
+    pub checklist_passed: Option<i16>,
+    pub checklist_total: Option<i16>,
 }
 
 /// Counts of the matches by each filter's values.
@@ -112,7 +115,7 @@ pub const EXACT_LIMIT: i64 = 2_000;
 /// The columns of a [`Hit`], from `page`, `p` (postmortems) and `i`.
 const HIT_COLUMNS: &str =
     "i.number, i.title, i.kind, i.severity, p.status, i.services, i.tags, i.started_at,
-     p.summary || E'\n' || p.trigger || E'\n' || p.lessons AS text";
+     p.summary || E'\n' || p.trigger || E'\n' || p.lessons AS text, p.checklist_passed, p.checklist_total";
 
 /// Searches: the counts and one page of results.
 ///
@@ -361,6 +364,8 @@ struct ExactRow {
     tags: Option<Vec<String>>,
     started_at: Option<DateTime<Utc>>,
     text: Option<String>,
+    checklist_passed: Option<i16>,
+    checklist_total: Option<i16>,
 }
 
 impl ExactRow {
@@ -375,6 +380,8 @@ impl ExactRow {
             tags: self.tags?,
             started_at: self.started_at,
             text: self.text?,
+            checklist_passed: self.checklist_passed,
+            checklist_total: self.checklist_total,
         })
     }
 }

@@ -7,6 +7,7 @@ mod admin;
 mod assets;
 mod auth;
 pub mod cache;
+mod checklist;
 mod credentials;
 mod csv;
 mod digest;
@@ -102,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .merge(action_items::routes())
         .merge(review::routes())
         .merge(digest::routes())
+        .merge(checklist::routes())
         .fallback(|| async { AppError::NotFound })
         .layer(middleware::from_fn_with_state(
             state.clone(),

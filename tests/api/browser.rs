@@ -386,6 +386,18 @@ async fn an_author_writes_reviews_and_publishes_a_postmortem_that_survives_a_res
     browser.wait_for_text("you are asked to review").await;
     browser.click("a[href='/incidents/1']").await;
     browser.wait_for_path("/incidents/1").await;
+    // If checks of the review checklist still fail, publishing asks for an
+    // acknowledgement, which the reviewer gives.
+    if browser.page_text().await.contains("name=\"acknowledge\"") {
+        browser
+            .client
+            .execute(
+                "document.querySelector(\"input[name='acknowledge']\").checked = true;",
+                vec![],
+            )
+            .await
+            .expect("tick the acknowledgement");
+    }
     browser
         .click("form[action='/incidents/1/status'] button.btn-primary")
         .await;
@@ -428,4 +440,49 @@ async fn an_author_writes_reviews_and_publishes_a_postmortem_that_survives_a_res
         .close()
         .await
         .expect("close the browser");
+}
+
+#[tokio::test]
+async fn typing_a_blaming_sentence_into_the_root_cause_makes_the_checklist_flag_it() {
+    let app = TestApp::spawn().await;
+    let member = debrief::domain::role::Role::Member;
+    app.create_user("sam@example.com", "Sam Okafor", member)
+        .await;
+    let writer = app.client();
+    writer.sign_in("sam@example.com", PASSWORD).await;
+    let number = crate::incidents::create_incident(&writer, "Queue backlog").await;
+    let browser = Browser::start().await;
+    let go = |path: &str| format!("{}{path}", app.address);
+    browser.client.goto(&go("/login")).await.expect("open");
+    browser.fill("email", "sam@example.com").await;
+    browser.fill("password", PASSWORD).await;
+    browser.submit("main form").await;
+    browser.wait_for_path("/").await;
+    let editor = format!("/incidents/{number}/postmortem/edit");
+    browser.client.goto(&go(&editor)).await.expect("editor");
+    browser.wait_for_text("Review checklist").await;
+    assert!(!browser.page_text().await.contains("<mark>"));
+
+    // No save: the panel follows the text as it is typed.
+    browser
+        .fill(
+            "trigger",
+            "Human error: Sam Okafor failed to check the pool size.",
+        )
+        .await;
+    browser.wait_for_text("<mark>Human error</mark>").await;
+    browser.wait_for_text("<mark>Sam Okafor</mark>").await;
+    browser.screenshot("checklist-live-panel").await;
+    let saved = store_trigger(&app, number).await;
+    assert!(saved.is_empty(), "nothing was saved");
+}
+
+async fn store_trigger(app: &TestApp, number: i32) -> String {
+    sqlx::query_scalar(
+        "SELECT p.trigger FROM postmortems p JOIN incidents i ON i.id = p.incident_id WHERE i.number = $1",
+    )
+    .bind(number)
+    .fetch_one(&app.db)
+    .await
+    .expect("trigger")
 }

@@ -44,7 +44,9 @@ pub async fn publish(author: &TestClient, reviewer: &TestClient, number: i32, re
         )
         .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER);
-    let published = reviewer.post_form(&path, &[("status", "published")]).await;
+    let published = reviewer
+        .post_form(&path, &[("status", "published"), ("acknowledge", "yes")])
+        .await;
     assert_eq!(published.status, StatusCode::SEE_OTHER);
 }
 
@@ -406,7 +408,10 @@ async fn a_member_cannot_read_another_members_draft_until_it_is_published() {
     );
 
     other
-        .post_form(&format!("{path}/status"), &[("status", "published")])
+        .post_form(
+            &format!("{path}/status"),
+            &[("status", "published"), ("acknowledge", "yes")],
+        )
         .await;
     let (viewer, _) = app.signed_in(Role::Viewer).await;
     assert!(

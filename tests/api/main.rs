@@ -6,6 +6,7 @@ mod admin;
 mod attachments;
 mod auth;
 mod browser;
+mod checklist;
 mod digest;
 mod helpers;
 mod import;

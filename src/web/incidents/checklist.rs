@@ -74,12 +74,26 @@ fn overlay(document: &mut Document, form: &SectionsForm) {
     let number = |raw: &str| raw.trim().replace([',', '_', ' '], "").parse::<i64>().ok();
     s.users_affected = number(&form.users_affected);
     s.failed_requests = number(&form.failed_requests);
-    s.revenue_lost_cents = form.revenue_lost.trim().parse::<f64>().ok().map(|v| (v * 100.0) as i64);
-    s.slo_budget_consumed = form.slo_budget_consumed.trim().trim_end_matches('%').parse().ok();
+    s.revenue_lost_cents = form
+        .revenue_lost
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .map(|v| (v * 100.0) as i64);
+    s.slo_budget_consumed = form
+        .slo_budget_consumed
+        .trim()
+        .trim_end_matches('%')
+        .parse()
+        .ok();
     document.factors = form
         .factor_description
         .iter()
-        .zip(form.factor_category.iter().chain(std::iter::repeat(&String::new())))
+        .zip(
+            form.factor_category
+                .iter()
+                .chain(std::iter::repeat(&String::new())),
+        )
         .filter(|(description, _)| !description.trim().is_empty())
         .map(|(description, category)| Factor {
             id: None,

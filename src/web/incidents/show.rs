@@ -138,7 +138,10 @@ impl PostmortemPage {
             checklist: store::checklist::stored(&state.db, postmortem_id)
                 .await?
                 .map(|(passed, total, failing)| {
-                    let rules = failing.iter().filter_map(|id| crate::domain::checklist::rule(id)).collect();
+                    let rules = failing
+                        .iter()
+                        .filter_map(|id| crate::domain::checklist::rule(id))
+                        .collect();
                     (passed, total, rules)
                 }),
             case,

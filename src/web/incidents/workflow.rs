@@ -107,7 +107,10 @@ async fn change_status(
                 .join("; ")
         };
         if panel.blocking_failures() {
-            let message = format!("These checks must pass before publishing: {}.", titles(true));
+            let message = format!(
+                "These checks must pass before publishing: {}.",
+                titles(true)
+            );
             user.flash(&state, &message).await?;
             return Ok(Redirect::to(&case.path()).into_response());
         }

@@ -104,6 +104,29 @@ impl ReviewPage {
         )
     }
 
+    /// Each rule of the review checklist with the share of the quarter's
+    /// postmortems passing it.
+    fn checklist_shares(&self) -> Vec<(&'static str, String)> {
+        let checked = self.figures.checklist_checked;
+        crate::domain::checklist::RULES
+            .iter()
+            .map(|rule| {
+                let failing = self
+                    .figures
+                    .checklist_failing
+                    .iter()
+                    .find(|(id, _)| id == rule.id)
+                    .map_or(0, |(_, n)| *n);
+                let share =
+                    (checked > 0).then(|| (checked - failing) as f64 * 100.0 / checked as f64);
+                (
+                    rule.title,
+                    format!("{} ({} of {checked})", percent(share), checked - failing),
+                )
+            })
+            .collect()
+    }
+
     fn is_team(&self, id: &Uuid) -> bool {
         self.team.as_ref().is_some_and(|team| team.id == *id)
     }
