@@ -773,4 +773,14 @@ async fn the_demo_archive_fills_every_section_and_chart_of_the_review() {
         "stale items wait for a decision"
     );
     assert!(page.body.contains("repeat of"));
+    // The share of the quarter's postmortems passing each review check.
+    assert!(
+        page.body
+            .contains("Share of the quarter&#39;s 3 published postmortems")
+            || page
+                .body
+                .contains("Share of the quarter's 3 published postmortems"),
+        "checklist shares"
+    );
+    assert!(!page.body.contains("has been checked yet"));
 }
