@@ -113,24 +113,3 @@ pub async fn refresh(
     .await?;
     Ok(findings)
 }
-
-/// A postmortem's stored result: passed, total and the failing rules.
-pub async fn stored(
-    db: impl PgExecutor<'_>,
-    postmortem_id: Uuid,
-) -> sqlx::Result<Option<(i16, i16, Vec<String>)>> {
-    let row = sqlx::query!(
-        "SELECT checklist_passed, checklist_total, checklist_failing FROM postmortems WHERE id = $1",
-        postmortem_id
-    )
-    .fetch_optional(db)
-    .await?;
-    Ok(
-        row.and_then(|row| match (row.checklist_passed, row.checklist_total) {
-            (Some(passed), Some(total)) => {
-                Some((passed, total, row.checklist_failing.unwrap_or_default()))
-            }
-            _ => None,
-        }),
-    )
-}

@@ -433,22 +433,3 @@ pub async fn delete_link(
     .await?;
     Ok(())
 }
-
-/// Which of the incidents numbered `numbers` are linked to `incident_id`,
-/// either way round.
-pub async fn linked_numbers(
-    db: impl PgExecutor<'_>,
-    incident_id: Uuid,
-    numbers: &[i32],
-) -> sqlx::Result<Vec<i32>> {
-    sqlx::query_scalar!(
-        "SELECT i.number FROM incidents i
-         WHERE i.number = ANY ($2)
-           AND EXISTS (SELECT 1 FROM incident_links l
-                       WHERE (l.incident_id = $1 AND l.other_id = i.id) OR (l.other_id = $1 AND l.incident_id = i.id))",
-        incident_id,
-        numbers
-    )
-    .fetch_all(db)
-    .await
-}

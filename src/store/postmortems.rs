@@ -24,6 +24,9 @@ pub struct Postmortem {
     pub published_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
+    /// The review checklist as of the last revision: rules passed, of how
+    /// many, and the failing rules' ids (unset until the next save).
+    pub checklist: Option<(i16, i16, Vec<String>)>,
 }
 
 /// Creates the (empty, draft) postmortem of a new incident, with its author.
@@ -57,7 +60,8 @@ pub async fn find_by_number(
                   i.mitigated_at, i.resolved_at, i.time_zone, i.version AS incident_version,
                   p.id, p.status AS "status: PostmortemStatus", p.summary, p.impact, p.users_affected,
                   p.failed_requests, p.revenue_lost_cents, p.slo_budget_consumed, p.trigger, p.went_well,
-                  p.went_poorly, p.got_lucky, p.lessons, p.detection, p.resolution, p.other_notes, p.published_at, p.updated_at, p.version
+                  p.went_poorly, p.got_lucky, p.lessons, p.detection, p.resolution, p.other_notes, p.published_at, p.updated_at, p.version,
+                  p.checklist_passed, p.checklist_total, p.checklist_failing
            FROM incidents i JOIN postmortems p ON p.incident_id = i.id
            WHERE i.number = $1"#,
         number
@@ -103,6 +107,12 @@ pub async fn find_by_number(
             published_at: row.published_at,
             updated_at: row.updated_at,
             version: row.version,
+            checklist: match (row.checklist_passed, row.checklist_total) {
+                (Some(passed), Some(total)) => {
+                    Some((passed, total, row.checklist_failing.unwrap_or_default()))
+                }
+                _ => None,
+            },
         };
         (incident, postmortem)
     }))

@@ -86,6 +86,7 @@ impl PostmortemPage {
         )
         .await?;
         let entries = parts.entries;
+        let linked: Vec<i32> = parts.links.iter().map(|link| link.number).collect();
         let (facts, durations, times) = key_facts(&case.incident, &entries, zone);
         let now = state.clock.now();
         let due = review_due(times.resolved, state.config.review_due_days);
@@ -134,15 +135,17 @@ impl PostmortemPage {
             can_publish: user.can_write() && (case.access.is_reviewer || user.is_admin()),
             attachments: store::attachments::list_for_postmortem(&state.db, postmortem_id).await?,
             imported_from: store::imports::find_source(&state.db, case.incident.id).await?,
-            similar: similar_incidents(state, user, postmortem_id, case.incident.id).await?,
-            checklist: store::checklist::stored(&state.db, postmortem_id)
-                .await?
+            similar: similar_incidents(state, user, postmortem_id, &linked).await?,
+            checklist: case
+                .postmortem
+                .checklist
+                .as_ref()
                 .map(|(passed, total, failing)| {
                     let rules = failing
                         .iter()
                         .filter_map(|id| crate::domain::checklist::rule(id))
                         .collect();
-                    (passed, total, rules)
+                    (*passed, *total, rules)
                 }),
             case,
         })
@@ -243,7 +246,7 @@ async fn similar_incidents(
     state: &AppState,
     user: &CurrentUser,
     postmortem_id: Uuid,
-    incident_id: Uuid,
+    linked: &[i32],
 ) -> Result<Vec<Similar>, AppError> {
     let key = (postmortem_id, user.id, state.clock.now().timestamp() / 60);
     let mut similar = match state.caches.similar.get(&key) {
@@ -254,8 +257,8 @@ async fn similar_incidents(
             state.caches.similar.insert(key, found).as_ref().clone()
         }
     };
-    let numbers: Vec<i32> = similar.iter().map(|other| other.number).collect();
-    let linked = store::incidents::linked_numbers(&state.db, incident_id, &numbers).await?;
+    // Whether each is linked already comes from this page's own links,
+    // read fresh; only the ranking is cached.
     for other in &mut similar {
         other.linked = linked.contains(&other.number);
     }
