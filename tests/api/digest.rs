@@ -586,3 +586,67 @@ async fn the_preview_the_account_choice_the_outbox_page_and_the_metrics() {
     );
     assert!(metrics.body.contains("debrief_digest_sent_total"));
 }
+
+#[tokio::test]
+async fn a_sender_process_killed_with_sigkill_mid_delivery_loses_no_digest() {
+    let app = TestApp::spawn().await;
+    world(&app).await;
+    // An SMTP server that accepts connections and never answers: the sender
+    // has taken its messages and is waiting in the middle of delivery.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("port");
+    let port = silent.local_addr().expect("address").port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            open.push(stream);
+        }
+    });
+    let mut sender = tokio::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
+        .args(["digest", "send", "--now"])
+        .env("DATABASE_URL", app.database_url())
+        .env("DEBRIEF_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
+        .env("DEBRIEF_BASE_URL", &app.address)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the debrief binary");
+    let mut taken = 0;
+    for _ in 0..200 {
+        taken = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM outbox WHERE attempts = 1")
+            .fetch_one(&app.db)
+            .await
+            .expect("count");
+        if taken > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(taken > 0, "the sender took its messages");
+    sender.kill().await.expect("kill -9");
+    held.abort();
+    let counts = store::outbox::counts(&app.db).await.expect("counts");
+    assert_eq!(counts.sent, 0);
+    let stored = counts.pending;
+    assert!(stored >= 1);
+
+    // When the dead sender's lease (five minutes of real time) has run
+    // out, another delivers every message.
+    set_clock(&app, Utc::now() + Duration::minutes(6));
+    let sink = SmtpSink::start().await;
+    let sent = digest::send_due(&app.db, &app.clock, &mailer(&sink.url()))
+        .await
+        .expect("send");
+    assert_eq!(i64::try_from(sent.sent).expect("count"), stored);
+    assert_eq!(i64::try_from(sink.messages().len()).expect("count"), stored);
+    assert_eq!(
+        store::outbox::counts(&app.db)
+            .await
+            .expect("counts")
+            .pending,
+        0
+    );
+}
