@@ -5,8 +5,9 @@
 //! marks the period composed in one transaction, under an advisory lock, and
 //! the outbox is unique per (recipient, kind, period). A sender leases a
 //! batch (`FOR UPDATE SKIP LOCKED`, then a lease time) before talking to the
-//! SMTP server, so two senders never hold the same message; a message is
-//! marked sent right after the server accepted it. The one duplicate window
+//! SMTP server, so two senders never hold the same message; each delivery
+//! is cut off well within the lease, and a message is marked sent right
+//! after the server accepted it (only by the sender whose claim it is). The one duplicate window
 //! left is between that acceptance and the mark: a process killed there
 //! sends the message again when its lease ends.
 
@@ -33,8 +34,11 @@ use crate::{
 pub const UNSUBSCRIBE_KEY: &str = "unsubscribe";
 /// How long a sender holds the messages it took before another may.
 const LEASE: Span = Span::minutes(5);
-/// Messages a sender takes at once.
-const BATCH: i64 = 20;
+/// Messages a sender takes at once: few enough that they are all tried
+/// (each within [`DELIVERY_TIMEOUT`]) well before the lease ends.
+const BATCH: i64 = 5;
+/// The longest one delivery may take, whatever the SMTP server does.
+const DELIVERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// How often the background task looks for work.
 const TICK: Duration = Duration::from_secs(30);
 
@@ -170,15 +174,26 @@ pub async fn send_due(pool: &PgPool, clock: &Clock, mailer: &Mailer) -> sqlx::Re
             return Ok(result);
         }
         for message in &batch {
-            match mailer.deliver(message).await {
+            let delivered = tokio::time::timeout(DELIVERY_TIMEOUT, mailer.deliver(message))
+                .await
+                .unwrap_or_else(|_| Err("SMTP: no answer within 30 s".to_owned()));
+            match delivered {
                 Ok(()) => {
-                    store::outbox::mark_sent(pool, message.id, clock.now()).await?;
+                    store::outbox::mark_sent(pool, message.id, message.attempts, clock.now())
+                        .await?;
                     result.sent += 1;
                 }
                 Err(error) => {
                     tracing::warn!(id = message.id, attempts = message.attempts, %error, "digest delivery failed; will retry");
                     let retry_at = clock.now() + backoff(message.attempts);
-                    store::outbox::mark_failed(pool, message.id, &error, retry_at).await?;
+                    store::outbox::mark_failed(
+                        pool,
+                        message.id,
+                        message.attempts,
+                        &error,
+                        retry_at,
+                    )
+                    .await?;
                     result.failed += 1;
                 }
             }

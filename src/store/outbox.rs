@@ -207,7 +207,8 @@ pub struct Message {
 
 /// Claims up to `limit` pending messages that are due: each is leased to
 /// this sender until `lease_until` (another sender skips it; if this one
-/// dies, it is due again then) and its attempt counted.
+/// dies, it is due again then) and its attempt counted. The attempt number
+/// is the claim: only its holder may mark the message.
 pub async fn claim(
     db: impl PgExecutor<'_>,
     now: DateTime<Utc>,
@@ -216,7 +217,7 @@ pub async fn claim(
 ) -> sqlx::Result<Vec<Message>> {
     sqlx::query_as!(
         Message,
-        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2
+        "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = NULL
          WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $1
                       ORDER BY next_attempt_at, id LIMIT $3 FOR UPDATE SKIP LOCKED)
          RETURNING id, email, subject, text_body, html_body, unsubscribe_url, attempts",
@@ -228,39 +229,51 @@ pub async fn claim(
     .await
 }
 
-pub async fn mark_sent(db: impl PgExecutor<'_>, id: i64, now: DateTime<Utc>) -> sqlx::Result<()> {
+/// Marks a message sent, if it is still this sender's claim (`attempt`).
+pub async fn mark_sent(
+    db: impl PgExecutor<'_>,
+    id: i64,
+    attempt: i32,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE outbox SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1",
+        "UPDATE outbox SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1 AND attempts = $3",
         id,
-        now
+        now,
+        attempt
     )
     .execute(db)
     .await?;
     Ok(())
 }
 
-/// Records a failed attempt; the message stays pending until `retry_at`.
+/// Records a failed attempt (if it is still this sender's claim); the
+/// message stays pending until `retry_at`.
 pub async fn mark_failed(
     db: impl PgExecutor<'_>,
     id: i64,
+    attempt: i32,
     error: &str,
     retry_at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        "UPDATE outbox SET last_error = $2, next_attempt_at = $3 WHERE id = $1 AND status = 'pending'",
+        "UPDATE outbox SET last_error = $2, next_attempt_at = $3 WHERE id = $1 AND status = 'pending' AND attempts = $4",
         id,
         error,
-        retry_at
+        retry_at,
+        attempt
     )
     .execute(db)
     .await?;
     Ok(())
 }
 
-/// Makes a pending message due now (the admin's "retry").
+/// Makes a message that failed and waits for its retry due now (the
+/// admin's "retry"). One a sender holds (its last error was cleared when
+/// taken) is left alone, so it is never sent twice at once.
 pub async fn retry_now(db: impl PgExecutor<'_>, id: i64, now: DateTime<Utc>) -> sqlx::Result<bool> {
     let done = sqlx::query!(
-        "UPDATE outbox SET next_attempt_at = $2 WHERE id = $1 AND status = 'pending'",
+        "UPDATE outbox SET next_attempt_at = $2 WHERE id = $1 AND status = 'pending' AND last_error IS NOT NULL",
         id,
         now
     )

@@ -167,7 +167,8 @@ pub struct Publications {
     pub met_due: i64,
 }
 
-/// An incident of the quarter marked as a repeat of an earlier one.
+/// An incident of the quarter marked as a repeat of an earlier one (both
+/// published).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Repeat {
     pub incident_number: i32,
@@ -585,6 +586,7 @@ async fn publications(
                   o.number AS of_number, o.title AS of_title
            FROM incident_links l JOIN incidents i ON i.id = l.incident_id JOIN incidents o ON o.id = l.other_id
            JOIN postmortems p ON p.incident_id = i.id AND p.status = 'published'
+           JOIN postmortems op ON op.incident_id = o.id AND op.status = 'published'
            WHERE l.kind = 'repeat_of'
              AND COALESCE(i.started_at, i.created_at) >= $1 AND COALESCE(i.started_at, i.created_at) < $2
              AND ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM incident_teams it
@@ -812,4 +814,47 @@ pub async fn save_snapshot(
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Of these incident numbers, those whose postmortem is published now.
+pub async fn published_numbers(db: impl PgExecutor<'_>, numbers: &[i32]) -> sqlx::Result<Vec<i32>> {
+    sqlx::query_scalar!(
+        "SELECT i.number FROM incidents i JOIN postmortems p ON p.incident_id = i.id
+         WHERE i.number = ANY($1) AND p.status = 'published'",
+        numbers
+    )
+    .fetch_all(db)
+    .await
+}
+
+impl Figures {
+    /// Drops from the lists what no longer belongs to a published
+    /// postmortem (one taken back to review after a snapshot froze it).
+    pub fn keep_only(&mut self, published: &[i32]) {
+        let ok = |number: &i32| published.contains(number);
+        self.awaiting.retain(|item| ok(&item.incident_number));
+        self.pushed_back.retain(|item| ok(&item.incident_number));
+        self.published.retain(|p| ok(&p.incident_number));
+        self.repeats
+            .retain(|r| ok(&r.incident_number) && ok(&r.of_number));
+    }
+
+    /// Every incident number the lists name.
+    pub fn numbers(&self) -> Vec<i32> {
+        let mut numbers: Vec<i32> = self
+            .awaiting
+            .iter()
+            .map(|item| item.incident_number)
+            .chain(self.pushed_back.iter().map(|item| item.incident_number))
+            .chain(self.published.iter().map(|p| p.incident_number))
+            .chain(
+                self.repeats
+                    .iter()
+                    .flat_map(|r| [r.incident_number, r.of_number]),
+            )
+            .collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        numbers
+    }
 }

@@ -121,10 +121,11 @@ async fn save_settings(
             .filter(|rule| !form.on.iter().any(|id| id == rule.id))
             .map(|rule| rule.id.to_owned())
             .collect(),
+        // A late review cannot become early: that check never blocks.
         blocking: form
             .blocking
             .iter()
-            .filter(|id| known(id))
+            .filter(|id| known(id) && id.as_str() != crate::domain::checklist::REVIEW_DUE)
             .cloned()
             .collect(),
         blame_phrases: phrases(&form.blame_phrases),

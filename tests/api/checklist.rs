@@ -247,6 +247,7 @@ async fn admins_switch_rules_make_them_block_and_edit_phrases_and_everyone_reads
     ];
     let mut fields: Vec<(&str, &str)> = on.iter().map(|id| ("on", *id)).collect();
     fields.push(("blocking", "sections"));
+    fields.push(("blocking", "review-due"));
     fields.push(("blame_phrases", "human error\noversight\n"));
     fields.push(("vague_phrases", "improve monitoring"));
     fields.push(("items_when_users_affected", "yes"));
@@ -254,6 +255,11 @@ async fn admins_switch_rules_make_them_block_and_edit_phrases_and_everyone_reads
     assert_eq!(saved.status, StatusCode::SEE_OTHER);
     let settings = store::checklist::settings(&app.db).await.expect("settings");
     assert_eq!(settings.disabled, ["impact"]);
+    assert_eq!(
+        settings.blocking,
+        ["sections"],
+        "a late review never blocks"
+    );
     assert_eq!(settings.blame_phrases, ["human error", "oversight"]);
 
     let number = create_incident(&member, "Queue backlog").await;

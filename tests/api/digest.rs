@@ -397,6 +397,21 @@ async fn a_sender_killed_after_taking_messages_loses_none() {
         .await
         .expect("claim");
     assert_eq!(taken.len(), 2);
+    // An admin's "retry" leaves a message a sender holds alone, and only
+    // the holder of the claim can mark it.
+    assert!(
+        !store::outbox::retry_now(&app.db, taken[0].id, now)
+            .await
+            .expect("retry")
+    );
+    store::outbox::mark_sent(&app.db, taken[0].id, taken[0].attempts + 1, now)
+        .await
+        .expect("mark");
+    assert_eq!(
+        store::outbox::counts(&app.db).await.expect("counts").sent,
+        0,
+        "not its claim"
+    );
     // Another sender leaves them alone while the lease holds...
     let mailer = mailer(&sink.url());
     assert_eq!(

@@ -672,6 +672,29 @@ async fn closing_a_quarter_freezes_its_figures_and_shows_what_changed_since() {
             .await
             .expect("count");
     assert_eq!(snapshots, 1, "the organization (no teams exist)");
+
+    // Taken back to review after the quarter closed: the snapshot no longer
+    // names it to everyone.
+    assert!(
+        admin
+            .get("/review/2026-Q4")
+            .await
+            .body
+            .contains(">Queue backlog</a>")
+    );
+    sqlx::query("UPDATE postmortems SET status = 'in_review' WHERE id = $1")
+        .bind(pm)
+        .execute(&app.db)
+        .await
+        .expect("unpublish");
+    let (reader, _) = app.signed_in(Role::Viewer).await;
+    assert!(
+        !reader
+            .get("/review/2026-Q4")
+            .await
+            .body
+            .contains("Queue backlog")
+    );
 }
 
 #[tokio::test]

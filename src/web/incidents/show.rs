@@ -67,6 +67,9 @@ pub struct PostmortemPage {
     /// People who could review or co-author (only loaded for editors).
     pub people: Vec<PersonOption>,
     pub can_publish: bool,
+    /// For whoever may publish it now: the checks that fail as of now
+    /// (what publishing will ask them to acknowledge).
+    pub publish_failing: Vec<&'static str>,
     pub attachments: Vec<AttachmentInfo>,
     pub imported_from: Option<ImportedFrom>,
     pub similar: Vec<Similar>,
@@ -133,6 +136,20 @@ impl PostmortemPage {
                 Vec::new()
             },
             can_publish: user.can_write() && (case.access.is_reviewer || user.is_admin()),
+            publish_failing: if user.can_write()
+                && (case.access.is_reviewer || user.is_admin())
+                && case.postmortem.status == crate::domain::postmortem::PostmortemStatus::InReview
+            {
+                super::checklist::saved_panel(state, &case)
+                    .await?
+                    .findings
+                    .iter()
+                    .filter(|finding| !finding.passed())
+                    .map(|finding| finding.rule.title)
+                    .collect()
+            } else {
+                Vec::new()
+            },
             attachments: store::attachments::list_for_postmortem(&state.db, postmortem_id).await?,
             imported_from: store::imports::find_source(&state.db, case.incident.id).await?,
             similar: similar_incidents(state, user, postmortem_id, &linked).await?,

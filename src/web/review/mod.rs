@@ -94,10 +94,17 @@ async fn load(
     let live =
         store::review::figures(&state.db, &span, earlier_history(state, &span).await?).await?;
     Ok(match snapshot {
-        Some(snapshot) => Loaded {
-            figures: snapshot.figures.clone(),
-            snapshot: Some((snapshot, live)),
-        },
+        Some(snapshot) => {
+            // A snapshot froze names as they were; what has since gone back
+            // to review is no longer everyone's to read.
+            let mut figures = snapshot.figures.clone();
+            let published = store::review::published_numbers(&state.db, &figures.numbers()).await?;
+            figures.keep_only(&published);
+            Loaded {
+                figures,
+                snapshot: Some((snapshot, live)),
+            }
+        }
         None => Loaded {
             figures: live,
             snapshot: None,
@@ -134,13 +141,15 @@ async fn earlier_history(
     Ok(Some(history))
 }
 
-/// Decisions are taken in a quarter that has started and is not closed.
+/// Decisions are taken in the current quarter's review, or the previous
+/// one's while it is not closed (reviews run just after a quarter ends).
 async fn open_for_decisions(
     state: &AppState,
     quarter: Quarter,
     now: DateTime<Utc>,
 ) -> Result<bool, AppError> {
-    Ok(quarter.starts_at(state.config.time_zone) <= now
+    let current = Quarter::current(now, state.config.time_zone);
+    Ok((quarter == current || quarter == current.previous())
         && store::review::closed_at(&state.db, &quarter.to_string())
             .await?
             .is_none())
