@@ -186,6 +186,7 @@ impl Finding {
 
 /// Checks the postmortem against every rule switched on.
 pub fn evaluate(doc: &Document, ctx: &Context<'_>, settings: &Settings) -> Vec<Finding> {
+    let matchers = matchers(settings, ctx.people);
     RULES
         .iter()
         .filter(|rule| settings.is_on(rule.id))
@@ -196,8 +197,8 @@ pub fn evaluate(doc: &Document, ctx: &Context<'_>, settings: &Settings) -> Vec<F
                 SECTIONS => sections(doc),
                 TIMELINE => timeline(doc, ctx),
                 CAUSES => causes(doc),
-                BLAME => blame(doc, ctx, settings),
-                ACTIONS => actions(doc, settings),
+                BLAME => blame(doc, &matchers),
+                ACTIONS => actions(doc, settings, &matchers),
                 REVIEW_DUE => review_due(doc, ctx),
                 _ => impact(doc),
             },
@@ -346,12 +347,79 @@ const PERSON_WORDS: &[&str] = &[
     "employee",
 ];
 
-fn word_pattern(phrase: &str) -> Option<Regex> {
-    let escaped = regex::escape(phrase.trim());
+/// The compiled patterns of the phrase lists and the people's names.
+/// Compiling costs more than checking a postmortem, so the last set is
+/// kept and reused while the settings and the directory stay the same.
+struct Matchers {
+    /// Every name, and stand-ins such as "Engineer X".
+    names: Vec<Regex>,
+    /// Every blame phrase, as one pattern.
+    blame: Option<Regex>,
+    /// Every vague phrase, as one pattern.
+    vague: Option<Regex>,
+}
+
+fn matchers(settings: &Settings, people: &[String]) -> std::sync::Arc<Matchers> {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    static LAST: std::sync::Mutex<Option<(u64, std::sync::Arc<Matchers>)>> =
+        std::sync::Mutex::new(None);
+    let mut hasher = DefaultHasher::new();
+    (&settings.blame_phrases, &settings.vague_phrases, people).hash(&mut hasher);
+    let key = hasher.finish();
+    let mut last = LAST.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((known, compiled)) = &*last
+        && *known == key
+    {
+        return compiled.clone();
+    }
+    let names: Vec<&str> = people
+        .iter()
+        .map(|name| name.trim())
+        .filter(|name| name.chars().count() >= 3)
+        .collect();
+    let compiled = std::sync::Arc::new(Matchers {
+        names: any_of(&names, false)
+            .into_iter()
+            .chain(Regex::new(
+                r"\b(?:Engineer|Developer|Operator|Person|User) [A-Z]\b",
+            ))
+            .collect(),
+        blame: any_of(
+            &settings
+                .blame_phrases
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            true,
+        ),
+        vague: any_of(
+            &settings
+                .vague_phrases
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            true,
+        ),
+    });
+    *last = Some((key, compiled.clone()));
+    compiled
+}
+
+/// One pattern matching any of `words` as whole words, longest first (so
+/// "should have been more careful" wins over "more careful").
+fn any_of(words: &[&str], ignore_case: bool) -> Option<Regex> {
+    let mut escaped: Vec<String> = words
+        .iter()
+        .map(|word| word.trim())
+        .filter(|word| !word.is_empty())
+        .map(regex::escape)
+        .collect();
     if escaped.is_empty() {
         return None;
     }
-    Regex::new(&format!(r"(?i)\b{escaped}\b")).ok()
+    escaped.sort_by_key(|word| std::cmp::Reverse(word.len()));
+    let flags = if ignore_case { "(?i)" } else { "" };
+    Regex::new(&format!(r"{flags}\b(?:{})\b", escaped.join("|"))).ok()
 }
 
 fn passage(text: &str, start: usize, end: usize) -> Passage {
@@ -395,21 +463,8 @@ fn person_before(text: &str, start: usize, names: &[Regex]) -> bool {
     names.iter().any(|name| name.is_match(&text[from..start]))
 }
 
-fn blame(doc: &Document, ctx: &Context<'_>, settings: &Settings) -> Vec<Problem> {
-    let names: Vec<Regex> = ctx
-        .people
-        .iter()
-        .filter(|name| name.trim().chars().count() >= 3)
-        .filter_map(|name| word_pattern(name))
-        .chain(Regex::new(
-            r"\b(?:Engineer|Developer|Operator|Person|User) [A-Z]\b",
-        ))
-        .collect();
-    let phrases: Vec<(String, Regex)> = settings
-        .blame_phrases
-        .iter()
-        .filter_map(|phrase| word_pattern(phrase).map(|re| (phrase.to_lowercase(), re)))
-        .collect();
+fn blame(doc: &Document, matchers: &Matchers) -> Vec<Problem> {
+    let names = &matchers.names;
     let mut places: Vec<(String, &str)> = vec![
         ("Summary".to_owned(), doc.sections.summary.as_str()),
         (
@@ -433,19 +488,18 @@ fn blame(doc: &Document, ctx: &Context<'_>, settings: &Settings) -> Vec<Problem>
     let mut problems = Vec::new();
     for (place, text) in places {
         let mut found: Vec<(usize, usize, String)> = Vec::new();
-        for (phrase, re) in &phrases {
-            for hit in re.find_iter(text) {
-                if phrase == "failed to" && !person_before(text, hit.start(), &names) {
-                    continue;
-                }
-                found.push((
-                    hit.start(),
-                    hit.end(),
-                    format!("“{}” puts the cause on a person.", hit.as_str()),
-                ));
+        for hit in matchers.blame.iter().flat_map(|re| re.find_iter(text)) {
+            let failed_to = hit.as_str().eq_ignore_ascii_case("failed to");
+            if failed_to && !person_before(text, hit.start(), names) {
+                continue;
             }
+            found.push((
+                hit.start(),
+                hit.end(),
+                format!("“{}” puts the cause on a person.", hit.as_str()),
+            ));
         }
-        for re in &names {
+        for re in names {
             for hit in re.find_iter(text) {
                 found.push((
                     hit.start(),
@@ -483,13 +537,9 @@ const OUTCOME_WORDS: &[&str] = &[
     "recommend",
 ];
 
-fn actions(doc: &Document, settings: &Settings) -> Vec<Problem> {
+fn actions(doc: &Document, settings: &Settings, matchers: &Matchers) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let vague: Vec<Regex> = settings
-        .vague_phrases
-        .iter()
-        .filter_map(|p| word_pattern(p))
-        .collect();
+    let vague = &matchers.vague;
     for item in doc
         .action_items
         .iter()
