@@ -45,10 +45,23 @@ impl ChecklistPanel {
 
 /// The panel for the postmortem as saved.
 pub async fn saved_panel(state: &AppState, case: &Case) -> Result<ChecklistPanel, AppError> {
+    panel(state, case, None).await
+}
+
+/// The panel for the saved postmortem, with the sections as typed over it
+/// when there are some.
+async fn panel(
+    state: &AppState,
+    case: &Case,
+    typed: Option<&SectionsForm>,
+) -> Result<ChecklistPanel, AppError> {
     let mut db = state.db.acquire().await?;
-    let document = store::documents::load_document(&mut db, case.incident.number)
+    let mut document = store::documents::load_document(&mut db, case.incident.number)
         .await?
         .ok_or(AppError::NotFound)?;
+    if let Some(form) = typed {
+        overlay(&mut document, form);
+    }
     let findings = store::checklist::evaluate(
         &mut db,
         case.postmortem.id,
@@ -110,18 +123,5 @@ async fn live_panel(
     Form(form): Form<SectionsForm>,
 ) -> Result<ChecklistPanel, AppError> {
     let case = Case::load_for_edit(&state, &user, &number).await?;
-    let mut db = state.db.acquire().await?;
-    let mut document = store::documents::load_document(&mut db, case.incident.number)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    overlay(&mut document, &form);
-    let findings = store::checklist::evaluate(
-        &mut db,
-        case.postmortem.id,
-        &document,
-        case.review_due_days,
-        state.clock.now(),
-    )
-    .await?;
-    Ok(ChecklistPanel { findings })
+    panel(&state, &case, Some(&form)).await
 }
