@@ -35,3 +35,28 @@ pub async fn ping(db: impl sqlx::PgExecutor<'_>) -> sqlx::Result<()> {
 pub fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some("23505"))
 }
+
+/// How the statements of a [`planned`] transaction are planned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plans {
+    /// For each execution's parameters: for statements whose best plan
+    /// depends on them (a filter that is "this team, or any").
+    Custom,
+    /// Once per connection and statement, reused: for statements whose plan
+    /// does not depend on their parameters, where planning would cost more
+    /// than running (search).
+    Generic,
+}
+
+/// A read-only transaction whose statements are planned as `plans` says,
+/// begun in one round trip.
+pub async fn planned(
+    pool: &sqlx::PgPool,
+    plans: Plans,
+) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    pool.begin_with(match plans {
+        Plans::Custom => "BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_custom_plan",
+        Plans::Generic => "BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_generic_plan",
+    })
+    .await
+}

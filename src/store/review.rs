@@ -444,16 +444,11 @@ async fn age(pool: &PgPool, span: &Span) -> sqlx::Result<(Age, i64)> {
     Ok((age, row.stale))
 }
 
-/// A read-only transaction whose statements are planned for their actual
-/// parameters. The review's aggregates filter on "this team, or any":
-/// a plan made once for every parameter scans the wrong index or joins
-/// too early, and runs several times slower.
-async fn custom_plans(pool: &PgPool) -> sqlx::Result<sqlx::Transaction<'_, sqlx::Postgres>> {
-    let mut tx = pool.begin().await?;
-    sqlx::query!("SET LOCAL plan_cache_mode = force_custom_plan")
-        .execute(&mut *tx)
-        .await?;
-    Ok(tx)
+/// The review's aggregates filter on "this team, or any": a plan made once
+/// for every parameter scans the wrong index or joins too early, and runs
+/// several times slower, so each is planned for its actual parameters.
+async fn custom_plans(pool: &PgPool) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    super::planned(pool, super::Plans::Custom).await
 }
 
 /// Items of published postmortems with an open flag, oldest due date

@@ -1,0 +1,123 @@
+-- Two additions to each search entry, both for speed (see bench/README.md).
+--
+-- Word pairs. The document also holds every pair of adjacent words as one
+-- lexeme of its own, the two stems with a space between ('connect pool'),
+-- which no typed word can produce. A quoted phrase of two words becomes that
+-- one lexeme (search_query), which the text index answers exactly without
+-- reading a document; before, every document holding both words was read to
+-- check their order. Longer phrases and phrases with a stop word inside
+-- ("pool of connections") are still checked on the document.
+--
+-- Facet keys. `keys` lists what an entry counts towards, one key a line: a
+-- letter for the facet, then the value (`vsev1`, `kincident`, `spublished`,
+-- `y2024`, `eservice`, `gtag`, `t<team id>`). A search sends the keys of its
+-- matches as one text and the server counts them, instead of Postgres
+-- grouping every match once per facet. Kept in the row, uncompressed.
+
+-- Every pair of adjacent lexemes of a document, as a vector without positions.
+CREATE FUNCTION search_pairs(doc tsvector) RETURNS tsvector
+LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT COALESCE(array_to_tsvector(array_agg(DISTINCT a.lexeme || ' ' || b.lexeme)), ''::tsvector)
+    FROM (SELECT lexeme, unnest(positions) AS pos FROM unnest(doc)) a
+    JOIN (SELECT lexeme, unnest(positions) AS pos FROM unnest(doc)) b ON b.pos = a.pos + 1
+$$;
+
+-- A typed query (web syntax) as matched: each phrase of exactly two words
+-- turned into its pair lexeme. A phrase inside a longer one is left alone.
+CREATE FUNCTION search_query(typed text) RETURNS tsquery
+LANGUAGE sql IMMUTABLE STRICT AS $$
+    SELECT regexp_replace(websearch_to_tsquery('english', typed)::text,
+                          '(?<!<-> )''([^'']+)'' <-> ''([^'']+)''(?! <)', '''\1 \2''', 'g')::tsquery
+$$;
+
+-- The facet keys of one entry (see above); newlines in a value become spaces.
+CREATE FUNCTION search_keys(severity severity, kind incident_kind, status postmortem_status,
+                            happened_at timestamptz, services text[], tags text[], team_ids uuid[])
+RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT concat_ws(E'\n', 'v' || severity, 'k' || kind, 's' || status,
+                     'y' || extract(year FROM happened_at AT TIME ZONE 'UTC')::int,
+                     (SELECT string_agg('e' || translate(v, E'\n\r', '  '), E'\n') FROM unnest(services) v),
+                     (SELECT string_agg('g' || translate(v, E'\n\r', '  '), E'\n') FROM unnest(tags) v),
+                     (SELECT string_agg('t' || v, E'\n') FROM unnest(team_ids) v))
+$$;
+
+ALTER TABLE search_entries ADD COLUMN keys text NOT NULL DEFAULT '';
+ALTER TABLE search_entries ALTER COLUMN keys SET STORAGE PLAIN;
+ALTER TABLE search_sample ADD COLUMN keys text NOT NULL DEFAULT '';
+ALTER TABLE search_sample ALTER COLUMN keys SET STORAGE PLAIN;
+ALTER TABLE search_fine_sample ADD COLUMN keys text NOT NULL DEFAULT '';
+ALTER TABLE search_fine_sample ALTER COLUMN keys SET STORAGE PLAIN;
+
+CREATE OR REPLACE FUNCTION refresh_search(pms uuid[]) RETURNS void
+LANGUAGE sql AS $$
+    WITH base AS (
+    SELECT p.id AS postmortem_id, i.id AS incident_id, p.status, i.severity, i.kind, i.services, i.tags,
+           ARRAY(SELECT t.team_id FROM incident_teams t WHERE t.incident_id = i.id ORDER BY 1) AS team_ids,
+           ARRAY(SELECT a.user_id FROM postmortem_authors a WHERE a.postmortem_id = p.id
+                 UNION SELECT r.user_id FROM postmortem_reviewers r WHERE r.postmortem_id = p.id ORDER BY 1) AS readers,
+           COALESCE(i.started_at, i.created_at) AS happened_at,
+           doc.ranking || doc.rest AS words, doc.ranking
+    FROM postmortems p
+    JOIN incidents i ON i.id = p.incident_id,
+    LATERAL (SELECT
+        setweight(to_tsvector('english', i.title), 'A')
+        || setweight(to_tsvector('english', p.summary || ' ' || p.trigger || ' ' ||
+               COALESCE((SELECT string_agg(f.description, ' ') FROM contributing_factors f WHERE f.postmortem_id = p.id), '')), 'B')
+        || setweight(to_tsvector('english', p.impact || ' ' || p.detection || ' ' || p.resolution || ' ' ||
+               p.went_well || ' ' || p.went_poorly || ' ' || p.got_lucky || ' ' || p.lessons || ' ' || p.other_notes), 'C')
+        AS ranking,
+        setweight(to_tsvector('english',
+               COALESCE((SELECT string_agg(e.text, ' ') FROM timeline_entries e WHERE e.postmortem_id = p.id), '') || ' ' ||
+               COALESCE((SELECT string_agg(a.title || ' ' || a.description, ' ') FROM action_items a WHERE a.postmortem_id = p.id), '') || ' ' ||
+               array_to_string(i.services, ' ') || ' ' || array_to_string(i.tags, ' ')), 'D')
+        AS rest) doc
+    WHERE p.id = ANY (pms)
+    ), refreshed AS (
+    SELECT b.postmortem_id, b.incident_id, b.status, b.severity, b.kind, b.services, b.tags, b.team_ids,
+           b.readers, b.happened_at, b.words || search_pairs(b.words) AS document, b.ranking,
+           search_keys(b.severity, b.kind, b.status, b.happened_at, b.services, b.tags, b.team_ids) AS keys
+    FROM base b
+    ), sampled AS (
+    INSERT INTO search_sample AS s
+        (postmortem_id, incident_id, status, severity, kind, services, tags, team_ids, readers, happened_at, document, keys)
+    SELECT r.postmortem_id, r.incident_id, r.status, r.severity, r.kind, r.services, r.tags, r.team_ids, r.readers,
+           r.happened_at, r.document, r.keys
+    FROM refreshed r WHERE (hashtext(r.postmortem_id::text) & 15) = 0
+    ON CONFLICT (postmortem_id) DO UPDATE SET
+        incident_id = excluded.incident_id, status = excluded.status, severity = excluded.severity,
+        kind = excluded.kind, services = excluded.services, tags = excluded.tags, team_ids = excluded.team_ids,
+        readers = excluded.readers, happened_at = excluded.happened_at, document = excluded.document,
+        keys = excluded.keys
+    ), fine_sampled AS (
+    INSERT INTO search_fine_sample AS s
+        (postmortem_id, incident_id, status, severity, kind, services, tags, team_ids, readers, happened_at, document, keys)
+    SELECT r.postmortem_id, r.incident_id, r.status, r.severity, r.kind, r.services, r.tags, r.team_ids, r.readers,
+           r.happened_at, r.document, r.keys
+    FROM refreshed r WHERE (hashtext(r.postmortem_id::text) & 127) = 0
+    ON CONFLICT (postmortem_id) DO UPDATE SET
+        incident_id = excluded.incident_id, status = excluded.status, severity = excluded.severity,
+        kind = excluded.kind, services = excluded.services, tags = excluded.tags, team_ids = excluded.team_ids,
+        readers = excluded.readers, happened_at = excluded.happened_at, document = excluded.document,
+        keys = excluded.keys
+    )
+    INSERT INTO search_entries AS s
+        (postmortem_id, incident_id, status, severity, kind, services, tags, team_ids, readers, happened_at,
+         document, ranking, keys)
+    SELECT * FROM refreshed
+    ON CONFLICT (postmortem_id) DO UPDATE SET
+        incident_id = excluded.incident_id, status = excluded.status, severity = excluded.severity,
+        kind = excluded.kind, services = excluded.services, tags = excluded.tags, team_ids = excluded.team_ids,
+        readers = excluded.readers, happened_at = excluded.happened_at, document = excluded.document,
+        ranking = excluded.ranking, keys = excluded.keys;
+    INSERT INTO search_words (word)
+    SELECT DISTINCT w.lexeme
+    FROM postmortems p
+    JOIN incidents i ON i.id = p.incident_id,
+    LATERAL unnest(to_tsvector('simple', i.title || ' ' || p.summary || ' ' || p.trigger || ' ' || p.lessons)) AS w
+    WHERE p.id = ANY (pms) AND length(w.lexeme) BETWEEN 4 AND 30 AND w.lexeme !~ '[0-9]'
+      AND NOT EXISTS (SELECT 1 FROM search_words s WHERE s.word = w.lexeme)
+    ON CONFLICT DO NOTHING;
+$$;
+
+SELECT refresh_search(ARRAY(SELECT id FROM postmortems));
