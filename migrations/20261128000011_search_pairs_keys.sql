@@ -8,9 +8,10 @@
 -- check their order. Longer phrases and phrases with a stop word inside
 -- ("pool of connections") are still checked on the document.
 --
--- Facet keys. `keys` lists what an entry counts towards, one key a line: a
--- letter for the facet, then the value (`vsev1`, `kincident`, `spublished`,
--- `y2024`, `eservice`, `gtag`, `t<team id>`). A search sends the keys of its
+-- Facet keys. `keys` lists what an entry counts towards, one key a line:
+-- first its severity, kind, status and year on one line after a `*`
+-- (`*sev1 incident published 2024`), then a line per service (`e` and the
+-- name), tag (`g`) and team (`t` and its id). A search sends the keys of its
 -- matches as one text and the server counts them, instead of Postgres
 -- grouping every match once per facet. Kept in the row, uncompressed.
 
@@ -35,8 +36,8 @@ CREATE FUNCTION search_keys(severity severity, kind incident_kind, status postmo
                             happened_at timestamptz, services text[], tags text[], team_ids uuid[])
 RETURNS text
 LANGUAGE sql STABLE AS $$
-    SELECT concat_ws(E'\n', 'v' || severity, 'k' || kind, 's' || status,
-                     'y' || extract(year FROM happened_at AT TIME ZONE 'UTC')::int,
+    SELECT concat_ws(E'\n', concat_ws(' ', '*' || severity, kind, status,
+                                       extract(year FROM happened_at AT TIME ZONE 'UTC')::int),
                      (SELECT string_agg('e' || translate(v, E'\n\r', '  '), E'\n') FROM unnest(services) v),
                      (SELECT string_agg('g' || translate(v, E'\n\r', '  '), E'\n') FROM unnest(tags) v),
                      (SELECT string_agg('t' || v, E'\n') FROM unnest(team_ids) v))

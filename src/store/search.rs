@@ -117,7 +117,7 @@ pub const FINE_LIMIT: i64 = 10_000;
 /// least 125 sampled postmortems) and results come newest first.
 pub const EXACT_LIMIT: i64 = 2_000;
 
-/// The columns of a [`Hit`], from `page`, `p` (postmortems) and `i`.
+/// The columns of a [`Hit`], from `p` (postmortems) and `i` (incidents).
 const HIT_COLUMNS: &str =
     "i.number, i.title, i.kind, i.severity, p.status, i.services, i.tags, i.started_at,
      p.summary || E'\n' || p.trigger || E'\n' || p.lessons AS text, p.checklist_passed, p.checklist_total";
@@ -175,9 +175,11 @@ async fn search_in(
                 ranked: false,
             });
         }
-        if candidates * source.every() <= EXACT_LIMIT {
-            // Few enough to count exactly. An unlucky sample can hide twice
-            // as many; counting them costs twice as long, a few milliseconds.
+        if candidates * source.every() <= EXACT_LIMIT * 3 / 2 {
+            // Few enough to count exactly, without asking the sample: even
+            // if the fine sample was unlucky and they are twice as many,
+            // counting and ranking them costs about what the second probe
+            // and a walk by date would (a few milliseconds).
             break;
         }
     }
@@ -417,9 +419,22 @@ async fn exact(
     offset: i64,
 ) -> sqlx::Result<Results> {
     let ranked = sort == SearchSort::Relevance && has_words(&filter.text);
-    let mut query = QueryBuilder::new(
-        "WITH m AS MATERIALIZED (SELECT s.postmortem_id, s.happened_at, s.keys, ",
-    );
+    let order = match sort {
+        _ if ranked => " ORDER BY x.rank DESC, x.happened_at DESC, x.postmortem_id DESC",
+        SearchSort::Oldest => " ORDER BY x.happened_at, x.postmortem_id",
+        _ => " ORDER BY x.happened_at DESC, x.postmortem_id DESC",
+    };
+    // One pass over the matches gathers their keys and the page's ids in
+    // order; only the page is joined to incidents and postmortems.
+    let mut query = QueryBuilder::new("WITH agg AS (SELECT string_agg(x.keys, E'\\n') AS keys, ");
+    query.push(TEAM_NAMES);
+    query.push(", (array_agg(x.postmortem_id");
+    query.push(order);
+    query.push("))[");
+    query.push_bind(offset);
+    query.push("::int + 1 : ");
+    query.push_bind(offset + limit);
+    query.push("::int] AS ids FROM (SELECT s.keys, s.postmortem_id, s.happened_at, ");
     if ranked {
         // Title, then summary, trigger and factors, then the other sections;
         // timeline and action items count for matching, not for rank. Ranked
@@ -434,31 +449,16 @@ async fn exact(
     }
     query.push(" AS rank");
     push_matches(&mut query, reader, filter, Source::Entries);
-    let order = match sort {
-        _ if ranked => " ORDER BY rank DESC, happened_at DESC, postmortem_id DESC",
-        SearchSort::Oldest => " ORDER BY happened_at, postmortem_id",
-        _ => " ORDER BY happened_at DESC, postmortem_id DESC",
-    };
-    query.push("), page AS (SELECT postmortem_id, happened_at, rank, row_number() OVER (");
-    query.push(order);
-    query.push(") AS ord FROM m");
-    query.push(order);
-    query
-        .push(" LIMIT ")
-        .push_bind(limit)
-        .push(" OFFSET ")
-        .push_bind(offset);
     query.push(
-        ") SELECT CASE WHEN hits.ord IS NULL OR hits.ord = 1 THEN f.keys END AS keys,
-                  CASE WHEN hits.ord IS NULL OR hits.ord = 1 THEN f.team_names END AS team_names, hits.*
-           FROM (SELECT (SELECT string_agg(keys, E'\\n') FROM m) AS keys, ",
+        ") x) SELECT CASE WHEN hits.ord IS NULL OR hits.ord = 1 THEN agg.keys END AS keys,
+                     CASE WHEN hits.ord IS NULL OR hits.ord = 1 THEN agg.team_names END AS team_names, hits.*
+           FROM agg LEFT JOIN LATERAL (SELECT ",
     );
-    query.push(TEAM_NAMES);
-    query.push(") f LEFT JOIN (SELECT ");
     query.push(HIT_COLUMNS);
     query.push(
-        ", page.ord FROM page JOIN postmortems p ON p.id = page.postmortem_id
-           JOIN incidents i ON i.id = p.incident_id) hits ON true ORDER BY hits.ord",
+        ", u.ord FROM unnest(agg.ids) WITH ORDINALITY AS u (id, ord)
+           JOIN postmortems p ON p.id = u.id JOIN incidents i ON i.id = p.incident_id) hits ON true
+         ORDER BY hits.ord",
     );
     let mut rows: Vec<ExactRow> = query.build_query_as().fetch_all(db).await?;
     let facets = match rows.first_mut() {
@@ -490,25 +490,39 @@ impl Facets {
             *counts.entry(key).or_default() += 1;
         }
         let mut facets = Facets::default();
+        let add = |list: &mut Vec<(String, i64)>, value: &str, n: i64| match list
+            .iter_mut()
+            .find(|(known, _)| known == value)
+        {
+            Some((_, count)) => *count += n,
+            None => list.push((value.to_owned(), n)),
+        };
         for (key, n) in counts {
             let Some(facet) = key.chars().next() else {
                 continue;
             };
-            let value = key[facet.len_utf8()..].to_owned();
+            let value = &key[facet.len_utf8()..];
             match facet {
-                'v' => {
-                    // Every entry has one severity.
+                '*' => {
+                    // Severity, kind, status and year: one line per entry.
                     facets.total += n;
-                    facets.severity.push((value, n));
+                    let mut parts = value.split(' ');
+                    for list in [
+                        &mut facets.severity,
+                        &mut facets.kind,
+                        &mut facets.status,
+                        &mut facets.year,
+                    ] {
+                        if let Some(part) = parts.next() {
+                            add(list, part, n);
+                        }
+                    }
                 }
-                'k' => facets.kind.push((value, n)),
-                's' => facets.status.push((value, n)),
-                'y' => facets.year.push((value, n)),
-                'e' => facets.service.push((value, n)),
-                'g' => facets.tag.push((value, n)),
+                'e' => facets.service.push((value.to_owned(), n)),
+                'g' => facets.tag.push((value.to_owned(), n)),
                 't' => {
-                    if let Some(name) = names.get(&value) {
-                        facets.team.push((value, name.clone(), n));
+                    if let Some(name) = names.get(value) {
+                        facets.team.push((value.to_owned(), name.clone(), n));
                     }
                 }
                 _ => {}
@@ -703,19 +717,24 @@ mod tests {
 
     #[test]
     fn facets_are_counted_from_the_keys_of_every_match() {
-        let keys = "vsev1\nkincident\nspublished\ny2024\necheckout\nedb\ngdns\ntteam-a\n\
-                    vsev2\nkincident\nsdraft\ny2025\necheckout\ntunknown";
+        let keys = "*sev1 incident published 2024\necheckout\nedb\ngdns\ntteam-a\n\
+                    *sev2 incident draft 2025\necheckout\ntunknown\n\
+                    *sev2 incident published 2025";
         let names = serde_json::json!({ "team-a": "Payments" });
         let facets = Facets::from_keys(Some(keys), names).expect("facets");
-        assert_eq!(facets.total, 2);
+        assert_eq!(facets.total, 3);
         assert_eq!(
             facets.severity,
-            vec![("sev1".to_owned(), 1), ("sev2".to_owned(), 1)]
+            vec![("sev1".to_owned(), 1), ("sev2".to_owned(), 2)]
         );
-        assert_eq!(facets.kind, vec![("incident".to_owned(), 2)]);
+        assert_eq!(facets.kind, vec![("incident".to_owned(), 3)]);
+        assert_eq!(
+            facets.status,
+            vec![("draft".to_owned(), 1), ("published".to_owned(), 2)]
+        );
         assert_eq!(
             facets.year,
-            vec![("2025".to_owned(), 1), ("2024".to_owned(), 1)]
+            vec![("2025".to_owned(), 2), ("2024".to_owned(), 1)]
         );
         assert_eq!(
             facets.service,
