@@ -8,7 +8,7 @@ use std::{
 };
 
 use chrono::{DateTime, Months, NaiveDate, NaiveTime, Utc};
-use sqlx::{PgConnection, PgExecutor, PgPool, Postgres, QueryBuilder};
+use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
 use super::incidents::Reader;
@@ -129,24 +129,11 @@ const HIT_COLUMNS: &str =
 /// more than a few thousand rows however large the archive. Many matches
 /// are listed newest first through the date index instead of ranked.
 ///
-/// The statements are planned once per connection and reused: their plans
-/// do not depend on the words (each text query is computed once per
-/// statement), and planning them each time cost more than running them.
+/// Run it inside a [`super::planned`] transaction with generic plans: the
+/// statements' plans do not depend on the words (each text query is
+/// computed once per statement), and planning them for each search cost
+/// more than running them.
 pub async fn search(
-    db: &PgPool,
-    reader: Reader,
-    filter: &SearchFilter,
-    sort: SearchSort,
-    limit: i64,
-    offset: i64,
-) -> sqlx::Result<Results> {
-    let mut tx = super::planned(db, super::Plans::Generic).await?;
-    let results = search_in(&mut tx, reader, filter, sort, limit, offset).await?;
-    tx.commit().await?;
-    Ok(results)
-}
-
-async fn search_in(
     db: &mut PgConnection,
     reader: Reader,
     filter: &SearchFilter,

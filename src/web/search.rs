@@ -226,17 +226,19 @@ async fn search(
     let sort = params.sort();
     let page = params.page.unwrap_or(1).clamp(1, MAX_PAGE);
     let words = query_words(&filter.text);
-    let (mut results, corrections) = tokio::try_join!(
-        store::search::search(
-            &state.db,
-            reader,
-            &filter,
-            sort,
-            PAGE_SIZE,
-            (page - 1) * PAGE_SIZE
-        ),
-        store::search::suggest_words(&state.db, &words),
-    )?;
+    // One transaction, its statements planned once per connection (see
+    // `store::search::search`).
+    let mut tx = store::planned(&state.db, store::Plans::Generic).await?;
+    let corrections = store::search::suggest_words(&mut *tx, &words).await?;
+    let mut results = store::search::search(
+        &mut tx,
+        reader,
+        &filter,
+        sort,
+        PAGE_SIZE,
+        (page - 1) * PAGE_SIZE,
+    )
+    .await?;
     let mut showing_for = None;
     let mut did_you_mean = None;
     if !corrections.is_empty() {
@@ -245,7 +247,7 @@ async fn search(
             let mut retry = filter.clone();
             retry.text = fixed.clone();
             let retried =
-                store::search::search(&state.db, reader, &retry, sort, PAGE_SIZE, 0).await?;
+                store::search::search(&mut tx, reader, &retry, sort, PAGE_SIZE, 0).await?;
             if retried.facets.total > 0 {
                 results = retried;
                 filter = retry;
@@ -260,7 +262,7 @@ async fn search(
     if results.hits.is_empty() && page > pages {
         // Past the last page (or the estimate): show the last one.
         results.hits = store::search::search(
-            &state.db,
+            &mut tx,
             reader,
             &filter,
             sort,
@@ -270,6 +272,7 @@ async fn search(
         .await?
         .hits;
     }
+    tx.commit().await?;
     let page = page.min(pages);
     let zone = user.time_zone;
     Ok(SearchPage {

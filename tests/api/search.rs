@@ -129,8 +129,9 @@ async fn misspelled_words_still_find_the_postmortem() {
 
 /// The counts a search shows `reader` for `filter`.
 async fn facets_of(app: &TestApp, reader: Reader, filter: &SearchFilter) -> sqlx::Result<Facets> {
+    let mut tx = store::planned(&app.db, store::Plans::Generic).await?;
     let results =
-        store::search::search(&app.db, reader, filter, SearchSort::Relevance, 20, 0).await?;
+        store::search::search(&mut tx, reader, filter, SearchSort::Relevance, 20, 0).await?;
     Ok(results.facets)
 }
 
