@@ -1,12 +1,18 @@
 -- Two additions to each search entry, both for speed (see bench/README.md).
 --
--- Word pairs. The document also holds every pair of adjacent words as one
--- lexeme of its own, the two stems with a space between ('connect pool'),
--- which no typed word can produce. A quoted phrase of two words becomes that
--- one lexeme (search_query), which the text index answers exactly without
--- reading a document; before, every document holding both words was read to
--- check their order. Longer phrases and phrases with a stop word inside
--- ("pool of connections") are still checked on the document.
+-- Word pairs. The document also holds every pair of neighbouring words as one
+-- lexeme of its own: the two stems with a space between ('connect pool'),
+-- or, when only stop words separate them, with their distance between
+-- ('pool 2 connect' for "pool of connections"). No typed word can produce
+-- such a lexeme. A quoted phrase of two words becomes that one lexeme
+-- (search_query), which the text index answers exactly without reading a
+-- document; before, every document holding both words was read to check
+-- their order. A longer phrase keeps its order check but also asks for each
+-- of its pairs, so only the few documents holding all of them are read.
+--
+-- (A phrase with stop words inside now matches only documents with stop
+-- words at those places, as typed; Postgres alone would also match any
+-- word there.)
 --
 -- Facet keys. `keys` lists what an entry counts towards, one key a line:
 -- first its severity, kind, status and year on one line after a `*`
@@ -15,20 +21,75 @@
 -- matches as one text and the server counts them, instead of Postgres
 -- grouping every match once per facet. Kept in the row, uncompressed.
 
--- Every pair of adjacent lexemes of a document, as a vector without positions.
+-- Each lexeme with the next one in the document (see above), as a vector
+-- without positions.
 CREATE FUNCTION search_pairs(doc tsvector) RETURNS tsvector
 LANGUAGE sql IMMUTABLE STRICT AS $$
-    SELECT COALESCE(array_to_tsvector(array_agg(DISTINCT a.lexeme || ' ' || b.lexeme)), ''::tsvector)
-    FROM (SELECT lexeme, unnest(positions) AS pos FROM unnest(doc)) a
-    JOIN (SELECT lexeme, unnest(positions) AS pos FROM unnest(doc)) b ON b.pos = a.pos + 1
+    SELECT COALESCE(array_to_tsvector(array_agg(
+               CASE WHEN x.next_pos = x.pos + 1 THEN x.lexeme || ' ' || x.next
+                    ELSE x.lexeme || ' ' || (x.next_pos - x.pos) || ' ' || x.next END)), ''::tsvector)
+    FROM (SELECT w.lexeme, w.pos, lead(w.lexeme) OVER (ORDER BY w.pos) AS next,
+                 lead(w.pos) OVER (ORDER BY w.pos) AS next_pos
+          FROM (SELECT lexeme, unnest(positions) AS pos FROM unnest(doc)) w) x
+    WHERE x.next_pos > x.pos
 $$;
 
--- A typed query (web syntax) as matched: each phrase of exactly two words
--- turned into its pair lexeme. A phrase inside a longer one is left alone.
+-- A typed query (web syntax) as matched. Each run of lexemes joined by phrase
+-- operators (a chain) is rewritten: two words become their pair lexeme; a
+-- longer chain is kept and ANDed with the pair lexemes of its neighbours,
+-- which the index answers.
 CREATE FUNCTION search_query(typed text) RETURNS tsquery
-LANGUAGE sql IMMUTABLE STRICT AS $$
-    SELECT regexp_replace(websearch_to_tsquery('english', typed)::text,
-                          '(?<!<-> )''([^'']+)'' <-> ''([^'']+)''(?! <)', '''\1 \2''', 'g')::tsquery
+LANGUAGE plpgsql IMMUTABLE STRICT AS $$
+DECLARE
+    token text;
+    chain text[] := '{}';
+    result text := '';
+    pairs text[];
+    i int;
+BEGIN
+    -- The query's tokens: quoted lexemes, phrase operators, anything else;
+    -- a NULL token at the end closes the last chain.
+    FOR token IN
+        SELECT m[1] FROM regexp_matches(websearch_to_tsquery('english', typed)::text,
+                                        '''(?:[^'']|'''')*''|<(?:-|[0-9]+)>|[^'' <]+|<', 'g') AS m
+        UNION ALL SELECT NULL
+    LOOP
+        IF token LIKE '''%' AND (cardinality(chain) = 0 OR chain[cardinality(chain)] LIKE '<%') THEN
+            chain := chain || token;
+            CONTINUE;
+        ELSIF token LIKE '<%' AND cardinality(chain) > 0 THEN
+            chain := chain || token;
+            CONTINUE;
+        END IF;
+        -- The chain of lexemes and phrase operators is complete.
+        IF cardinality(chain) >= 3 THEN
+            -- 'a' <-> 'b' pairs as 'a b', 'a' <3> 'b' as 'a 3 b'.
+            pairs := '{}';
+            FOR i IN 1 .. cardinality(chain) - 2 BY 2 LOOP
+                pairs := pairs || (left(chain[i], -1) || ' '
+                                   || CASE WHEN chain[i + 1] = '<->' THEN ''
+                                           ELSE substring(chain[i + 1] FROM 2 FOR length(chain[i + 1]) - 2) || ' ' END
+                                   || right(chain[i + 2], -1));
+            END LOOP;
+            IF cardinality(chain) = 3 THEN
+                result := result || ' ' || pairs[1];
+            ELSE
+                result := result || ' ( ' || array_to_string(pairs, ' & ') || ' & ' || array_to_string(chain, ' ') || ' )';
+            END IF;
+        ELSIF cardinality(chain) > 0 THEN
+            result := result || ' ' || array_to_string(chain, ' ');
+        END IF;
+        chain := '{}';
+        IF token IS NOT NULL THEN
+            IF token LIKE '''%' THEN
+                chain := ARRAY[token];
+            ELSE
+                result := result || ' ' || token;
+            END IF;
+        END IF;
+    END LOOP;
+    RETURN result::tsquery;
+END
 $$;
 
 -- The facet keys of one entry (see above); newlines in a value become spaces.

@@ -305,9 +305,10 @@ async fn sample_facets(
         let mut words_only = filter.clone();
         words_only.text = String::new();
         push_matches(&mut query, reader, &words_only, source);
-        query.push(" AND s.document @@ search_words_of(");
-        push_tsquery(&mut query, &filter.text);
-        query.push("))");
+        // Computed once, like the text query itself.
+        query.push(" AND s.document @@ (SELECT search_words_of(search_query(");
+        query.push_bind(filter.text.clone());
+        query.push("))))");
     } else {
         query.push("NULL::bigint");
     }

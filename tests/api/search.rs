@@ -344,6 +344,7 @@ async fn a_phrase_matches_its_words_in_order_only() {
     let exhausted = create_incident(&client, "Connection pool exhausted on checkout").await;
     let workers = create_incident(&client, "Pool of workers lost its database connection").await;
     let leak = create_incident(&client, "The checkout connection pool leak").await;
+    create_incident(&client, "Pool lost workers").await;
     let mut both = vec![exhausted, leak];
     both.sort();
 
@@ -362,8 +363,10 @@ async fn a_phrase_matches_its_words_in_order_only() {
         numbers(&client, "connection -\"connection pool\"").await,
         vec![workers]
     );
-    // A stop word inside, and three words: checked on the document.
+    // A stop word inside matches stop words there, not any word ("Pool
+    // lost workers"); three words are checked on the document.
     assert_eq!(numbers(&client, "\"pool of workers\"").await, vec![workers]);
+    assert_eq!(numbers(&client, "\"pool to workers\"").await, vec![workers]);
     assert_eq!(
         numbers(&client, "\"connection pool leak\"").await,
         vec![leak]
