@@ -285,8 +285,9 @@ const TEAM_NAMES: &str =
     "COALESCE((SELECT json_object_agg(t.id, t.name) FROM teams t), '{}') AS team_names";
 
 /// The facets of the matches in a sample, and how many entries of the
-/// sample are candidates: for a phrase, those with all its words (the
-/// index finds them without reading a document; checking the phrase does).
+/// sample are candidates: for a phrase of three or more words, those with
+/// all its words and word pairs (the index finds them without reading a
+/// document; checking the word order does).
 async fn sample_facets(
     db: &mut PgConnection,
     reader: Reader,
@@ -300,7 +301,7 @@ async fn sample_facets(
     query.push(", ");
     if may_have_phrase(&filter.text) {
         // A phrase still checked on documents has candidates that are not
-        // matches: those with all its words.
+        // matches: those with all its words and pairs.
         query.push("(SELECT count(*)");
         let mut words_only = filter.clone();
         words_only.text = String::new();
