@@ -150,34 +150,22 @@ pub async fn import_one(
     store::search::defer_refresh(&mut *tx).await?;
     let saved = store::imports::save_document(&mut tx, &document, owners, now).await?;
     let images = attach_images(&mut tx, source, &mut document, saved, importer, now).await?;
-    let snapshot = store::documents::load_document(&mut tx, saved.number)
-        .await?
-        .context("the imported postmortem")?;
     let summary = if saved.created {
         "Imported"
     } else {
         "Imported again"
     };
-    store::revisions::insert_revision(
-        &mut *tx,
-        saved.postmortem_id,
-        importer,
-        &format!("{summary} from {}", source.name),
-        &snapshot,
-        now,
-    )
-    .await?;
     // Imported postmortems were reviewed elsewhere: the due-date check
     // does not apply to them, so the default number of days serves.
     let review_due_days = crate::domain::postmortem::DEFAULT_REVIEW_DUE_DAYS;
-    store::checklist::refresh(
-        &mut tx,
-        saved.postmortem_id,
-        &snapshot,
-        review_due_days,
-        now,
-    )
-    .await?;
+    let change = store::revisions::Change {
+        postmortem_id: saved.postmortem_id,
+        incident_number: saved.number,
+        author_id: importer,
+        summary: &format!("{summary} from {}", source.name),
+        at: now,
+    };
+    store::revisions::record(&mut tx, &change, review_due_days, now).await?;
     store::search::refresh(&mut *tx, &[saved.postmortem_id]).await?;
     tx.commit().await?;
     Ok(Outcome {
@@ -244,8 +232,8 @@ async fn attach_images(
             "](/incidents/{}/attachments/{id}/{file_name})",
             saved.number
         );
-        for (field, _) in crate::domain::document::TEXT_SECTIONS {
-            if let Some(text) = document.sections.text_mut(field) {
+        for section in crate::domain::section::Section::ALL {
+            if let Some(text) = document.sections.text_mut(section.field()) {
                 *text = text.replace(&format!("]({path})"), &link);
             }
         }

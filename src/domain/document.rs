@@ -8,6 +8,7 @@ use super::{
     action::{ActionKind, ActionStatus, Priority},
     incident::{IncidentKind, Severity, display_number},
     postmortem::{FactorCategory, PostmortemStatus, TimelineKind},
+    section::Section,
 };
 
 /// The written sections of a postmortem, in template order.
@@ -33,24 +34,6 @@ pub struct Sections {
     #[serde(default)]
     pub other_notes: String,
 }
-
-/// The long-text sections: form field name and heading.
-pub const TEXT_SECTIONS: [(&str, &str); 10] = [
-    ("summary", "Summary"),
-    ("impact", "Impact"),
-    ("trigger", "Trigger and root cause"),
-    ("detection", "Detection"),
-    ("resolution", "Resolution"),
-    ("went_well", "What went well"),
-    ("went_poorly", "What went poorly"),
-    ("got_lucky", "Where we got lucky"),
-    ("lessons", "Lessons learned"),
-    ("other_notes", "Other notes"),
-];
-
-/// Sections that are left out of pages and exports while empty: older
-/// templates and imports use them, the standard template does not ask.
-pub const OPTIONAL_SECTIONS: [&str; 3] = ["detection", "resolution", "other_notes"];
 
 impl Sections {
     /// The text of a long-text section by its field name.
@@ -88,10 +71,10 @@ impl Sections {
 
     /// Headings of the sections that differ, for a revision's summary.
     pub fn changed_from(&self, before: &Sections) -> Vec<&'static str> {
-        let mut changed: Vec<&'static str> = TEXT_SECTIONS
-            .iter()
-            .filter(|(field, _)| self.text(field) != before.text(field))
-            .map(|(_, heading)| *heading)
+        let mut changed: Vec<&'static str> = Section::ALL
+            .into_iter()
+            .filter(|section| self.text(section.field()) != before.text(section.field()))
+            .map(Section::heading)
             .collect();
         let numbers_changed = (
             self.users_affected,
@@ -221,9 +204,10 @@ impl Document {
                 ));
             }
         }
-        for (field, heading) in TEXT_SECTIONS {
+        for section in Section::ALL {
+            let (field, heading) = (section.field(), section.heading());
             let text = self.sections.text(field).trim();
-            if text.is_empty() && OPTIONAL_SECTIONS.contains(&field) {
+            if text.is_empty() && section.optional() {
                 continue;
             }
             out.push_str(&format!("\n## {heading}\n\n"));
@@ -454,8 +438,9 @@ mod tests {
     #[test]
     fn the_markdown_export_has_every_section_the_timeline_and_the_items() {
         let markdown = document().to_markdown();
-        for (field, heading) in TEXT_SECTIONS {
-            if OPTIONAL_SECTIONS.contains(&field) {
+        for section in Section::ALL {
+            let heading = section.heading();
+            if section.optional() {
                 assert!(!markdown.contains(&format!("## {heading}")), "{heading}");
                 continue;
             }

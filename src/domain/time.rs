@@ -1,6 +1,6 @@
 //! Times as people type and read them: in a named zone, stored in UTC.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 
 /// The zones offered in pickers, most used first; any IANA name is accepted.
@@ -27,8 +27,8 @@ pub fn parse_zone(name: &str) -> Option<Tz> {
     name.trim().parse().ok()
 }
 
-/// Parses a time typed in `zone` (`2026-03-01T14:05`, as a `datetime-local`
-/// input sends it, or with a space and optional seconds) into UTC.
+/// Parses a time typed in `zone` (`2026-03-01 14:05`, or with a `T` as a
+/// pasted ISO time has it, with optional seconds) into UTC.
 pub fn parse_local(input: &str, zone: Tz) -> Result<DateTime<Utc>, String> {
     let input = input.trim();
     let formats = [
@@ -63,9 +63,15 @@ pub fn format_clock(at: DateTime<Utc>, zone: Tz) -> String {
     at.with_timezone(&zone).format("%H:%M").to_string()
 }
 
-/// The value of a `datetime-local` input showing `at` in `zone`.
+/// A time as the forms show it and take it back: `2026-03-01 14:05` in
+/// `zone`, ISO order and 24 hours, with seconds only when there are some.
 pub fn to_local_input(at: DateTime<Utc>, zone: Tz) -> String {
-    at.with_timezone(&zone).format("%Y-%m-%dT%H:%M").to_string()
+    let local = at.with_timezone(&zone);
+    if local.second() == 0 {
+        local.format("%Y-%m-%d %H:%M").to_string()
+    } else {
+        local.format("%Y-%m-%d %H:%M:%S").to_string()
+    }
 }
 
 /// A duration as people say it: `45 s`, `13 min`, `2 h 5 min`, `3 d 4 h`.
@@ -97,7 +103,7 @@ mod tests {
         assert_eq!(at.to_rfc3339(), "2026-03-01T13:05:00+00:00");
         assert_eq!(format_in(at, berlin), "2026-03-01 14:05 CET");
         assert_eq!(format_in(at, Tz::UTC), "2026-03-01 13:05 UTC");
-        assert_eq!(to_local_input(at, berlin), "2026-03-01T14:05");
+        assert_eq!(to_local_input(at, berlin), "2026-03-01 14:05");
     }
 
     #[test]

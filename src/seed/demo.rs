@@ -397,20 +397,15 @@ async fn seed_postmortem(
         )
         .await?;
     }
-    let document = store::documents::load_document(tx, number)
-        .await?
-        .context("the new postmortem")?;
-    store::revisions::insert_revision(
-        &mut *tx,
-        postmortem_id,
-        Some(author),
-        "Imported from the demo archive",
-        &document,
-        written_at,
-    )
-    .await?;
     let review_due_days = crate::domain::postmortem::DEFAULT_REVIEW_DUE_DAYS;
-    store::checklist::refresh(tx, postmortem_id, &document, review_due_days, now).await?;
+    let change = store::revisions::Change {
+        postmortem_id,
+        incident_number: number,
+        author_id: Some(author),
+        summary: "Imported from the demo archive",
+        at: written_at,
+    };
+    store::revisions::record(tx, &change, review_due_days, now).await?;
     Ok(demo.action_items.len())
 }
 

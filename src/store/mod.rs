@@ -8,6 +8,7 @@ pub mod audit;
 pub mod bulk;
 pub mod checklist;
 pub mod documents;
+pub mod drafts;
 pub mod follow_up;
 pub mod imports;
 pub mod incidents;

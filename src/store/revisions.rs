@@ -15,8 +15,51 @@ pub struct RevisionSummary {
     pub summary: String,
 }
 
+/// A change to a postmortem that keeps a revision.
+pub struct Change<'a> {
+    pub postmortem_id: Uuid,
+    pub incident_number: i32,
+    pub author_id: Option<Uuid>,
+    pub summary: &'a str,
+    /// When the revision was written (the demo dates its revisions back).
+    pub at: DateTime<Utc>,
+}
+
+/// Keeps a revision of the postmortem as it stands now and refreshes its
+/// checklist result, inside the caller's transaction. Every write path (the
+/// pages, imports, the demo seed) goes through here, so none can forget
+/// either half. Returns the revision's number.
+pub async fn record(
+    db: &mut sqlx::PgConnection,
+    change: &Change<'_>,
+    review_due_days: i64,
+    now: DateTime<Utc>,
+) -> sqlx::Result<i32> {
+    let document = super::documents::load_document(&mut *db, change.incident_number)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    let number = insert_revision(
+        &mut *db,
+        change.postmortem_id,
+        change.author_id,
+        change.summary,
+        &document,
+        change.at,
+    )
+    .await?;
+    super::checklist::refresh(
+        &mut *db,
+        change.postmortem_id,
+        &document,
+        review_due_days,
+        now,
+    )
+    .await?;
+    Ok(number)
+}
+
 /// Records a revision; its number is one more than the last.
-pub async fn insert_revision(
+async fn insert_revision(
     db: impl PgExecutor<'_>,
     postmortem_id: Uuid,
     author_id: Option<Uuid>,

@@ -24,6 +24,9 @@ pub enum AppError {
     /// A one-time link that expired or was used.
     #[error("link gone")]
     LinkGone,
+    /// A form that is not a form of this page (a hand-made or broken post).
+    #[error("malformed form")]
+    BadForm,
     /// The request body is larger than the limit.
     #[error("request body too large")]
     TooLarge,
@@ -77,6 +80,11 @@ impl IntoResponse for AppError {
                 StatusCode::GONE,
                 "This link no longer works",
                 "One-time links work once and for a limited time, and a newer link replaces an older one. Ask an admin for a new link.",
+            ),
+            AppError::BadForm => (
+                StatusCode::BAD_REQUEST,
+                "That form could not be read",
+                "What was sent is not a form this page makes. Reload the page and try again.",
             ),
             AppError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,

@@ -19,17 +19,17 @@ pub fn parse_id(raw: &str) -> Result<Uuid, AppError> {
 
 /// The problems found in a submitted form, keyed by field name.
 #[derive(Debug, Default)]
-pub struct FormErrors(Vec<(&'static str, String)>);
+pub struct FormErrors(Vec<(String, String)>);
 
 impl FormErrors {
-    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
-        self.0.push((field, message.into()));
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push((field.into(), message.into()));
     }
 
     /// Records the error of a parse result, if any, and passes on the value.
     pub fn check<T, E: Into<String>>(
         &mut self,
-        field: &'static str,
+        field: impl Into<String>,
         result: Result<T, E>,
     ) -> Option<T> {
         match result {
@@ -47,6 +47,18 @@ impl FormErrors {
             .iter()
             .find(|(name, _)| *name == field)
             .map(|(_, message)| message.as_str())
+    }
+
+    /// Every problem, in the order found: (field, message).
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .map(|(field, message)| (field.as_str(), message.as_str()))
+    }
+
+    /// Takes in the problems of another form part.
+    pub fn extend(&mut self, other: FormErrors) {
+        self.0.extend(other.0);
     }
 
     pub fn is_empty(&self) -> bool {

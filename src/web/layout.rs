@@ -98,6 +98,15 @@ impl Layout {
 }
 
 impl Layout {
+    /// The flash message and whether it reports a refusal.
+    pub fn flash_message(&self) -> Option<(bool, &str)> {
+        let message = self.flash.as_deref()?;
+        Some(match message.strip_prefix(super::session::REFUSAL_MARK) {
+            Some(refusal) => (true, refusal),
+            None => (false, message),
+        })
+    }
+
     /// The zone the reader sees times in.
     pub fn zone(&self) -> chrono_tz::Tz {
         self.user

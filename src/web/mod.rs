@@ -15,6 +15,7 @@ pub(crate) mod error;
 mod form;
 mod home;
 mod incidents;
+mod item_form;
 mod layout;
 mod net;
 mod ops;

@@ -32,6 +32,9 @@ pub const SESSION_COOKIE: &str = "debrief_session";
 /// Name of the form field (or `x-csrf-token` header) carrying the CSRF token.
 pub const CSRF_FIELD: &str = "_csrf";
 
+/// Starts a stored flash message that reports a refusal.
+pub const REFUSAL_MARK: char = '\u{1}';
+
 /// How long a visitor who has not signed in keeps a session (and so how long
 /// a sign-in form may stay open before it has to be reloaded).
 const ANONYMOUS_SESSION_MINUTES: i64 = 120;
@@ -86,8 +89,17 @@ impl CurrentUser {
     }
 
     /// Leaves a message for the next page this session shows.
+    /// A message for the next page: what just succeeded.
     pub async fn flash(&self, state: &AppState, message: &str) -> Result<(), AppError> {
         store::sessions::set_flash(&state.db, &self.session_hash, message).await?;
+        Ok(())
+    }
+
+    /// A message for the next page: what was refused and why. It is shown
+    /// as a problem, never in the style of a success.
+    pub async fn flash_refusal(&self, state: &AppState, message: &str) -> Result<(), AppError> {
+        let marked = format!("{REFUSAL_MARK}{message}");
+        store::sessions::set_flash(&state.db, &self.session_hash, &marked).await?;
         Ok(())
     }
 

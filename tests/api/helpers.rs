@@ -265,6 +265,7 @@ impl Drop for TestApp {
 }
 
 /// One browser: a cookie jar and helpers that send forms with their CSRF token.
+#[derive(Clone)]
 pub struct TestClient {
     pub address: String,
     pub http: reqwest::Client,

@@ -79,6 +79,78 @@ pub async fn save_summary(
         )
         .await
 }
+/// Adds timeline rows `(time, kind, text)` through the authoring form, the
+/// way its empty rows send them.
+pub async fn add_entries(
+    client: &TestClient,
+    number: i32,
+    rows: &[(&str, &str, &str)],
+) -> crate::helpers::Page {
+    let mut fields = Vec::new();
+    for (at, kind, text) in rows {
+        fields.extend([
+            ("entry_key", "new"),
+            ("entry_base", ""),
+            ("entry_at", *at),
+            ("entry_kind", *kind),
+            ("entry_text", *text),
+            ("entry_source", "chat"),
+            ("entry_link", ""),
+        ]);
+    }
+    client
+        .post_form(&format!("/incidents/{number}/postmortem/edit"), &fields)
+        .await
+}
+
+/// Adds one action item through the authoring form; `fields` name the
+/// item's inputs without their `item_` prefix (title, owner, due, …).
+pub async fn add_item(
+    client: &TestClient,
+    number: i32,
+    fields: &[(&str, &str)],
+) -> crate::helpers::Page {
+    let value = |name: &str, default: &'static str| {
+        fields
+            .iter()
+            .find(|(field, _)| *field == name)
+            .map_or(default.to_owned(), |(_, value)| (*value).to_owned())
+    };
+    let names = [
+        ("title", ""),
+        ("owner", ""),
+        ("team", ""),
+        ("due", ""),
+        ("priority", "p2"),
+        ("kind", "prevent"),
+        ("status", "open"),
+        ("factor", ""),
+        ("tracker", ""),
+        ("description", ""),
+        ("reason", ""),
+    ];
+    let mut form = vec![
+        ("item_key".to_owned(), "new".to_owned()),
+        ("item_base".to_owned(), String::new()),
+    ];
+    for (name, default) in names {
+        form.push((format!("item_{name}"), value(name, default)));
+    }
+    let borrowed: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    client
+        .post_form(&format!("/incidents/{number}/postmortem/edit"), &borrowed)
+        .await
+}
+
+/// The value of the first hidden input `name` on the authoring page.
+pub async fn editor_hidden(client: &TestClient, number: i32, name: &str) -> String {
+    let page = client
+        .get(&format!("/incidents/{number}/postmortem/edit"))
+        .await;
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = page.body.find(&marker).expect("the field") + marker.len();
+    page.body[start..start + page.body[start..].find('"').expect("end")].to_owned()
+}
 
 #[tokio::test]
 async fn a_member_records_an_incident_and_reads_its_times_in_their_zone() {
@@ -210,23 +282,18 @@ async fn viewers_cannot_reach_any_write_route() {
     let (reviewer, reviewer_id) = app.signed_in(Role::Member).await;
     let number = create_incident(&author, "Published incident").await;
     let reviewer_id = reviewer_id.to_string();
-    let path = format!("/incidents/{number}/timeline");
-    let entry = [
-        ("occurred_at", "2026-03-01T14:05"),
-        ("time_zone", "UTC"),
-        ("kind", "trigger"),
-        ("text", "Deploy"),
-    ];
-    author.post_form(&path, &entry).await;
-    let item = [
-        ("title", "Alert on saturation"),
-        ("kind", "detect"),
-        ("priority", "p1"),
-        ("status", "open"),
-    ];
-    author
-        .post_form(&format!("/incidents/{number}/action-items"), &item)
-        .await;
+    add_entries(
+        &author,
+        number,
+        &[("2026-03-01 14:05", "trigger", "Deploy")],
+    )
+    .await;
+    add_item(
+        &author,
+        number,
+        &[("title", "Alert on saturation"), ("kind", "detect")],
+    )
+    .await;
     let other = create_incident(&author, "Another incident").await;
     author
         .post_form(
@@ -235,10 +302,6 @@ async fn viewers_cannot_reach_any_write_route() {
         )
         .await;
     publish(&author, &reviewer, number, &reviewer_id).await;
-    let entry_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM timeline_entries LIMIT 1")
-        .fetch_one(&app.db)
-        .await
-        .expect("entry");
     let item_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM action_items LIMIT 1")
         .fetch_one(&app.db)
         .await
@@ -277,10 +340,17 @@ async fn viewers_cannot_reach_any_write_route() {
             format!("/incidents/{number}/postmortem/edit"),
             vec![("summary", "x"), ("version", "99")],
         ),
-        (format!("/incidents/{number}/timeline"), vec![("text", "x")]),
         (
-            format!("/incidents/{number}/action-items"),
-            vec![("title", "x")],
+            format!("/incidents/{number}/postmortem/draft"),
+            vec![("summary", "x")],
+        ),
+        (
+            format!("/incidents/{number}/postmortem/draft/discard"),
+            vec![],
+        ),
+        (
+            format!("/incidents/{number}/checklist"),
+            vec![("summary", "x")],
         ),
         (
             format!("/incidents/{number}/status"),
@@ -292,14 +362,6 @@ async fn viewers_cannot_reach_any_write_route() {
         ),
         (format!("/incidents/{number}/links"), vec![("other", "1")]),
         (format!("/incidents/{number}/history/1/restore"), vec![]),
-        (
-            format!("/incidents/{number}/timeline/{entry_id}"),
-            vec![("text", "x")],
-        ),
-        (
-            format!("/incidents/{number}/timeline/{entry_id}/delete"),
-            vec![],
-        ),
         (format!("/incidents/{number}/links/{other}/delete"), vec![]),
         (format!("/action-items/{item_id}"), vec![("title", "x")]),
     ];
@@ -346,15 +408,12 @@ async fn a_member_cannot_read_another_members_draft_until_it_is_published() {
         "admins read drafts"
     );
 
-    let item = [
-        ("title", "A private item"),
-        ("kind", "detect"),
-        ("priority", "p1"),
-        ("status", "open"),
-    ];
-    author
-        .post_form(&format!("{path}/action-items"), &item)
-        .await;
+    add_item(
+        &author,
+        number,
+        &[("title", "A private item"), ("kind", "detect")],
+    )
+    .await;
     assert!(
         !other
             .get("/action-items?scope=all")
@@ -446,34 +505,32 @@ async fn timeline_entries_are_kept_in_time_order_and_their_kinds_give_durations(
         .expect("number")
         .parse()
         .expect("int");
-    let entry = |at: &'static str, kind: &'static str, text: &'static str| {
-        vec![
-            ("occurred_at", at),
-            ("time_zone", "UTC"),
-            ("kind", kind),
-            ("text", text),
-            ("source", "chat"),
-        ]
-    };
-    let path = format!("/incidents/{number}/timeline");
-    author
-        .post_form(
-            &path,
-            &entry("2026-04-02T10:40", "detection", "Alert fired"),
-        )
-        .await;
-    author
-        .post_form(
-            &path,
-            &entry("2026-04-02T10:00", "trigger", "Config pushed"),
-        )
-        .await;
-    let bad = author
-        .post_form(&path, &entry("not a time", "note", ""))
-        .await;
+    add_entries(
+        &author,
+        number,
+        &[("2026-04-02 10:40", "detection", "Alert fired")],
+    )
+    .await;
+    add_entries(
+        &author,
+        number,
+        &[("2026-04-02T10:00", "trigger", "Config pushed")],
+    )
+    .await;
+    let bad = add_entries(&author, number, &[("not a time", "note", "")]).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        bad.body.contains(r#"id="occurred_at-error""#) && bad.body.contains(r#"id="text-error""#)
+        bad.body.contains("2 problems stopped this save"),
+        "{}",
+        bad.body
+    );
+    assert!(
+        bad.body.contains(r##"href="#entry-0-at""##)
+            && bad.body.contains(r##"href="#entry-0-text""##)
+    );
+    assert!(
+        bad.body.contains(r#"value="not a time""#),
+        "the typed time is kept"
     );
 
     let page = author.get(&format!("/incidents/{number}")).await;
@@ -492,33 +549,31 @@ async fn action_items_are_owned_dated_and_keep_their_history() {
     let (author, author_id) = app.signed_in(Role::Member).await;
     let number = create_incident(&author, "Items").await;
     let author_id = author_id.to_string();
-    let path = format!("/incidents/{number}/action-items");
-    let missing = author
-        .post_form(
-            &path,
-            &[
-                ("title", ""),
-                ("kind", "detect"),
-                ("priority", "p1"),
-                ("status", "open"),
-            ],
-        )
-        .await;
+    let missing = add_item(
+        &author,
+        number,
+        &[("title", ""), ("kind", "detect"), ("due", "2026-13-45")],
+    )
+    .await;
     assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let added = author
-        .post_form(
-            &path,
-            &[
-                ("title", "Alert on pool saturation"),
-                ("kind", "detect"),
-                ("priority", "p1"),
-                ("status", "open"),
-                ("owner_id", &author_id),
-                ("due_on", "2020-01-31"),
-                ("tracker_url", "https://tracker.example.com/PAY-1"),
-            ],
-        )
-        .await;
+    assert!(
+        missing.body.contains(r##"href="#item-0-title""##),
+        "{}",
+        missing.body
+    );
+    let added = add_item(
+        &author,
+        number,
+        &[
+            ("title", "Alert on pool saturation"),
+            ("kind", "detect"),
+            ("priority", "p1"),
+            ("owner", &author_id),
+            ("due", "2020-01-31"),
+            ("tracker", "https://tracker.example.com/PAY-1"),
+        ],
+    )
+    .await;
     assert_eq!(added.status, StatusCode::SEE_OTHER);
 
     let mine = author.get("/action-items").await;
@@ -754,17 +809,18 @@ async fn an_owner_who_is_not_an_author_may_only_report_progress() {
     let (owner, owner_id) = app.signed_in(Role::Member).await;
     let number = create_incident(&author, "Owned elsewhere").await;
     let owner_id = owner_id.to_string();
-    let item = [
-        ("title", "Alert on saturation"),
-        ("kind", "detect"),
-        ("priority", "p1"),
-        ("status", "open"),
-        ("owner_id", owner_id.as_str()),
-        ("due_on", "2030-01-31"),
-    ];
-    author
-        .post_form(&format!("/incidents/{number}/action-items"), &item)
-        .await;
+    add_item(
+        &author,
+        number,
+        &[
+            ("title", "Alert on saturation"),
+            ("kind", "detect"),
+            ("priority", "p1"),
+            ("owner", owner_id.as_str()),
+            ("due", "2030-01-31"),
+        ],
+    )
+    .await;
     let item_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM action_items")
         .fetch_one(&app.db)
         .await
@@ -813,57 +869,73 @@ async fn an_edit_of_a_timeline_entry_from_an_old_page_is_refused_and_kept() {
     let (author, _) = app.signed_in(Role::Member).await;
     let (admin, _) = app.signed_in(Role::Admin).await;
     let number = create_incident(&author, "Timeline races").await;
-    let entry = [
-        ("occurred_at", "2026-03-01T14:05"),
-        ("time_zone", "UTC"),
-        ("kind", "trigger"),
-        ("text", "Deploy"),
-    ];
-    author
-        .post_form(&format!("/incidents/{number}/timeline"), &entry)
-        .await;
-    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM timeline_entries")
-        .fetch_one(&app.db)
-        .await
-        .expect("entry");
-    let path = format!("/incidents/{number}/timeline/{id}");
-    let row = |text: &'static str, version: &'static str| {
+    add_entries(
+        &author,
+        number,
+        &[("2026-03-01 14:05", "trigger", "Deploy")],
+    )
+    .await;
+    let key = editor_hidden(&author, number, "entry_key").await;
+    let base = editor_hidden(&author, number, "entry_base").await;
+    let path = format!("/incidents/{number}/postmortem/edit");
+    let row = |text: &'static str, base: String| {
         vec![
-            ("occurred_at", "2026-03-01T14:05"),
-            ("time_zone", "UTC"),
-            ("kind", "trigger"),
-            ("text", text),
-            ("version", version),
+            ("entry_key", key.clone()),
+            ("entry_base", base),
+            ("entry_at", "2026-03-01 14:05".to_owned()),
+            ("entry_kind", "trigger".to_owned()),
+            ("entry_text", text.to_owned()),
+            ("entry_source", "chat".to_owned()),
+            ("entry_link", String::new()),
         ]
     };
+    let post = |client: &TestClient, fields: Vec<(&'static str, String)>| {
+        let path = path.clone();
+        let client = client.clone();
+        async move {
+            let borrowed: Vec<(&str, &str)> =
+                fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            client.post_form(&path, &borrowed).await
+        }
+    };
 
-    assert_eq!(
-        admin
-            .post_form(&path, &row("Deploy of v2.14", "1"))
-            .await
-            .status,
-        StatusCode::SEE_OTHER
-    );
-    let stale = author
-        .post_form(&path, &row("Deploy of v2.14 by the pipeline", "1"))
-        .await;
+    let first = post(&admin, row("Deploy of v2.14", base.clone())).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    let stale = post(
+        &author,
+        row("Deploy of v2.14 by the pipeline", base.clone()),
+    )
+    .await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
     assert!(
         stale.body.contains("Deploy of v2.14 by the pipeline"),
         "the typed text is kept"
     );
-    assert!(stale.body.contains("Someone changed this entry"));
+    assert!(
+        stale
+            .body
+            .contains("Changed by someone else while you wrote")
+    );
+    assert!(
+        stale.body.contains("Deploy of v2.14"),
+        "theirs is shown beside"
+    );
     let stored: String = sqlx::query_scalar("SELECT text FROM timeline_entries")
         .fetch_one(&app.db)
         .await
         .expect("text");
     assert_eq!(stored, "Deploy of v2.14");
 
-    let again = author
-        .post_form(&path, &row("Deploy of v2.14 by the pipeline", "2"))
-        .await;
+    // The refused page carries the current base: saving it again applies.
+    let current = editor_hidden(&author, number, "entry_base").await;
+    let again = post(
+        &author,
+        row("Deploy of v2.14 by the pipeline", current.clone()),
+    )
+    .await;
     assert_eq!(again.status, StatusCode::SEE_OTHER);
-    let bad = author.post_form(&path, &row("", "3")).await;
+    let newest = editor_hidden(&author, number, "entry_base").await;
+    let bad = post(&author, row("", newest)).await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         bad.body.contains("row-problem"),

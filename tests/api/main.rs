@@ -8,6 +8,7 @@ mod auth;
 mod browser;
 mod checklist;
 mod digest;
+mod editor;
 mod helpers;
 mod import;
 mod incidents;

@@ -271,10 +271,8 @@ fn append_text(section: &mut String, text: &str, heading: Option<&str>) {
 }
 
 fn section_heading(field: &str) -> &'static str {
-    crate::domain::document::TEXT_SECTIONS
-        .iter()
-        .find(|(name, _)| *name == field)
-        .map_or("other notes", |(_, heading)| heading)
+    crate::domain::section::Section::from_field(field)
+        .map_or("other notes", crate::domain::section::Section::heading)
 }
 
 /// `PM2020-004 - CoreDNS upgrade issue.md` → `PM2020-004 - CoreDNS upgrade issue`.

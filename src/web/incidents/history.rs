@@ -161,7 +161,7 @@ async fn restore(
     )
     .await?;
     if restored.is_none() {
-        user.flash(
+        user.flash_refusal(
             &state,
             "Someone saved while you were restoring; look at the history again.",
         )

@@ -2,19 +2,20 @@
 //! authoring pages, the timeline, workflow, history and exports.
 
 mod attachments;
-pub(super) mod checklist;
-mod edit;
+mod editor;
 mod export;
 mod form;
 mod history;
 mod list;
 pub(super) mod show;
-mod timeline;
-mod timeline_import;
 mod views;
 mod workflow;
 
-use axum::Router;
+use axum::{
+    Router,
+    extract::{FromRequestParts, RawPathParams},
+    http::request::Parts,
+};
 use chrono_tz::Tz;
 use sqlx::PgConnection;
 
@@ -28,19 +29,16 @@ use crate::{
     },
 };
 
-pub use edit::EditorPage;
+pub use editor::saved_panel;
 pub use views::{ItemView, item_views};
 
 pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
     Router::new()
         .merge(attachments::routes(max_upload_bytes))
-        .merge(timeline_import::routes(max_upload_bytes))
+        .merge(editor::routes(max_upload_bytes))
         .merge(list::routes())
         .merge(form::routes())
         .merge(show::routes())
-        .merge(edit::routes())
-        .merge(checklist::routes())
-        .merge(timeline::routes())
         .merge(workflow::routes())
         .merge(history::routes())
         .merge(export::routes())
@@ -134,6 +132,44 @@ impl Case {
     }
 }
 
+/// The `{number}` of the request's path.
+async fn path_number(parts: &mut Parts, state: &AppState) -> Result<String, AppError> {
+    let params = RawPathParams::from_request_parts(parts, state)
+        .await
+        .map_err(|_| AppError::NotFound)?;
+    params
+        .iter()
+        .find(|(name, _)| *name == "number")
+        .map(|(_, value)| value.to_owned())
+        .ok_or(AppError::NotFound)
+}
+
+/// Extracts the case of the path's `{number}` for a user who may read it.
+impl FromRequestParts<AppState> for Case {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Case, AppError> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let number = path_number(parts, state).await?;
+        Case::load(state, &user, &number).await
+    }
+}
+
+/// The case of the path's `{number}`, for a user who may change it.
+pub struct Editable(pub Case);
+
+impl FromRequestParts<AppState> for Editable {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Editable, AppError> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let number = path_number(parts, state).await?;
+        Case::load_for_edit(state, &user, &number)
+            .await
+            .map(Editable)
+    }
+}
+
 /// Keeps a revision of the postmortem as it is now, inside the caller's
 /// transaction, so the change and its record land together.
 pub async fn record_revision(
@@ -163,18 +199,12 @@ pub async fn record_revision_of(
     review_due_days: i64,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<i32, AppError> {
-    let document = store::documents::load_document(&mut *db, incident_number)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let number = store::revisions::insert_revision(
-        &mut *db,
+    let change = store::revisions::Change {
         postmortem_id,
-        Some(author.id),
+        incident_number,
+        author_id: Some(author.id),
         summary,
-        &document,
-        now,
-    )
-    .await?;
-    store::checklist::refresh(&mut *db, postmortem_id, &document, review_due_days, now).await?;
-    Ok(number)
+        at: now,
+    };
+    Ok(store::revisions::record(db, &change, review_due_days, now).await?)
 }

@@ -16,10 +16,11 @@ use super::{
 };
 use crate::{
     domain::{
-        document::{ImportedFrom, OPTIONAL_SECTIONS, TEXT_SECTIONS},
+        document::ImportedFrom,
         incident::display_number,
         markdown,
         postmortem::{PostmortemStatus, review_due},
+        section::Section,
         time,
     },
     store::{
@@ -97,22 +98,21 @@ impl PostmortemPage {
         let rendered = state.caches.rendered_sections.get_or_insert_with(
             (postmortem.id, postmortem.version),
             || {
-                TEXT_SECTIONS
-                    .iter()
-                    .map(|(field, _)| markdown::render(postmortem.sections.text(field)))
+                Section::ALL
+                    .into_iter()
+                    .map(|section| markdown::render(postmortem.sections.text(section.field())))
                     .collect()
             },
         );
-        let sections = TEXT_SECTIONS
-            .iter()
+        let sections = Section::ALL
+            .into_iter()
             .zip(rendered.iter())
-            .filter(|((field, _), _)| {
-                !OPTIONAL_SECTIONS.contains(field)
-                    || !postmortem.sections.text(field).trim().is_empty()
+            .filter(|(section, _)| {
+                !section.optional() || !postmortem.sections.text(section.field()).trim().is_empty()
             })
-            .map(|((field, heading), html)| SectionView {
-                anchor: field,
-                heading,
+            .map(|(section, html)| SectionView {
+                anchor: section.field(),
+                heading: section.heading(),
                 html: html.clone(),
             })
             .collect();
@@ -140,7 +140,7 @@ impl PostmortemPage {
                 && (case.access.is_reviewer || user.is_admin())
                 && case.postmortem.status == crate::domain::postmortem::PostmortemStatus::InReview
             {
-                super::checklist::saved_panel(state, &case)
+                super::saved_panel(state, &case)
                     .await?
                     .findings
                     .iter()

@@ -72,12 +72,10 @@ pub fn key_facts(
 pub struct EntryView {
     pub id: String,
     pub when: String,
-    pub local_input: String,
     pub kind: TimelineKind,
     pub text: String,
     pub source: String,
     pub link: Option<String>,
-    pub version: i32,
     /// The time as an imported source wrote it.
     pub written_at: Option<String>,
 }
@@ -88,12 +86,10 @@ pub fn entry_views(entries: &[TimelineEntry], zone: Tz) -> Vec<EntryView> {
         .map(|entry| EntryView {
             id: entry.id.to_string(),
             when: time::format_in(entry.occurred_at, zone),
-            local_input: time::to_local_input(entry.occurred_at, zone),
             kind: entry.kind,
             text: entry.text.clone(),
             source: entry.source.clone(),
             link: entry.link.clone(),
-            version: entry.version,
             written_at: entry.written_at.clone(),
         })
         .collect()

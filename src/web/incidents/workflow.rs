@@ -82,7 +82,7 @@ async fn change_status(
     let reviewers = if to == PostmortemStatus::InReview {
         let chosen = chosen_reviewers(&state, &case, &form.reviewers).await?;
         if chosen.is_empty() && case.reviewers.is_empty() {
-            user.flash(
+            user.flash_refusal(
                 &state,
                 "Choose at least one reviewer: publishing needs a review.",
             )
@@ -95,7 +95,7 @@ async fn change_status(
     };
     let mut acknowledged = Vec::new();
     if to == PostmortemStatus::Published {
-        let panel = super::checklist::saved_panel(&state, &case).await?;
+        let panel = super::saved_panel(&state, &case).await?;
         let failing: Vec<&crate::domain::checklist::Finding> =
             panel.findings.iter().filter(|f| !f.passed()).collect();
         let titles = |blocking_only: bool| {
@@ -239,7 +239,7 @@ async fn add_link(
         _ => None,
     };
     let Some(other) = other else {
-        user.flash(
+        user.flash_refusal(
             &state,
             "There is no other incident with that number that you can see.",
         )

@@ -307,7 +307,7 @@ pub(super) async fn close(
     );
     if quarter.ends_at(state.config.time_zone) > now {
         admin
-            .flash(&state, "A quarter can be closed once it has ended.")
+            .flash_refusal(&state, "A quarter can be closed once it has ended.")
             .await?;
         return Ok(Redirect::to(&back).into_response());
     }

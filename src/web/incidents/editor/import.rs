@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
-use super::{Case, record_revision};
+use crate::web::incidents::{Case, record_revision};
 use crate::{
     domain::{
         incident::display_number,

@@ -1,0 +1,53 @@
+//! The postmortem's editable parts as they are stored now, read in one go
+//! (inside the save's transaction, after the postmortem row is locked).
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::{
+    domain::document::Sections,
+    store::{
+        self, action_items::ActionItem, postmortems::FactorRow, timeline::TimelineEntry,
+        users::PersonOption,
+    },
+};
+
+/// What the authoring form edits, as saved.
+pub struct Saved {
+    pub sections: Sections,
+    pub version: i32,
+    pub factors: Vec<FactorRow>,
+    pub entries: Vec<TimelineEntry>,
+    pub items: Vec<ActionItem>,
+}
+
+impl Saved {
+    pub async fn load(db: &mut PgConnection, incident_number: i32) -> sqlx::Result<Saved> {
+        let (_, postmortem) = store::postmortems::find_by_number(&mut *db, incident_number)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
+        let id: Uuid = postmortem.id;
+        Ok(Saved {
+            sections: postmortem.sections,
+            version: postmortem.version,
+            factors: store::postmortems::list_factors(&mut *db, id).await?,
+            entries: store::timeline::list_entries(&mut *db, id).await?,
+            items: store::action_items::list_for_postmortem(&mut *db, id).await?,
+        })
+    }
+}
+
+/// The people and teams an item may name.
+pub struct Directory {
+    pub people: Vec<PersonOption>,
+    pub teams: Vec<store::teams::Team>,
+}
+
+impl Directory {
+    pub async fn load(db: &sqlx::PgPool) -> sqlx::Result<Directory> {
+        Ok(Directory {
+            people: store::users::list_active_people(db).await?,
+            teams: store::teams::list_team_options(db).await?,
+        })
+    }
+}
