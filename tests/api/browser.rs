@@ -46,6 +46,9 @@ impl Browser {
             std::env::var("DEBRIEF_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned());
         // Headless, as root, with no network: the flags that work on these machines.
         let capabilities = json!({
+            // Leaving a page with unsaved changes asks first; tests that
+            // reload on purpose answer yes.
+            "unhandledPromptBehavior": "accept",
             "goog:chromeOptions": {
                 "binary": chromium,
                 "args": [
@@ -91,13 +94,16 @@ impl Browser {
     }
 
     async fn click(&self, css: &str) {
+        let element = self.client.find(Locator::Css(css)).await.expect(css);
+        // Out from under the sticky save bar.
         self.client
-            .find(Locator::Css(css))
+            .execute(
+                "arguments[0].scrollIntoView({ block: 'center' });",
+                vec![serde_json::to_value(&element).expect("element")],
+            )
             .await
-            .expect(css)
-            .click()
-            .await
-            .expect("click");
+            .expect("scroll");
+        element.click().await.expect("click");
     }
 
     async fn heading(&self) -> String {
@@ -231,6 +237,19 @@ async fn a_newcomer_sets_up_signs_out_and_signs_back_in_with_a_real_browser() {
         .expect("close the browser");
 }
 
+/// A 1×1 PNG, base64.
+const TINY_PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+/// How many rows the page's script has added so far.
+async fn added_rows(browser: &Browser) -> usize {
+    let count = browser
+        .client
+        .execute("return document.querySelectorAll('[id*=-added]').length > 0 ? Math.max(...Array.from(document.querySelectorAll('[id*=-added]')).map(e => Number(e.id.split('-added').pop()))) : 0;", vec![])
+        .await
+        .expect("count");
+    count.as_u64().unwrap_or(0) as usize
+}
+
 impl Browser {
     /// Sets a field's value directly (date and time inputs take typed keys
     /// in a locale-dependent order, which a test should not depend on).
@@ -302,7 +321,11 @@ async fn an_author_writes_reviews_and_publishes_a_postmortem_that_survives_a_res
     browser.set_value("resolved_at", "2026-03-01T16:10").await;
     browser.submit("main form").await;
     browser.wait_for_path("/incidents/1/postmortem/edit").await;
-
+    // From here the whole postmortem is written on this one page: every
+    // section, 6 timeline rows, 4 factors, 4 action items and a screenshot,
+    // then one save. Page loads are counted from the empty editor.
+    let mut page_loads = 1;
+    let mut form_submissions = 0;
     let sections = [
         (
             "summary",
@@ -325,56 +348,139 @@ async fn an_author_writes_reviews_and_publishes_a_postmortem_that_survives_a_res
         browser.fill(field, text).await;
     }
     browser.fill("users_affected", "1200").await;
-    browser.choose("factor-category-1", "technical").await;
-    browser
-        .fill(
-            "factor-description-1",
-            "Pool size is not validated against load",
-        )
-        .await;
-    browser.choose("factor-category-2", "detection").await;
-    browser
-        .fill("factor-description-2", "No alert on pool saturation")
-        .await;
-    browser.submit("form.editor").await;
-    browser.wait_for_text("Saved as revision").await;
-
-    let entries = [
-        ("2026-03-01T14:05", "trigger", "Config change deployed"),
-        ("2026-03-01T14:18", "detection", "Error rate alert fired"),
-        ("2026-03-01T15:00", "mitigation", "Pool size restored"),
+    browser.fill("revenue_lost", "$12,500").await;
+    let factors = [
+        ("technical", "Pool size is not validated against load"),
+        ("detection", "No alert on pool saturation"),
+        ("process", "Database config changes skip the canary"),
+        ("organizational", "Nobody owns capacity settings"),
     ];
-    for (at, kind, text) in entries {
-        browser.set_value("occurred_at", at).await;
-        browser.choose("kind", kind).await;
-        browser.fill("text", text).await;
-        browser.fill("source", "deploy log").await;
-        browser.submit("form.entry-form").await;
-        browser.wait_for_text(&format!("{text}</textarea>")).await;
+    for (index, (category, text)) in factors.iter().enumerate() {
+        if index >= 2 {
+            browser.click("[data-add-row='factor']").await;
+        }
+        let suffix = (2..=index)
+            .map(|n| format!("-added{}", n - 1))
+            .collect::<String>();
+        let id = if index < 2 {
+            format!("{}", index + 1)
+        } else {
+            format!("2{suffix}")
+        };
+        browser
+            .choose(&format!("factor-category-{id}"), category)
+            .await;
+        browser
+            .fill(&format!("factor-description-{id}"), text)
+            .await;
+    }
+    let entries = [
+        ("2026-03-01 14:05", "trigger", "Config change deployed"),
+        ("2026-03-01 14:18", "detection", "Error rate alert fired"),
+        ("2026-03-01 14:25", "escalation", "Database on-call paged"),
+        (
+            "2026-03-01 14:40",
+            "note",
+            "Pool exhaustion seen in the metrics",
+        ),
+        ("2026-03-01 15:00", "mitigation", "Pool size restored"),
+        (
+            "2026-03-01 16:10",
+            "resolution",
+            "Error rate back to normal",
+        ),
+    ];
+    let mut last = "entry-2".to_owned();
+    for (index, (at, kind, text)) in entries.iter().enumerate() {
+        let id = if index < 3 {
+            format!("entry-{index}")
+        } else {
+            browser.click("[data-add-row='entry']").await;
+            last = format!("{last}-added{}", added_rows(&browser).await);
+            last.clone()
+        };
+        let (at_id, kind_id, text_id) = if index < 3 {
+            (
+                format!("{id}-at"),
+                format!("{id}-kind"),
+                format!("{id}-text"),
+            )
+        } else {
+            let base = "entry-2";
+            let tail = id.trim_start_matches(base);
+            (
+                format!("{base}-at{tail}"),
+                format!("{base}-kind{tail}"),
+                format!("{base}-text{tail}"),
+            )
+        };
+        browser.fill(&at_id, at).await;
+        browser.choose(&kind_id, kind).await;
+        browser.fill(&text_id, text).await;
     }
     let items = [
         ("Alert when the pool is 80% used", "2026-04-01"),
         ("Validate pool size against peak load in CI", "2026-04-15"),
         ("Canary every database config change", "2026-05-01"),
+        ("Name an owner for capacity settings", "2026-05-15"),
     ];
-    for (title, due) in items {
-        browser.fill("title", title).await;
-        browser.set_value("due_on", due).await;
-        browser.submit("#action-items form").await;
-        browser.wait_for_text(&format!(">{title}</a>")).await;
+    let mut tail = String::new();
+    for (index, (title, due)) in items.iter().enumerate() {
+        if index > 0 {
+            browser.click("[data-add-row='item']").await;
+            tail = format!("{tail}-added{}", added_rows(&browser).await);
+        }
+        browser.fill(&format!("item-0-title{tail}"), title).await;
+        browser.fill(&format!("item-0-due_on{tail}"), due).await;
     }
+    // A screenshot pasted into the page is attached at once, without a load.
+    browser
+        .client
+        .execute(
+            "const png = Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0));
+             const transfer = new DataTransfer();
+             transfer.items.add(new File([png], 'dashboard.png', { type: 'image/png' }));
+             document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: transfer }));",
+            vec![json!(TINY_PNG)],
+        )
+        .await
+        .expect("paste a screenshot");
+    browser.wait_for_text("Attached dashboard.png").await;
     browser.screenshot("postmortem-editor").await;
+    browser.submit("form.editor").await;
+    page_loads += 1;
+    form_submissions += 1;
+    browser.wait_for_text("Saved as revision").await;
+    let stored: (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM timeline_entries), (SELECT count(*) FROM contributing_factors),
+                (SELECT count(*) FROM action_items), (SELECT count(*) FROM attachments)",
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("counts");
+    assert_eq!(
+        stored,
+        (6, 4, 4, 1),
+        "everything typed on the page was saved"
+    );
 
     browser
         .client
         .goto(&go("/incidents/1"))
         .await
         .expect("the postmortem");
+    page_loads += 1;
     browser
         .click("form.review-request input[name=reviewers]")
         .await;
     browser.click("form.review-request button").await;
+    page_loads += 1;
+    form_submissions += 1;
     browser.wait_for_text("Sent to review").await;
+    println!(
+        "from an empty incident to in review: {page_loads} page loads, {form_submissions} form submissions"
+    );
+    assert!(page_loads <= 4, "{page_loads} page loads");
 
     // The reviewer reads the draft from her home page and publishes it.
     browser.click(".usermenu button[type=submit]").await;
@@ -485,4 +591,155 @@ async fn store_trigger(app: &TestApp, number: i32) -> String {
     .fetch_one(&app.db)
     .await
     .expect("trigger")
+}
+
+/// Signs `email` in through the login page.
+async fn sign_in(browser: &Browser, app: &TestApp, email: &str) {
+    browser
+        .client
+        .goto(&format!("{}/login", app.address))
+        .await
+        .expect("open");
+    browser.fill("email", email).await;
+    browser.fill("password", PASSWORD).await;
+    browser.submit("main form").await;
+    browser.wait_for_path("/").await;
+}
+
+#[tokio::test]
+async fn words_typed_into_the_editor_survive_a_reload_and_a_new_session() {
+    let app = TestApp::spawn().await;
+    let member = debrief::domain::role::Role::Member;
+    app.create_user("sam@example.com", "Sam Okafor", member)
+        .await;
+    let writer = app.client();
+    writer.sign_in("sam@example.com", PASSWORD).await;
+    let number = crate::incidents::create_incident(&writer, "Queue backlog").await;
+    let browser = Browser::start().await;
+    sign_in(&browser, &app, "sam@example.com").await;
+    let editor = format!("{}/incidents/{number}/postmortem/edit", app.address);
+    browser.client.goto(&editor).await.expect("editor");
+    browser
+        .fill("summary", "The queue backed up for an hour.")
+        .await;
+    browser.fill("entry-0-at", "2026-03-01 14:12").await;
+    browser
+        .fill("entry-0-text", "Consumer lag alert fired")
+        .await;
+    browser
+        .fill("item-0-title", "Alert on consumer lag per partition")
+        .await;
+    browser.wait_for_text("Draft kept at").await;
+
+    browser.client.refresh().await.expect("reload");
+    browser.wait_for_text("Restored unsaved changes from").await;
+    let page = browser.page_text().await;
+    for words in [
+        "The queue backed up for an hour.",
+        "2026-03-01 14:12",
+        "Consumer lag alert fired",
+        "Alert on consumer lag per partition",
+    ] {
+        assert!(page.contains(words), "{words} survives the reload");
+    }
+    browser.screenshot("editor-restored").await;
+
+    // The tab is gone: a new session (another device) finds the same words.
+    browser
+        .client
+        .delete_all_cookies()
+        .await
+        .expect("forget the session");
+    sign_in(&browser, &app, "sam@example.com").await;
+    browser.client.goto(&editor).await.expect("editor again");
+    browser.wait_for_text("Restored unsaved changes from").await;
+    assert!(
+        browser
+            .page_text()
+            .await
+            .contains("Consumer lag alert fired")
+    );
+    browser.click("[data-dismiss='restored']").await;
+    browser.submit("form.editor").await;
+    browser.wait_for_text("Saved as revision").await;
+    let entries: i64 = sqlx::query_scalar("SELECT count(*) FROM timeline_entries")
+        .fetch_one(&app.db)
+        .await
+        .expect("entries");
+    assert_eq!(entries, 1);
+    browser.client.clone().close().await.expect("close");
+}
+
+#[tokio::test]
+async fn every_main_page_fits_a_phone_without_sideways_scrolling() {
+    let app = TestApp::spawn().await;
+    let member = debrief::domain::role::Role::Member;
+    app.create_user("sam@example.com", "Sam Okafor", member)
+        .await;
+    let writer = app.client();
+    writer.sign_in("sam@example.com", PASSWORD).await;
+    let number = crate::incidents::create_incident(
+        &writer,
+        "Checkout returned 502s after a connection pool change in production",
+    )
+    .await;
+    crate::incidents::add_entries(
+        &writer,
+        number,
+        &[("2026-03-01 14:05", "trigger", "A long line of text about the deploy that changed https://example.com/a/very/long/path/without/breaks/at/all/anywhere")],
+    )
+    .await;
+    crate::incidents::add_item(
+        &writer,
+        number,
+        &[("title", "Alert when the pool is 80% used")],
+    )
+    .await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .set_window_size(390, 844)
+        .await
+        .expect("a phone-sized window");
+    sign_in(&browser, &app, "sam@example.com").await;
+    let pages = [
+        "/".to_owned(),
+        "/incidents".to_owned(),
+        format!("/incidents/{number}"),
+        format!("/incidents/{number}/postmortem/edit"),
+        "/search?q=pool".to_owned(),
+        "/action-items".to_owned(),
+        "/review".to_owned(),
+    ];
+    for path in pages {
+        browser
+            .client
+            .goto(&format!("{}{path}", app.address))
+            .await
+            .expect("open");
+        let widths = browser
+            .client
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth];",
+                vec![],
+            )
+            .await
+            .expect("widths");
+        let (document, viewport) = (
+            widths[0].as_u64().unwrap_or(0),
+            widths[1].as_u64().unwrap_or(0),
+        );
+        let name = path.trim_matches('/').replace(['/', '?', '='], "-");
+        browser
+            .screenshot(&format!(
+                "phone-{}",
+                if name.is_empty() { "home" } else { &name }
+            ))
+            .await;
+        assert!(
+            document <= viewport,
+            "{path} is {document} px wide in a {viewport} px window"
+        );
+    }
+    browser.client.clone().close().await.expect("close");
 }
