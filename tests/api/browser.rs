@@ -251,6 +251,23 @@ async fn added_rows(browser: &Browser) -> usize {
 }
 
 impl Browser {
+    /// Signs `email` in through the login page and waits for the home page.
+    async fn sign_in(&self, app: &TestApp, email: &str) {
+        self.client
+            .goto(&format!("{}/login", app.address))
+            .await
+            .expect("open");
+        self.fill_sign_in(email).await;
+    }
+
+    /// Fills and sends the sign-in form the browser shows.
+    async fn fill_sign_in(&self, email: &str) {
+        self.fill("email", email).await;
+        self.fill("password", PASSWORD).await;
+        self.submit("main form").await;
+        self.wait_for_path("/").await;
+    }
+
     /// Sets a field's value directly (date and time inputs take typed keys
     /// in a locale-dependent order, which a test should not depend on).
     async fn set_value(&self, field_id: &str, value: &str) {
@@ -297,11 +314,7 @@ async fn an_author_writes_reviews_and_publishes_a_postmortem_that_survives_a_res
     let browser = Browser::start().await;
     let go = |path: &str| format!("{}{path}", app.address);
 
-    browser.client.goto(&go("/login")).await.expect("open");
-    browser.fill("email", "sam@example.com").await;
-    browser.fill("password", PASSWORD).await;
-    browser.submit("main form").await;
-    browser.wait_for_path("/").await;
+    browser.sign_in(&app, "sam@example.com").await;
 
     browser.click("a[href='/incidents']").await;
     browser.wait_for_path("/incidents").await;
@@ -485,10 +498,7 @@ async fn an_author_writes_reviews_and_publishes_a_postmortem_that_survives_a_res
     // The reviewer reads the draft from her home page and publishes it.
     browser.click(".usermenu button[type=submit]").await;
     browser.wait_for_path("/login?signed_out=1").await;
-    browser.fill("email", "rita@example.com").await;
-    browser.fill("password", PASSWORD).await;
-    browser.submit("main form").await;
-    browser.wait_for_path("/").await;
+    browser.fill_sign_in("rita@example.com").await;
     browser.wait_for_text("you are asked to review").await;
     browser.click("a[href='/incidents/1']").await;
     browser.wait_for_path("/incidents/1").await;
@@ -551,19 +561,8 @@ async fn an_author_writes_reviews_and_publishes_a_postmortem_that_survives_a_res
 #[tokio::test]
 async fn typing_a_blaming_sentence_into_the_root_cause_makes_the_checklist_flag_it() {
     let app = TestApp::spawn().await;
-    let member = debrief::domain::role::Role::Member;
-    app.create_user("sam@example.com", "Sam Okafor", member)
-        .await;
-    let writer = app.client();
-    writer.sign_in("sam@example.com", PASSWORD).await;
-    let number = crate::incidents::create_incident(&writer, "Queue backlog").await;
-    let browser = Browser::start().await;
+    let (browser, number) = sam_with_incident(&app, "Queue backlog").await;
     let go = |path: &str| format!("{}{path}", app.address);
-    browser.client.goto(&go("/login")).await.expect("open");
-    browser.fill("email", "sam@example.com").await;
-    browser.fill("password", PASSWORD).await;
-    browser.submit("main form").await;
-    browser.wait_for_path("/").await;
     let editor = format!("/incidents/{number}/postmortem/edit");
     browser.client.goto(&go(&editor)).await.expect("editor");
     browser.wait_for_text("Review checklist").await;
@@ -593,30 +592,24 @@ async fn store_trigger(app: &TestApp, number: i32) -> String {
     .expect("trigger")
 }
 
-/// Signs `email` in through the login page.
-async fn sign_in(browser: &Browser, app: &TestApp, email: &str) {
-    browser
-        .client
-        .goto(&format!("{}/login", app.address))
-        .await
-        .expect("open");
-    browser.fill("email", email).await;
-    browser.fill("password", PASSWORD).await;
-    browser.submit("main form").await;
-    browser.wait_for_path("/").await;
-}
-
-#[tokio::test]
-async fn words_typed_into_the_editor_survive_a_reload_and_a_new_session() {
-    let app = TestApp::spawn().await;
+/// A member, Sam, with an incident written over HTTP, and a browser signed
+/// in as Sam: the start of the editor journeys.
+async fn sam_with_incident(app: &TestApp, title: &str) -> (Browser, i32) {
     let member = debrief::domain::role::Role::Member;
     app.create_user("sam@example.com", "Sam Okafor", member)
         .await;
     let writer = app.client();
     writer.sign_in("sam@example.com", PASSWORD).await;
-    let number = crate::incidents::create_incident(&writer, "Queue backlog").await;
+    let number = crate::incidents::create_incident(&writer, title).await;
     let browser = Browser::start().await;
-    sign_in(&browser, &app, "sam@example.com").await;
+    browser.sign_in(app, "sam@example.com").await;
+    (browser, number)
+}
+
+#[tokio::test]
+async fn words_typed_into_the_editor_survive_a_reload_and_a_new_session() {
+    let app = TestApp::spawn().await;
+    let (browser, number) = sam_with_incident(&app, "Queue backlog").await;
     let editor = format!("{}/incidents/{number}/postmortem/edit", app.address);
     browser.client.goto(&editor).await.expect("editor");
     browser
@@ -650,7 +643,7 @@ async fn words_typed_into_the_editor_survive_a_reload_and_a_new_session() {
         .delete_all_cookies()
         .await
         .expect("forget the session");
-    sign_in(&browser, &app, "sam@example.com").await;
+    browser.sign_in(&app, "sam@example.com").await;
     browser.client.goto(&editor).await.expect("editor again");
     browser.wait_for_text("Restored unsaved changes from").await;
     assert!(
@@ -701,7 +694,7 @@ async fn every_main_page_fits_a_phone_without_sideways_scrolling() {
         .set_window_size(390, 844)
         .await
         .expect("a phone-sized window");
-    sign_in(&browser, &app, "sam@example.com").await;
+    browser.sign_in(&app, "sam@example.com").await;
     let pages = [
         "/".to_owned(),
         "/incidents".to_owned(),

@@ -270,28 +270,25 @@ async fn an_untouched_section_keeps_the_other_authors_text_and_only_a_shared_cha
         .await;
     // Both open the page now.
     let base = editor_hidden(&author, number, "base").await;
-    let saved = admin
-        .post_form(
-            &path,
-            &[
-                ("base", base.as_str()),
-                ("summary", "Admin's summary."),
-                ("trigger", "First trigger."),
-            ],
-        )
-        .await;
+    let save = |client: &TestClient, summary: &'static str, trigger: &'static str| {
+        let (client, path, base) = (client.clone(), path.clone(), base.clone());
+        async move {
+            client
+                .post_form(
+                    &path,
+                    &[
+                        ("base", base.as_str()),
+                        ("summary", summary),
+                        ("trigger", trigger),
+                    ],
+                )
+                .await
+        }
+    };
+    let saved = save(&admin, "Admin's summary.", "First trigger.").await;
     assert_eq!(saved.status, StatusCode::SEE_OTHER);
     // The author changed only the trigger: it applies, the summary stays the admin's.
-    let merged = author
-        .post_form(
-            &path,
-            &[
-                ("base", base.as_str()),
-                ("summary", "First summary."),
-                ("trigger", "Author's trigger."),
-            ],
-        )
-        .await;
+    let merged = save(&author, "First summary.", "Author's trigger.").await;
     assert_eq!(merged.status, StatusCode::SEE_OTHER, "{}", merged.body);
     let (summary, trigger): (String, String) =
         sqlx::query_as("SELECT summary, trigger FROM postmortems")
@@ -303,16 +300,7 @@ async fn an_untouched_section_keeps_the_other_authors_text_and_only_a_shared_cha
         ("Admin's summary.", "Author's trigger.")
     );
     // Changing the summary from the old page is a conflict, and only there.
-    let clash = author
-        .post_form(
-            &path,
-            &[
-                ("base", base.as_str()),
-                ("summary", "Author's summary."),
-                ("trigger", "First trigger."),
-            ],
-        )
-        .await;
+    let clash = save(&author, "Author's summary.", "First trigger.").await;
     assert_eq!(clash.status, StatusCode::CONFLICT);
     assert!(clash.body.contains(r##"href="#summary">Summary</a>"##));
     assert!(

@@ -7,12 +7,7 @@
 use askama::Template;
 use askama_web::WebTemplate;
 
-use super::{
-    form::DocumentForm,
-    parse::{Known, parse},
-    save::apply,
-    saved::{Directory, Saved},
-};
+use super::{form::DocumentForm, save::apply, saved::Opened};
 use crate::{
     domain::checklist::{self, Finding},
     store,
@@ -65,38 +60,31 @@ pub async fn typed_panel(
     case: &Case,
     form: &DocumentForm,
 ) -> Result<ChecklistPanel, AppError> {
-    let directory = Directory::load(&state.db).await?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    store::postmortems::lock_postmortem(&mut *tx, case.postmortem.id).await?;
-    let saved = Saved::load(&mut tx, case.incident.number).await?;
-    let known = Known {
-        people: &directory.people,
-        teams: &directory.teams,
-        factors: &saved.factors,
-    };
-    let (edits, problems) = parse(form, &known, user.time_zone);
+    let mut opened = Opened::open(state, case).await?;
+    let (edits, problems) = opened.parse(form, user.time_zone);
+    let tx = &mut opened.tx;
     apply(
-        &mut tx,
+        &mut *tx,
         (case.postmortem.id, user.id),
         &edits,
-        &saved,
-        &directory,
+        &opened.saved,
+        &opened.directory,
         now,
     )
     .await?;
-    let document = store::documents::load_document(&mut tx, case.incident.number)
+    let document = store::documents::load_document(&mut *tx, case.incident.number)
         .await?
         .ok_or(AppError::NotFound)?;
     let findings = store::checklist::evaluate(
-        &mut tx,
+        &mut *tx,
         case.postmortem.id,
         &document,
         case.review_due_days,
         now,
     )
     .await?;
-    tx.rollback().await?;
+    opened.tx.rollback().await?;
     Ok(ChecklistPanel {
         findings,
         form_problems: problems

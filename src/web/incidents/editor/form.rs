@@ -240,10 +240,6 @@ impl DocumentForm {
                 .map(|p| p.to_string())
                 .unwrap_or_default(),
             version: saved.version.to_string(),
-            sent: DocumentForm::parts()
-                .chain(["users_affected", "factor_description"])
-                .map(str::to_owned)
-                .collect(),
             ..DocumentForm::default()
         };
         for section in Section::ALL {

@@ -24,18 +24,13 @@ pub use checklist::{ChecklistPanel, saved_panel};
 use form::DocumentForm;
 pub use page::EditorPage;
 use page::EditorParts;
-use parse::Known;
-use saved::{Directory, Saved};
+use saved::{Directory, Opened, Saved};
 
 use super::{Editable, record_revision};
 use crate::{
     store,
     web::{AppError, AppState, BODY_LIMIT_BYTES, form::FormErrors, session::CurrentUser},
 };
-
-/// The editor takes more than the default form limit, so that an oversized
-/// paste comes back as a field error naming the limit, not a refusal page.
-const EDITOR_BODY_BYTES: usize = BODY_LIMIT_BYTES;
 
 pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
     Router::new()
@@ -49,23 +44,26 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
             post(discard_draft),
         )
         .route("/incidents/{number}/checklist", post(live_panel))
-        .layer(DefaultBodyLimit::max(EDITOR_BODY_BYTES))
+        // More than the default form limit, so that an oversized paste comes
+        // back as a field error naming the limit, not a refusal page.
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .merge(import::routes(max_upload_bytes))
 }
 
-/// The page's parts for `form`, with the saved panel.
+/// The page's parts for `form`: what it needs besides the form and panel.
 async fn parts(
     state: &AppState,
     case: &super::Case,
     form: DocumentForm,
+    (directory, checklist): (Directory, ChecklistPanel),
 ) -> Result<EditorParts, AppError> {
     let id = case.postmortem.id;
     Ok(EditorParts {
         form,
-        directory: Directory::load(&state.db).await?,
+        directory,
         factors: store::postmortems::list_factors(&state.db, id).await?,
         attachments: store::attachments::list_for_postmortem(&state.db, id).await?,
-        checklist: saved_panel(state, case).await?,
+        checklist,
     })
 }
 
@@ -92,8 +90,8 @@ async fn show_editor(
         Some(_) => checklist::typed_panel(&state, &user, &case, &form).await?,
         None => saved_panel(&state, &case).await?,
     };
-    let mut parts = parts(&state, &case, form).await?;
-    parts.checklist = checklist;
+    let directory = Directory::load(&state.db).await?;
+    let parts = parts(&state, &case, form, (directory, checklist)).await?;
     let mut page = EditorPage::new(&user, case, parts);
     page.restored = restored_at.map(|at| {
         at.with_timezone(&user.time_zone)
@@ -110,20 +108,17 @@ async fn save_document(
     body: Bytes,
 ) -> Result<Response, AppError> {
     let typed = DocumentForm::from_body(&body).map_err(|_| AppError::BadForm)?;
-    let directory = Directory::load(&state.db).await?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    store::postmortems::lock_postmortem(&mut *tx, case.postmortem.id).await?;
-    let saved = Saved::load(&mut tx, case.incident.number).await?;
-    let known = Known {
-        people: &directory.people,
-        teams: &directory.teams,
-        factors: &saved.factors,
-    };
-    let (edits, errors) = parse::parse(&typed, &known, user.time_zone);
+    let opened = Opened::open(&state, &case).await?;
+    let (edits, errors) = opened.parse(&typed, user.time_zone);
+    let Opened {
+        mut tx,
+        saved,
+        directory,
+    } = opened;
     if !errors.is_empty() {
         tx.rollback().await?;
-        return refused(&state, &user, case, typed, errors).await;
+        return refused(&state, &user, case, (typed, errors), directory).await;
     }
     let plan = save::plan(edits, &typed, &saved, user.time_zone);
     if !plan.conflicts.is_empty() {
@@ -135,7 +130,8 @@ async fn save_document(
              Where you both changed something, their version is shown beside yours: merge what you need and save again. \
              Everything you did not touch now shows their latest text.",
         );
-        let parts = parts(&state, &case, plan.merged).await?;
+        let checklist = saved_panel(&state, &case).await?;
+        let parts = parts(&state, &case, plan.merged, (directory, checklist)).await?;
         let mut page = EditorPage::new(&user, case, parts);
         page.errors = errors;
         page.conflicts = plan.conflicts;
@@ -163,12 +159,11 @@ async fn refused(
     state: &AppState,
     user: &CurrentUser,
     case: super::Case,
-    typed: DocumentForm,
-    errors: FormErrors,
+    (typed, errors): (DocumentForm, FormErrors),
+    directory: Directory,
 ) -> Result<Response, AppError> {
     let checklist = checklist::typed_panel(state, user, &case, &typed).await?;
-    let mut parts = parts(state, &case, typed).await?;
-    parts.checklist = checklist;
+    let parts = parts(state, &case, typed, (directory, checklist)).await?;
     let mut page = EditorPage::new(user, case, parts);
     page.errors = errors;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())

@@ -1,8 +1,14 @@
 //! The postmortem's editable parts as they are stored now, read in one go
 //! (inside the save's transaction, after the postmortem row is locked).
 
-use sqlx::PgConnection;
+use chrono_tz::Tz;
+use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
+
+use super::{
+    form::DocumentForm,
+    parse::{Edits, Known, parse},
+};
 
 use crate::{
     domain::document::Sections,
@@ -10,6 +16,7 @@ use crate::{
         self, action_items::ActionItem, postmortems::FactorRow, timeline::TimelineEntry,
         users::PersonOption,
     },
+    web::{AppError, AppState, form::FormErrors, incidents::Case},
 };
 
 /// What the authoring form edits, as saved.
@@ -49,5 +56,39 @@ impl Directory {
             people: store::users::list_active_people(db).await?,
             teams: store::teams::list_team_options(db).await?,
         })
+    }
+}
+
+/// A save in progress: its transaction, with the postmortem row locked, and
+/// what is stored and may be referred to as of that lock.
+pub struct Opened {
+    pub tx: Transaction<'static, Postgres>,
+    pub saved: Saved,
+    pub directory: Directory,
+}
+
+impl Opened {
+    /// Locks `case`'s postmortem and reads its parts. The save and the live
+    /// checklist both start here.
+    pub async fn open(state: &AppState, case: &Case) -> Result<Opened, AppError> {
+        let directory = Directory::load(&state.db).await?;
+        let mut tx = state.db.begin().await?;
+        crate::store::postmortems::lock_postmortem(&mut *tx, case.postmortem.id).await?;
+        let saved = Saved::load(&mut tx, case.incident.number).await?;
+        Ok(Opened {
+            tx,
+            saved,
+            directory,
+        })
+    }
+
+    /// Reads `form` against what is stored now, times in `zone`.
+    pub fn parse(&self, form: &DocumentForm, zone: Tz) -> (Edits, FormErrors) {
+        let known = Known {
+            people: &self.directory.people,
+            teams: &self.directory.teams,
+            factors: &self.saved.factors,
+        };
+        parse(form, &known, zone)
     }
 }
