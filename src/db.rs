@@ -5,7 +5,8 @@ use std::{str::FromStr, time::Duration};
 
 use anyhow::Context;
 use sqlx::{
-    ConnectOptions, Connection, PgConnection, PgPool,
+    ConnectOptions, Connection, PgPool,
+    migrate::MigrateDatabase,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
 
@@ -19,7 +20,7 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<PgPool> {
     let options = PgConnectOptions::from_str(&config.database_url)
         .context("DATABASE_URL is not a valid Postgres URL")?;
-    create_database_if_missing(&options).await?;
+    create_database_if_missing(&config.database_url, &options).await?;
     let pool = PgPoolOptions::new()
         .max_connections(config.db_pool_size)
         // Fail fast, so /readyz and pages answer 503 instead of hanging when
@@ -43,7 +44,10 @@ pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
         .context("could not apply database migrations")
 }
 
-async fn create_database_if_missing(options: &PgConnectOptions) -> anyhow::Result<()> {
+/// Creates the database when the server answers that it does not exist.
+/// Connecting to it first (rather than asking the `postgres` database)
+/// works for a role that may not read `postgres`.
+async fn create_database_if_missing(url: &str, options: &PgConnectOptions) -> anyhow::Result<()> {
     let Some(name) = options.get_database().map(str::to_owned) else {
         return Ok(());
     };
@@ -55,18 +59,8 @@ async fn create_database_if_missing(options: &PgConnectOptions) -> anyhow::Resul
         Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("3D000") => {}
         Err(error) => return Err(error).context("could not connect to Postgres"),
     }
-    let mut admin: PgConnection = options
-        .clone()
-        .database("postgres")
-        .connect()
-        .await
-        .context("could not connect to the `postgres` database to create the Debrief database")?;
-    let statement = format!("CREATE DATABASE \"{}\"", name.replace('"', "\"\""));
-    match sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
-        .execute(&mut admin)
-        .await
-    {
-        Ok(_) => tracing::info!(database = %name, "created the database"),
+    match sqlx::Postgres::create_database(url).await {
+        Ok(()) => tracing::info!(database = %name, "created the database"),
         // Another replica created it first.
         Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("42P04") => {}
         Err(error) => return Err(error).context("could not create the database"),

@@ -10,9 +10,15 @@ use tokio::net::TcpListener;
 use crate::{
     clock::Clock,
     config::ServerConfig,
-    jobs, setup,
+    jobs::{self, supervisor::Jobs},
+    setup,
     web::{self, AppState},
 };
+
+/// How long a background job that panicked waits before it starts again.
+const JOB_RESTART_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long shutdown waits for background jobs to finish their pass.
+const JOB_STOP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Serves on an already bound listener until `shutdown` resolves.
 pub async fn serve(
@@ -46,29 +52,43 @@ pub async fn run(pool: PgPool, config: ServerConfig) -> anyhow::Result<()> {
     }
 
     tokio::task::spawn_blocking(crate::domain::password::warm_up);
-    tokio::spawn(jobs::janitor::run(
-        pool.clone(),
-        clock.clone(),
-        config.clone(),
-    ));
-    tokio::spawn(jobs::sweeper::run(
-        pool.clone(),
-        clock.clone(),
-        config.sweeper(),
-    ));
-    tokio::spawn(jobs::digest::run(
-        pool.clone(),
-        clock.clone(),
-        config.digest(),
-        crate::mail::Mailer::new(&config.mail)?,
-    ));
+    let mut jobs = Jobs::new(JOB_RESTART_AFTER);
+    {
+        let (pool, clock, config) = (pool.clone(), clock.clone(), config.clone());
+        jobs.spawn("janitor", move |stop| {
+            jobs::janitor::run(pool.clone(), clock.clone(), config.clone(), stop)
+        });
+    }
+    {
+        let (pool, clock, settings) = (pool.clone(), clock.clone(), config.sweeper());
+        jobs.spawn("sweeper", move |stop| {
+            jobs::sweeper::run(pool.clone(), clock.clone(), settings.clone(), stop)
+        });
+    }
+    {
+        let (pool, clock, settings) = (pool.clone(), clock.clone(), config.digest());
+        let mailer = crate::mail::Mailer::new(&config.mail)?;
+        jobs.spawn("digest", move |stop| {
+            jobs::digest::run(
+                pool.clone(),
+                clock.clone(),
+                settings.clone(),
+                mailer.clone(),
+                stop,
+            )
+        });
+    }
     let state = AppState {
         db: pool,
         config,
         clock,
         caches: Default::default(),
     };
-    serve(listener, state, shutdown_signal()).await?;
+    let served = serve(listener, state, shutdown_signal()).await;
+    // Requests are done (or the server failed); let the jobs finish the
+    // pass they are in before the process goes.
+    jobs.shutdown(JOB_STOP_DEADLINE).await;
+    served?;
     tracing::info!("Debrief stopped");
     Ok(())
 }

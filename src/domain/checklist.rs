@@ -672,6 +672,7 @@ mod tests {
         TimelineLine {
             at: at("2026-03-10T14:02:00Z"),
             kind,
+            speaker: None,
             text: "Something happened".to_owned(),
             source: source.to_owned(),
             link: None,

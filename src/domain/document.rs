@@ -105,6 +105,9 @@ pub struct Factor {
 pub struct TimelineLine {
     pub at: DateTime<Utc>,
     pub kind: TimelineKind,
+    /// Who said or reported it, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
     pub text: String,
     pub source: String,
     pub link: Option<String>,
@@ -289,9 +292,13 @@ impl Document {
         }
         out.push_str("| Time (UTC) | Kind | Event | Source |\n|---|---|---|---|\n");
         for line in &self.timeline {
-            let text = match &line.link {
-                Some(link) => format!("{} ([link]({link}))", cell(&line.text)),
+            let said = match &line.speaker {
+                Some(speaker) => format!("**{}**: {}", cell(speaker), cell(&line.text)),
                 None => cell(&line.text),
+            };
+            let text = match &line.link {
+                Some(link) => format!("{said} ([link]({link}))"),
+                None => said,
             };
             let mut at = line.at.format("%Y-%m-%d %H:%M").to_string();
             if let Some(written) = &line.written_at {
@@ -413,6 +420,7 @@ mod tests {
             timeline: vec![TimelineLine {
                 at,
                 kind: TimelineKind::Trigger,
+                speaker: Some("sam".to_owned()),
                 text: "Deploy v2.14".to_owned(),
                 source: "deploy log".to_owned(),
                 link: None,
@@ -449,7 +457,10 @@ mod tests {
         assert!(markdown.contains("# INC-7: Checkout 502s"));
         assert!(markdown.contains("- Users affected: 1200"));
         assert!(markdown.contains("- **Detection:** No alert on pool | saturation"));
-        assert!(markdown.contains("| 2026-03-01 13:05 | Trigger | Deploy v2.14 | deploy log |"));
+        assert!(
+            markdown
+                .contains("| 2026-03-01 13:05 | Trigger | **sam**: Deploy v2.14 | deploy log |")
+        );
         assert!(
             markdown
                 .contains("| Alert on pool saturation | Detect | P1 | Sam | 2026-04-01 | Open |")

@@ -17,9 +17,35 @@ pub fn render(markdown: &str) -> String {
         .to_string()
 }
 
+/// Renders a short piece (a timeline entry, a factor) for a table cell or a
+/// list item: a single paragraph comes without its `<p>`, so it flows with
+/// what is around it; anything longer (a list, several paragraphs) stays
+/// as blocks.
+pub fn render_inline(markdown: &str) -> String {
+    let html = render(markdown);
+    let trimmed = html.trim_end();
+    match trimmed
+        .strip_prefix("<p>")
+        .and_then(|rest| rest.strip_suffix("</p>"))
+    {
+        Some(inner) if !inner.contains("<p>") => inner.to_owned(),
+        _ => html,
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::render;
+    use super::{render, render_inline};
+
+    #[test]
+    fn a_single_paragraph_renders_inline() {
+        assert_eq!(
+            render_inline("rolled back **v2.3** <script>x</script>"),
+            "rolled back <strong>v2.3</strong> "
+        );
+        assert!(render_inline("one\n\ntwo").starts_with("<p>one</p>"));
+        assert!(render_inline("- a\n- b").contains("<li>a</li>"));
+    }
 
     #[test]
     fn markdown_renders_with_tables() {

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use chrono::{Duration as Span, NaiveDate};
 use sqlx::PgPool;
 
+use super::supervisor::{Stop, next_tick};
+
 use crate::{
     clock::Clock,
     domain::{
@@ -201,17 +203,16 @@ pub async fn send_due(pool: &PgPool, clock: &Clock, mailer: &Mailer) -> sqlx::Re
     }
 }
 
-/// Runs forever inside the server: composes what is due, then sends.
+/// Runs inside the server until `stop`: composes what is due, then sends.
 /// Errors (the database away, say) are logged and the next tick retries.
-pub async fn run(pool: PgPool, clock: Clock, settings: Settings, mailer: Mailer) {
+pub async fn run(pool: PgPool, clock: Clock, settings: Settings, mailer: Mailer, stop: Stop) {
     if !mailer.is_on() {
         tracing::info!(
             "mail is off (DEBRIEF_SMTP_URL is not set): digests are composed into the outbox but not sent"
         );
     }
     let mut ticker = tokio::time::interval(TICK);
-    loop {
-        ticker.tick().await;
+    while next_tick(&mut ticker, &stop).await {
         if let Err(error) = compose_due(&pool, &clock, &settings).await {
             tracing::warn!(%error, "composing digests failed; will retry");
         }

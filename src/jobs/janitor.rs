@@ -6,6 +6,8 @@ use std::time::Duration;
 use chrono::Duration as Span;
 use sqlx::PgPool;
 
+use super::supervisor::{Stop, next_tick};
+
 use crate::{clock::Clock, config::ServerConfig, store};
 
 /// How often the janitor runs.
@@ -25,11 +27,10 @@ pub async fn run_once(
     Ok((sessions, failures, links))
 }
 
-/// Runs forever; errors (a database restart, say) are logged and retried next time.
-pub async fn run(pool: PgPool, clock: Clock, config: std::sync::Arc<ServerConfig>) {
+/// Runs until `stop`; errors (a database restart, say) are logged and retried next time.
+pub async fn run(pool: PgPool, clock: Clock, config: std::sync::Arc<ServerConfig>, stop: Stop) {
     let mut ticker = tokio::time::interval(EVERY);
-    loop {
-        ticker.tick().await;
+    while next_tick(&mut ticker, &stop).await {
         match run_once(&pool, &clock, &config).await {
             Ok((sessions, failures, links)) => {
                 tracing::debug!(sessions, failures, links, "janitor removed expired rows")

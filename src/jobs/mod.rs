@@ -2,4 +2,5 @@
 
 pub mod digest;
 pub mod janitor;
+pub mod supervisor;
 pub mod sweeper;

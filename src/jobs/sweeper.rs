@@ -12,6 +12,8 @@ use chrono::Duration as Span;
 use chrono_tz::Tz;
 use sqlx::PgPool;
 
+use super::supervisor::{Stop, next_tick};
+
 use crate::{
     clock::Clock,
     store::{self, follow_up::Changes},
@@ -84,12 +86,11 @@ fn runner() -> String {
     format!("{host}:{}", std::process::id())
 }
 
-/// Sweeps every `settings.every` until the process ends.
-pub async fn run(pool: PgPool, clock: Clock, settings: Settings) {
+/// Sweeps every `settings.every` until `stop`.
+pub async fn run(pool: PgPool, clock: Clock, settings: Settings, stop: Stop) {
     let mut ticker = tokio::time::interval(settings.every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticker.tick().await;
+    while next_tick(&mut ticker, &stop).await {
         match run_once(&pool, &clock, &settings).await {
             Ok(Outcome::Swept {
                 changes,

@@ -368,6 +368,7 @@ async fn seed_postmortem(
         let fields = EntryFields {
             occurred_at: started + Duration::minutes(entry.after_minutes),
             kind: entry.kind,
+            speaker: None,
             text: entry.text.clone(),
             source: entry.source.clone(),
             link: entry.link.clone(),

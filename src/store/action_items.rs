@@ -193,11 +193,7 @@ pub async fn list_items(
             .push_bind(day);
     }
     query.push(" ORDER BY ai.due_on ASC NULLS LAST, ai.priority, ai.created_at, ai.id");
-    query
-        .push(" LIMIT ")
-        .push_bind(limit)
-        .push(" OFFSET ")
-        .push_bind(offset);
+    super::incidents::push_page(&mut query, limit, offset);
     query.build_query_as().fetch_all(db).await
 }
 

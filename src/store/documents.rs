@@ -12,13 +12,21 @@ pub async fn load_document(
     db: &mut PgConnection,
     incident_number: i32,
 ) -> sqlx::Result<Option<Document>> {
-    let Some((incident, postmortem)) =
-        store::postmortems::find_by_number(&mut *db, incident_number).await?
+    let Some(store::postmortems::Found {
+        incident,
+        postmortem,
+        authors,
+        ..
+    }) = store::postmortems::find_by_number(
+        &mut *db,
+        incident_number,
+        store::incidents::Reader::system(),
+    )
+    .await?
     else {
         return Ok(None);
     };
     let teams = store::incidents::list_teams(&mut *db, incident.id).await?;
-    let authors = store::postmortems::list_authors(&mut *db, postmortem.id).await?;
     let factor_rows = store::postmortems::list_factors(&mut *db, postmortem.id).await?;
     let entries = store::timeline::list_entries(&mut *db, postmortem.id).await?;
     let items = store::action_items::list_for_postmortem(&mut *db, postmortem.id).await?;
@@ -54,6 +62,7 @@ pub async fn load_document(
             .map(|entry| TimelineLine {
                 at: entry.occurred_at,
                 kind: entry.kind,
+                speaker: entry.speaker,
                 text: entry.text,
                 source: entry.source,
                 link: entry.link,

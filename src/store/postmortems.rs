@@ -1,16 +1,17 @@
 //! Postmortems: their sections, status, authors, reviewers and factors.
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, PgExecutor};
+use sqlx::{PgConnection, PgExecutor, types::Json};
 use uuid::Uuid;
 
 use super::{
     action_items::ActionItem,
+    attachments::AttachmentInfo,
     incidents::{Incident, LinkedIncident, Reader, TeamRef},
     timeline::TimelineEntry,
 };
 use crate::domain::{
-    document::Sections,
+    document::{ImportedFrom, Sections},
     incident::{IncidentKind, Severity},
     postmortem::{FactorCategory, PostmortemStatus},
 };
@@ -50,10 +51,23 @@ pub async fn insert_postmortem(
 }
 
 /// An incident and its postmortem by the incident's number, in one round trip.
+/// An incident with its postmortem, the people named on it, its links and
+/// what says whether cached parts of its page are current, as read in one
+/// round trip.
+pub struct Found {
+    pub incident: Incident,
+    pub postmortem: Postmortem,
+    pub authors: Vec<Person>,
+    pub reviewers: Vec<Person>,
+    pub stamp: PageStamp,
+}
+
+/// `reader` decides which linked incidents are listed.
 pub async fn find_by_number(
     db: impl PgExecutor<'_>,
     number: i32,
-) -> sqlx::Result<Option<(Incident, Postmortem)>> {
+    reader: Reader,
+) -> sqlx::Result<Option<Found>> {
     let row = sqlx::query!(
         r#"SELECT i.id AS incident_id, i.number, i.title, i.kind AS "kind: IncidentKind",
                   i.severity AS "severity: Severity", i.services, i.tags, i.started_at, i.detected_at,
@@ -61,10 +75,37 @@ pub async fn find_by_number(
                   p.id, p.status AS "status: PostmortemStatus", p.summary, p.impact, p.users_affected,
                   p.failed_requests, p.revenue_lost_cents, p.slo_budget_consumed, p.trigger, p.went_well,
                   p.went_poorly, p.got_lucky, p.lessons, p.detection, p.resolution, p.other_notes, p.published_at, p.updated_at, p.version,
-                  p.checklist_passed, p.checklist_total, p.checklist_failing
+                  p.checklist_passed, p.checklist_total, p.checklist_failing,
+                  (SELECT COALESCE(json_agg(json_build_object('id', u.id, 'display_name', u.display_name)
+                                            ORDER BY lower(u.display_name), u.id), '[]')
+                   FROM postmortem_authors a JOIN users u ON u.id = a.user_id
+                   WHERE a.postmortem_id = p.id) AS "authors!: Json<Vec<Person>>",
+                  (SELECT COALESCE(json_agg(json_build_object('id', u.id, 'display_name', u.display_name)
+                                            ORDER BY lower(u.display_name), u.id), '[]')
+                   FROM postmortem_reviewers r JOIN users u ON u.id = r.user_id
+                   WHERE r.postmortem_id = p.id) AS "reviewers!: Json<Vec<Person>>",
+                  (SELECT s.xmin::text FROM search_entries s WHERE s.postmortem_id = p.id) AS "content_stamp",
+                  ((SELECT COALESCE(sum(hashtextextended(
+                             u.id::text || ':' || u.role::text || ':' || u.active::text || ':' || u.display_name, 0)), 0)
+                    FROM users u)
+                   + (SELECT COALESCE(sum(hashtextextended(t.id::text || ':' || t.name, 0)), 0) FROM teams t))::text
+                   AS "directory_stamp!",
+                  (SELECT COALESCE(json_agg(json_build_object(
+                             'number', o.number, 'title', o.title, 'severity', o.severity, 'kind', l.kind,
+                             'incoming', l.other_id = i.id) ORDER BY o.number), '[]')
+                   FROM incident_links l
+                   JOIN incidents o ON o.id = CASE WHEN l.incident_id = i.id THEN l.other_id ELSE l.incident_id END
+                   JOIN postmortems op ON op.incident_id = o.id
+                   WHERE (l.incident_id = i.id OR l.other_id = i.id)
+                     AND (op.status = 'published' OR $2
+                          OR EXISTS (SELECT 1 FROM postmortem_authors a WHERE a.postmortem_id = op.id AND a.user_id = $3)
+                          OR EXISTS (SELECT 1 FROM postmortem_reviewers r WHERE r.postmortem_id = op.id AND r.user_id = $3)))
+                   AS "links!: Json<Vec<LinkedIncident>>"
            FROM incidents i JOIN postmortems p ON p.incident_id = i.id
            WHERE i.number = $1"#,
-        number
+        number,
+        reader.is_admin,
+        reader.user_id
     )
     .fetch_optional(db)
     .await?;
@@ -114,7 +155,20 @@ pub async fn find_by_number(
                 _ => None,
             },
         };
-        (incident, postmortem)
+        Found {
+            incident,
+            postmortem,
+            authors: row.authors.0,
+            reviewers: row.reviewers.0,
+            stamp: PageStamp {
+                // Without a search entry (it is written in the same
+                // transaction as the postmortem, so only by hand) nothing
+                // is cached.
+                content: row.content_stamp.unwrap_or_default(),
+                directory: row.directory_stamp,
+                links: row.links.0,
+            },
+        }
     }))
 }
 
@@ -182,7 +236,7 @@ pub async fn set_status(
 }
 
 /// A person named on a postmortem.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct Person {
     pub id: Uuid,
     pub display_name: String,
@@ -240,42 +294,6 @@ pub async fn lock_postmortem(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<
         .fetch_optional(db)
         .await?;
     Ok(())
-}
-
-struct NamedPerson {
-    id: Uuid,
-    display_name: String,
-    is_author: bool,
-}
-
-/// Authors and reviewers in one round trip: `(authors, reviewers)`.
-pub async fn list_people(
-    db: impl PgExecutor<'_>,
-    postmortem_id: Uuid,
-) -> sqlx::Result<(Vec<Person>, Vec<Person>)> {
-    let rows = sqlx::query_as!(
-        NamedPerson,
-        r#"SELECT u.id AS "id!", u.display_name AS "display_name!", true AS "is_author!"
-           FROM postmortem_authors a JOIN users u ON u.id = a.user_id WHERE a.postmortem_id = $1
-           UNION ALL
-           SELECT u.id, u.display_name, false
-           FROM postmortem_reviewers r JOIN users u ON u.id = r.user_id WHERE r.postmortem_id = $1
-           ORDER BY 2"#,
-        postmortem_id
-    )
-    .fetch_all(db)
-    .await?;
-    let (authors, reviewers): (Vec<NamedPerson>, Vec<NamedPerson>) =
-        rows.into_iter().partition(|row| row.is_author);
-    let people = |rows: Vec<NamedPerson>| -> Vec<Person> {
-        rows.into_iter()
-            .map(|row| Person {
-                id: row.id,
-                display_name: row.display_name,
-            })
-            .collect()
-    };
-    Ok((people(authors), people(reviewers)))
 }
 
 /// Replaces who is asked to review.
@@ -388,35 +406,53 @@ pub async fn list_waiting_for(
     .await
 }
 
-/// What the reading page shows beside the sections, fetched in one round
-/// trip (the page is the most read in Debrief). Links only to incidents the
-/// reader may see, by the same rule as `incidents::push_visible_to`.
+/// What the reading page shows beside the sections and links. It changes
+/// only when the postmortem does, so the page caches it by [`PageStamp`].
+#[derive(Clone)]
 pub struct PageParts {
     pub teams: Vec<TeamRef>,
     pub factors: Vec<FactorRow>,
     pub entries: Vec<TimelineEntry>,
     pub items: Vec<ActionItem>,
+    pub attachments: Vec<AttachmentInfo>,
+    pub imported_from: Option<ImportedFrom>,
+}
+
+/// What says whether cached [`PageParts`] are current, read with what the
+/// reading page shows fresh every time.
+#[derive(Clone, Debug, Default)]
+pub struct PageStamp {
+    /// Changes whenever the postmortem or anything in it does: every such
+    /// write refreshes its search entry (by trigger, or at the end of an
+    /// import), which gives that row a new transaction id (`xmin`).
+    pub content: String,
+    /// Changes whenever a person's name, role or activity, or a team's
+    /// name, does (the parts name owners and teams; the pickers list people).
+    pub directory: String,
+    /// Links only to incidents the reader may see, by the same rule as
+    /// `incidents::push_visible_to`.
     pub links: Vec<LinkedIncident>,
 }
 
+/// The reading page's parts, in one round trip.
 pub async fn load_page_parts(
     db: impl PgExecutor<'_>,
     incident_id: Uuid,
     postmortem_id: Uuid,
-    reader: Reader,
 ) -> sqlx::Result<PageParts> {
     let row = sqlx::query!(
         r#"SELECT
              (SELECT COALESCE(json_agg(json_build_object('id', t.id, 'name', t.name) ORDER BY lower(t.name)), '[]')
-              FROM incident_teams it JOIN teams t ON t.id = it.team_id WHERE it.incident_id = $1) AS "teams!",
+              FROM incident_teams it JOIN teams t ON t.id = it.team_id WHERE it.incident_id = $1)
+              AS "teams!: Json<Vec<TeamRef>>",
              (SELECT COALESCE(json_agg(json_build_object('id', f.id, 'category', f.category,
                                                          'description', f.description) ORDER BY f.position, f.id), '[]')
-              FROM contributing_factors f WHERE f.postmortem_id = $2) AS "factors!",
+              FROM contributing_factors f WHERE f.postmortem_id = $2) AS "factors!: Json<Vec<FactorRow>>",
              (SELECT COALESCE(json_agg(json_build_object('id', e.id, 'occurred_at', e.occurred_at, 'kind', e.kind,
-                                                         'text', e.text, 'source', e.source, 'link', e.link,
-                                                         'version', e.version, 'written_at', e.written_at)
+                                                         'speaker', e.speaker, 'text', e.text, 'source', e.source,
+                                                         'link', e.link, 'version', e.version, 'written_at', e.written_at)
                                        ORDER BY e.occurred_at, e.created_at, e.id), '[]')
-              FROM timeline_entries e WHERE e.postmortem_id = $2) AS "entries!",
+              FROM timeline_entries e WHERE e.postmortem_id = $2) AS "entries!: Json<Vec<TimelineEntry>>",
              (SELECT COALESCE(json_agg(json_build_object(
                         'id', ai.id, 'postmortem_id', ai.postmortem_id, 'incident_number', i.number,
                         'incident_title', i.title, 'title', ai.title, 'description', ai.description,
@@ -427,31 +463,25 @@ pub async fn load_page_parts(
                       ORDER BY ai.priority, ai.due_on NULLS LAST, ai.created_at, ai.id), '[]')
               FROM action_items ai JOIN incidents i ON i.id = $1
               LEFT JOIN users u ON u.id = ai.owner_id LEFT JOIN teams t ON t.id = ai.team_id
-              WHERE ai.postmortem_id = $2) AS "items!",
-             (SELECT COALESCE(json_agg(json_build_object(
-                        'number', i.number, 'title', i.title, 'severity', i.severity, 'kind', l.kind,
-                        'incoming', l.other_id = $1) ORDER BY i.number), '[]')
-              FROM incident_links l
-              JOIN incidents i ON i.id = CASE WHEN l.incident_id = $1 THEN l.other_id ELSE l.incident_id END
-              JOIN postmortems p ON p.incident_id = i.id
-              WHERE (l.incident_id = $1 OR l.other_id = $1)
-                AND (p.status = 'published' OR $3
-                     OR EXISTS (SELECT 1 FROM postmortem_authors a WHERE a.postmortem_id = p.id AND a.user_id = $4)
-                     OR EXISTS (SELECT 1 FROM postmortem_reviewers r WHERE r.postmortem_id = p.id AND r.user_id = $4)))
-              AS "links!""#,
+              WHERE ai.postmortem_id = $2) AS "items!: Json<Vec<ActionItem>>",
+             (SELECT COALESCE(json_agg(json_build_object('id', a.id, 'timeline_entry_id', a.timeline_entry_id,
+                                                         'file_name', a.file_name, 'content_type', a.content_type,
+                                                         'byte_size', a.byte_size) ORDER BY a.created_at, a.id), '[]')
+              FROM attachments a WHERE a.postmortem_id = $2) AS "attachments!: Json<Vec<AttachmentInfo>>",
+             (SELECT json_build_object('file', imported_from, 'url', source_url, 'report', import_report)
+              FROM incidents WHERE id = $1 AND imported_from IS NOT NULL)
+              AS "imported_from: Json<ImportedFrom>""#,
         incident_id,
-        postmortem_id,
-        reader.is_admin,
-        reader.user_id
+        postmortem_id
     )
     .fetch_one(db)
     .await?;
-    let decode = |error: serde_json::Error| sqlx::Error::Decode(Box::new(error));
     Ok(PageParts {
-        teams: serde_json::from_value(row.teams).map_err(decode)?,
-        factors: serde_json::from_value(row.factors).map_err(decode)?,
-        entries: serde_json::from_value(row.entries).map_err(decode)?,
-        items: serde_json::from_value(row.items).map_err(decode)?,
-        links: serde_json::from_value(row.links).map_err(decode)?,
+        teams: row.teams.0,
+        factors: row.factors.0,
+        entries: row.entries.0,
+        items: row.items.0,
+        attachments: row.attachments.0,
+        imported_from: row.imported_from.map(|found| found.0),
     })
 }

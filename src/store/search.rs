@@ -7,7 +7,7 @@ use std::{
     hash::{BuildHasherDefault, Hasher},
 };
 
-use chrono::{DateTime, Months, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, Postgres, QueryBuilder};
 use uuid::Uuid;
 
@@ -15,6 +15,7 @@ use super::incidents::Reader;
 use crate::domain::{
     incident::{IncidentKind, Severity},
     postmortem::PostmortemStatus,
+    quarter::Quarter,
     search::{has_words, may_have_phrase},
 };
 
@@ -31,6 +32,9 @@ pub struct SearchFilter {
     pub year: Option<i32>,
     /// 1 to 4, with `year`.
     pub quarter: Option<i32>,
+    /// The organization's zone, in which years and quarters begin (as on
+    /// the quarterly review).
+    pub zone: chrono_tz::Tz,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -264,19 +268,21 @@ fn push_matches(
 }
 
 impl SearchFilter {
-    /// The year or quarter filter as a range of UTC instants.
+    /// The year or quarter filter as a range of instants: from its first
+    /// midnight in the organization's zone to the next period's.
     fn period(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
         let year = self.year?;
-        let (first_month, months) = match self.quarter {
-            Some(quarter) => ((quarter - 1) * 3 + 1, 3),
-            None => (1, 12),
-        };
-        let start = NaiveDate::from_ymd_opt(year, u32::try_from(first_month).ok()?, 1)?;
-        let end = start.checked_add_months(Months::new(months))?;
-        Some((
-            start.and_time(NaiveTime::MIN).and_utc(),
-            end.and_time(NaiveTime::MIN).and_utc(),
-        ))
+        match self.quarter {
+            Some(number) => {
+                let quarter = Quarter::new(year, u32::try_from(number).ok()?)?;
+                Some((quarter.starts_at(self.zone), quarter.ends_at(self.zone)))
+            }
+            None => {
+                let first = Quarter::new(year, 1)?;
+                let next_year = Quarter::new(year + 1, 1)?;
+                Some((first.starts_at(self.zone), next_year.starts_at(self.zone)))
+            }
+        }
     }
 }
 
@@ -703,6 +709,26 @@ pub async fn refresh(db: impl PgExecutor<'_>, postmortem_ids: &[Uuid]) -> sqlx::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn years_and_quarters_begin_at_midnight_in_the_organizations_zone() {
+        let filter = SearchFilter {
+            year: Some(2026),
+            quarter: Some(4),
+            zone: chrono_tz::Europe::Berlin,
+            ..SearchFilter::default()
+        };
+        let (from, until) = filter.period().expect("a period");
+        assert_eq!(from.to_rfc3339(), "2026-09-30T22:00:00+00:00");
+        assert_eq!(until.to_rfc3339(), "2026-12-31T23:00:00+00:00");
+        let year = SearchFilter {
+            quarter: None,
+            ..filter
+        };
+        let (from, until) = year.period().expect("a period");
+        assert_eq!(from.to_rfc3339(), "2025-12-31T23:00:00+00:00");
+        assert_eq!(until.to_rfc3339(), "2026-12-31T23:00:00+00:00");
+    }
 
     #[test]
     fn facets_are_counted_from_the_keys_of_every_match() {

@@ -11,6 +11,9 @@ pub struct TimelineEntry {
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
     pub kind: TimelineKind,
+    /// Who said or reported it, when known.
+    #[serde(default)]
+    pub speaker: Option<String>,
     pub text: String,
     pub source: String,
     pub link: Option<String>,
@@ -25,6 +28,7 @@ pub struct TimelineEntry {
 pub struct EntryFields {
     pub occurred_at: DateTime<Utc>,
     pub kind: TimelineKind,
+    pub speaker: Option<String>,
     pub text: String,
     pub source: String,
     pub link: Option<String>,
@@ -37,7 +41,7 @@ pub async fn list_entries(
 ) -> sqlx::Result<Vec<TimelineEntry>> {
     sqlx::query_as!(
         TimelineEntry,
-        r#"SELECT id, occurred_at, kind AS "kind: TimelineKind", text, source, link, version, written_at
+        r#"SELECT id, occurred_at, kind AS "kind: TimelineKind", speaker, text, source, link, version, written_at
            FROM timeline_entries WHERE postmortem_id = $1 ORDER BY occurred_at, created_at, id"#,
         postmortem_id
     )
@@ -54,8 +58,8 @@ pub async fn insert_entry(
 ) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
     sqlx::query!(
-        "INSERT INTO timeline_entries (id, postmortem_id, occurred_at, kind, text, source, link, created_by, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO timeline_entries (id, postmortem_id, occurred_at, kind, text, source, link, created_by, created_at, speaker)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         id,
         postmortem_id,
         fields.occurred_at,
@@ -64,7 +68,8 @@ pub async fn insert_entry(
         fields.source,
         fields.link,
         created_by,
-        now
+        now,
+        fields.speaker
     )
     .execute(db)
     .await?;
@@ -92,7 +97,7 @@ pub async fn update_entry(
 ) -> sqlx::Result<EntryUpdate> {
     let done = sqlx::query!(
         "UPDATE timeline_entries SET occurred_at = $4, kind = $5, text = $6, source = $7, link = $8,
-                version = version + 1
+                speaker = $9, version = version + 1
          WHERE id = $1 AND postmortem_id = $2 AND version = $3",
         id,
         postmortem_id,
@@ -101,7 +106,8 @@ pub async fn update_entry(
         fields.kind as TimelineKind,
         fields.text,
         fields.source,
-        fields.link
+        fields.link,
+        fields.speaker
     )
     .execute(&mut *db)
     .await?;

@@ -217,7 +217,7 @@ pub async fn update_password_hash(
 }
 
 /// A person to pick (owner, author, reviewer), by id and name.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Deserialize)]
 pub struct PersonOption {
     pub id: Uuid,
     pub display_name: String,

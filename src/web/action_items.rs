@@ -22,6 +22,7 @@ use super::{
     item_form::{ItemForm, history_changes},
     layout::{Layout, Nav},
     pagination::{PageQuery, Pagination},
+    query,
     session::CurrentUser,
 };
 use crate::{
@@ -87,18 +88,16 @@ impl ItemListPage {
     /// The list's address with its filters, for tabs and the pager.
     fn prefix(&self, scope: &str) -> String {
         let q = &self.query;
-        let mut pairs = vec![format!("scope={scope}")];
-        for (name, value) in [
-            ("status", &q.status),
-            ("owner", &q.owner),
-            ("team", &q.team),
-            ("due", &q.due),
-        ] {
-            if !value.is_empty() {
-                pairs.push(format!("{name}={}", super::error::urlencode(value)));
-            }
-        }
-        format!("/action-items?{}&", pairs.join("&"))
+        query::prefix(
+            "/action-items",
+            [
+                ("scope", scope),
+                ("status", q.status.as_str()),
+                ("owner", q.owner.as_str()),
+                ("team", q.team.as_str()),
+                ("due", q.due.as_str()),
+            ],
+        )
     }
 }
 

@@ -1,6 +1,7 @@
-//! CSV downloads: RFC 4180 quoting, and cells that a spreadsheet would run
-//! as a formula (starting with `=`, `+`, `-`, `@`) are prefixed with `'`,
-//! so an item title cannot become a formula in a reviewer's spreadsheet.
+//! CSV downloads, written by the `csv` crate (RFC 4180 quoting, CRLF line
+//! ends). Cells that a spreadsheet would run as a formula (starting with
+//! `=`, `+`, `-`, `@`) are prefixed with `'`, so an item title cannot become
+//! a formula in a reviewer's spreadsheet.
 
 use axum::{
     http::header,
@@ -15,14 +16,16 @@ pub struct Table {
 
 impl Table {
     pub fn to_csv(&self) -> String {
-        let mut out = String::new();
-        let header: Vec<String> = self.header.iter().map(|h| (*h).to_owned()).collect();
-        for row in std::iter::once(&header).chain(&self.rows) {
-            let cells: Vec<String> = row.iter().map(|cell| cell_text(cell)).collect();
-            out.push_str(&cells.join(","));
-            out.push_str("\r\n");
+        let mut writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(Vec::new());
+        // Writing to memory cannot fail.
+        let _ = writer.write_record(self.header.iter().map(|cell| guard(cell).into_owned()));
+        for row in &self.rows {
+            let _ = writer.write_record(row.iter().map(|cell| guard(cell).into_owned()));
         }
-        out
+        let bytes = writer.into_inner().unwrap_or_default();
+        String::from_utf8(bytes).unwrap_or_default()
     }
 
     /// The table as a download named `filename` (which must be plain ASCII).
@@ -41,17 +44,12 @@ impl Table {
     }
 }
 
-fn cell_text(cell: &str) -> String {
-    let guarded =
-        if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err() {
-            format!("'{cell}")
-        } else {
-            cell.to_owned()
-        };
-    if guarded.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", guarded.replace('"', "\"\""))
+/// The cell, with `'` in front when a spreadsheet would read it as a formula.
+fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) && cell.parse::<f64>().is_err() {
+        format!("'{cell}").into()
     } else {
-        guarded
+        cell.into()
     }
 }
 
@@ -76,9 +74,16 @@ mod tests {
 
     #[test]
     fn formulas_are_defused_but_negative_numbers_are_not() {
-        assert_eq!(cell_text("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(cell_text("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(cell_text("-2.5"), "-2.5");
-        assert_eq!(cell_text("+cmd"), "'+cmd");
+        let table = Table {
+            header: vec!["cell"],
+            rows: ["=HYPERLINK(\"x\")", "@SUM(A1)", "-2.5", "+cmd"]
+                .iter()
+                .map(|cell| vec![(*cell).to_owned()])
+                .collect(),
+        };
+        assert_eq!(
+            table.to_csv(),
+            "cell\r\n\"'=HYPERLINK(\"\"x\"\")\"\r\n'@SUM(A1)\r\n-2.5\r\n'+cmd\r\n"
+        );
     }
 }

@@ -66,7 +66,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, heading, message) = match &self {
             AppError::NeedsSignIn { next } => {
-                let target = format!("/login?next={}", urlencode(next));
+                let target = format!("/login?{}", super::query::encode([("next", next.as_str())]));
                 return Redirect::to(&target).into_response();
             }
             AppError::NotFound => (
@@ -167,9 +167,11 @@ pub fn error_page(
     details.render(Layout::anonymous())
 }
 
-/// The error page for a response that left the framework without a body
-/// (405, or 413 and 503 from the body-limit and timeout layers).
-pub fn for_bare_status(status: StatusCode) -> Option<Response> {
+/// What to say for a response that left the framework without a page of
+/// its own: 405, 413 and 503 from the router and the tower layers, and the
+/// plain-text refusals of extractors (a query value that is not a number,
+/// a form field of the wrong type).
+pub fn details_for_bare_status(status: StatusCode) -> Option<ErrorDetails> {
     let (heading, message) = match status {
         StatusCode::METHOD_NOT_ALLOWED => (
             "Not available this way",
@@ -183,21 +185,33 @@ pub fn for_bare_status(status: StatusCode) -> Option<Response> {
             "That took too long",
             "Debrief could not answer in time. Try again in a moment.",
         ),
+        StatusCode::BAD_REQUEST
+        | StatusCode::UNPROCESSABLE_ENTITY
+        | StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "That request could not be read",
+            "A value in the address or the form is not one this page accepts (a page number that is not a number, say). Go back, or open the page from its link.",
+        ),
         _ => return None,
     };
-    Some(error_page(status, heading, message, None))
+    Some(ErrorDetails {
+        status,
+        heading,
+        message,
+        reference: None,
+    })
 }
 
-/// Percent-encodes a path for use as a query value.
-pub fn urlencode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                out.push(byte as char)
-            }
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
+/// Whether `response` is a bare refusal that should become an error page:
+/// an error status whose body is not a page (plain text or nothing).
+pub fn is_bare_error(response: &Response) -> bool {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error())
+        || response.extensions().get::<ErrorDetails>().is_some()
+    {
+        return false;
     }
-    out
+    match response.headers().get(header::CONTENT_TYPE) {
+        None => true,
+        Some(value) => value.as_bytes().starts_with(b"text/plain"),
+    }
 }

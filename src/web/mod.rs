@@ -20,6 +20,7 @@ mod layout;
 mod net;
 mod ops;
 mod pagination;
+mod query;
 mod review;
 mod search;
 mod security;
@@ -58,18 +59,25 @@ pub struct AppState {
 /// Caches of one server process (each replica has its own).
 pub struct Caches {
     /// Services named on published incidents, for the list's filter.
-    pub published_services: cache::Expiring<Vec<String>>,
+    pub published_services: cache::Refreshed<(), Vec<String>>,
     /// Rendered and sanitized Markdown sections by (postmortem, version).
     pub rendered_sections: cache::Versioned<(uuid::Uuid, i32), Vec<String>>,
-    /// Similar incidents by (postmortem, reader, minute): they change only
-    /// when other postmortems do, so a minute's delay is fine, and finding
-    /// them costs more than the rest of the page.
-    pub similar:
-        cache::Versioned<(uuid::Uuid, uuid::Uuid, i64), Vec<crate::store::search::Similar>>,
+    /// The reading page's parts by (postmortem, content stamp, directory
+    /// stamp): see `store::postmortems::PageStamp`.
+    pub page_parts:
+        cache::Versioned<(uuid::Uuid, String, String), crate::store::postmortems::PageParts>,
+    /// The active people for pickers, by the directory stamp.
+    pub people: cache::Versioned<String, Vec<crate::store::users::PersonOption>>,
+    /// Short Markdown (timeline entries, factors) rendered, by its text.
+    pub rendered_inline: cache::Versioned<String, String>,
+    /// Similar incidents by (postmortem, reader), refreshed each minute:
+    /// they change only when other postmortems do, and finding them costs
+    /// more than the rest of the page.
+    pub similar: cache::Refreshed<(uuid::Uuid, uuid::Uuid), Vec<crate::store::search::Similar>>,
     /// The quarterly review's outcomes of earlier quarters by (quarter's
-    /// first day, team, five-minute window).
-    pub review_history: cache::Versioned<
-        (chrono::NaiveDate, Option<uuid::Uuid>, i64),
+    /// first day, team), refreshed every five minutes.
+    pub review_history: cache::Refreshed<
+        (chrono::NaiveDate, Option<uuid::Uuid>),
         Vec<crate::store::review::QuarterOutcomes>,
     >,
 }
@@ -77,10 +85,13 @@ pub struct Caches {
 impl Default for Caches {
     fn default() -> Self {
         Caches {
-            published_services: cache::Expiring::new(Duration::from_secs(30)),
+            published_services: cache::Refreshed::new(1, Duration::from_secs(30)),
             rendered_sections: cache::Versioned::new(2000),
-            similar: cache::Versioned::new(2000),
-            review_history: cache::Versioned::new(500),
+            rendered_inline: cache::Versioned::new(20_000),
+            people: cache::Versioned::new(8),
+            page_parts: cache::Versioned::new(500),
+            similar: cache::Refreshed::new(2000, Duration::from_secs(60)),
+            review_history: cache::Refreshed::new(500, review::HISTORY_TTL),
         }
     }
 }
@@ -106,6 +117,9 @@ pub fn router(state: AppState) -> Router {
         .merge(digest::routes())
         .merge(checklist::routes())
         .fallback(|| async { AppError::NotFound })
+        // Inside the session, so that its refusal is drawn in the viewer's
+        // layout like every other error page.
+        .layer(security::csrf_layer())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             session::load_session,
@@ -115,9 +129,8 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages)
         .merge(ops::routes())
-        .merge(digest::public_routes())
+        .merge(digest::public_routes().layer(security::csrf_layer()))
         .merge(assets::routes())
-        .layer(security::csrf_layer())
         .layer(
             // Outermost first: every response, even one made by an inner
             // layer (413, timeout), gets the request id and security headers.

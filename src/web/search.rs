@@ -12,9 +12,9 @@ use serde::Deserialize;
 
 use super::{
     AppError, AppState,
-    error::urlencode,
     incidents::show::group_digits,
     layout::{Layout, Nav},
+    query,
     session::CurrentUser,
 };
 use crate::{
@@ -66,7 +66,7 @@ pub struct SearchParams {
 }
 
 impl SearchParams {
-    fn filter(&self) -> SearchFilter {
+    fn filter(&self, zone: chrono_tz::Tz) -> SearchFilter {
         let (year, quarter) = parse_when(&self.when);
         SearchFilter {
             text: self.q.trim().chars().take(500).collect(),
@@ -78,6 +78,7 @@ impl SearchParams {
             team_id: uuid::Uuid::parse_str(&self.team).ok(),
             year,
             quarter,
+            zone,
         }
     }
 
@@ -141,13 +142,12 @@ impl SearchPage {
             ("when", p.when.as_str()),
             ("sort", p.sort.as_str()),
         ];
-        let query: Vec<String> = pairs
-            .iter()
-            .map(|(key, current)| (*key, if *key == name { value } else { current }))
-            .filter(|(_, value)| !value.is_empty())
-            .map(|(key, value)| format!("{key}={}", urlencode(value)))
-            .collect();
-        format!("/search?{}", query.join("&"))
+        let query = query::encode(
+            pairs
+                .iter()
+                .map(|(key, current)| (*key, if *key == name { value } else { *current })),
+        );
+        format!("/search?{query}")
     }
 
     fn page_link(&self, page: i64) -> String {
@@ -222,7 +222,7 @@ async fn search(
     Query(params): Query<SearchParams>,
 ) -> Result<SearchPage, AppError> {
     let reader = user.reader();
-    let mut filter = params.filter();
+    let mut filter = params.filter(state.config.time_zone);
     let sort = params.sort();
     let page = params.page.unwrap_or(1).clamp(1, MAX_PAGE);
     let words = query_words(&filter.text);

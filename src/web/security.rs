@@ -17,29 +17,20 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
     img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
     base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-/// The last step of every response: bare error responses (made by the
-/// framework or a tower layer, not a handler) become the site's error page, and every response gets the security headers. Private pages
-/// are not cached.
+/// The last step of every response: bare error responses that no inner
+/// step turned into a page (a tower layer's 413 or timeout) become the
+/// site's error page, and every response gets the security headers.
+/// Private pages are not cached.
 pub async fn finish_response<B>(State(state): State<AppState>, response: Response<B>) -> Response
 where
     B: HttpBody<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
     let mut response = response.map(Body::new);
-    let status = response.status();
-    let content_type = response.headers().get(header::CONTENT_TYPE);
-    let is_page = content_type.is_some_and(|value| value.as_bytes().starts_with(b"text/html"));
-    // 405 and 413 come from the framework, as plain text; other bare errors
-    // (a timeout's 503) carry no content type at all.
-    let is_bare = match status {
-        StatusCode::METHOD_NOT_ALLOWED | StatusCode::PAYLOAD_TOO_LARGE => !is_page,
-        _ => content_type.is_none(),
-    };
-    if is_bare
-        && (status.is_client_error() || status.is_server_error())
-        && let Some(page) = error::for_bare_status(status)
+    if error::is_bare_error(&response)
+        && let Some(details) = error::details_for_bare_status(response.status())
     {
-        response = page;
+        response = details.render(super::layout::Layout::anonymous());
     }
     let headers = response.headers_mut();
     // A handler may set a policy of its own (the email preview allows its

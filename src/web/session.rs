@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use super::{
     AppError, AppState, BODY_LIMIT_BYTES,
-    error::{ErrorDetails, error_page},
+    error::{ErrorDetails, details_for_bare_status, is_bare_error},
     layout::Layout,
 };
 use crate::{
@@ -129,12 +129,12 @@ pub async fn load_session(
         request
     } else {
         let Some(session) = &found else {
-            return Ok(expired_form());
+            return Ok(expired_form(Layout::anonymous()));
         };
         let (request, presented) = take_csrf_token(request).await?;
         if !presented.is_some_and(|token| same_token(&token, &session.csrf_token)) {
             tracing::warn!("refused a request without the session's CSRF token");
-            return Ok(expired_form());
+            return Ok(expired_form(Layout::for_session(session)));
         }
         request
     };
@@ -170,10 +170,20 @@ async fn serve_new_visitor(
 }
 
 /// Error pages are made without the request at hand; for a signed-in user
-/// they are drawn again in the layout with their navigation.
+/// they are drawn again in the layout with their navigation. Bare refusals
+/// (an extractor's plain-text 400 for `/search?page=x`) become the site's
+/// error page here too.
 fn in_session_layout(response: Response, session: &Session) -> Response {
-    match (response.extensions().get::<ErrorDetails>(), &session.user) {
-        (Some(details), Some(_)) => details.clone().render(Layout::for_session(session)),
+    let details = match response.extensions().get::<ErrorDetails>() {
+        Some(details) => Some(details.clone()),
+        None if is_bare_error(&response) => details_for_bare_status(response.status()),
+        None => None,
+    };
+    match details {
+        Some(details) if session.user.is_some() => details.render(Layout::for_session(session)),
+        Some(details) if response.extensions().get::<ErrorDetails>().is_none() => {
+            details.render(Layout::anonymous())
+        }
         _ => response,
     }
 }
@@ -252,22 +262,20 @@ async fn take_csrf_token(request: Request) -> Result<(Request, Option<String>), 
 }
 
 /// Compares without stopping at the first difference.
+/// Compares tokens in time that does not depend on where they differ.
 fn same_token(presented: &str, expected: &str) -> bool {
-    presented.len() == expected.len()
-        && presented
-            .bytes()
-            .zip(expected.bytes())
-            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
-            == 0
+    use subtle::ConstantTimeEq;
+    bool::from(presented.as_bytes().ct_eq(expected.as_bytes()))
 }
 
-fn expired_form() -> Response {
-    error_page(
-        StatusCode::FORBIDDEN,
-        "This form has expired",
-        "The page was open for too long, or it came from another site. Go back, reload the page and submit it again.",
-        None,
-    )
+fn expired_form(layout: Layout) -> Response {
+    ErrorDetails {
+        status: StatusCode::FORBIDDEN,
+        heading: "This form has expired",
+        message: "The page was open for too long, or it came from another site. Go back, reload the page and submit it again.",
+        reference: None,
+    }
+    .render(layout)
 }
 
 /// The two secrets of a new session: the cookie value and the CSRF token.

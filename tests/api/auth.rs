@@ -182,7 +182,7 @@ async fn an_idle_session_expires() {
     app.advance(Duration::hours(12) + Duration::minutes(1));
     let page = client.get("/account").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER);
-    assert_eq!(page.location(), Some("/login?next=/account"));
+    assert_eq!(page.location(), Some("/login?next=%2Faccount"));
 }
 
 #[tokio::test]

@@ -227,7 +227,7 @@ async fn a_newcomer_sets_up_signs_out_and_signs_back_in_with_a_real_browser() {
         .goto(&format!("{}/account", app.address))
         .await
         .expect("account");
-    browser.wait_for_path("/login?next=/account").await;
+    browser.wait_for_path("/login?next=%2Faccount").await;
 
     browser
         .client

@@ -140,10 +140,15 @@ async fn the_live_panel_checks_the_sections_as_typed_without_saving() {
         clean.body
     );
     // Nothing was saved.
-    let (_, postmortem) = store::postmortems::find_by_number(&app.db, number)
-        .await
-        .expect("load")
-        .expect("postmortem");
+    let postmortem = store::postmortems::find_by_number(
+        &app.db,
+        number,
+        debrief::store::incidents::Reader::system(),
+    )
+    .await
+    .expect("load")
+    .expect("postmortem")
+    .postmortem;
     assert!(postmortem.sections.trigger.is_empty());
     // Someone who may not edit it gets nothing.
     let (other, _) = app.signed_in(Role::Member).await;

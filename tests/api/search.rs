@@ -231,10 +231,15 @@ async fn a_postmortem_shows_its_most_similar_incidents_and_links_one_in_a_click(
     let kiam_upgrade = number_of("PM2020-009").await;
     let kiam_certificate = number_of("PM2020-002").await;
 
-    let (_, postmortem) = store::postmortems::find_by_number(&app.db, kiam_upgrade)
-        .await
-        .expect("query")
-        .expect("found");
+    let postmortem = store::postmortems::find_by_number(
+        &app.db,
+        kiam_upgrade,
+        debrief::store::incidents::Reader::system(),
+    )
+    .await
+    .expect("query")
+    .expect("found")
+    .postmortem;
     let reader = Reader {
         user_id: admin_id,
         is_admin: true,

@@ -260,3 +260,55 @@ async fn error_pages_keep_the_signed_in_navigation() {
     );
     assert!(page.body.contains("Sign out") && page.body.contains("Test Member"));
 }
+
+#[tokio::test]
+async fn refusals_of_the_framework_and_of_forms_keep_the_signed_in_navigation() {
+    let app = TestApp::spawn().await;
+    let (client, _) = app.signed_in(Role::Member).await;
+    let signed_in = |body: &str| body.contains("Sign out") && body.contains("Test Member");
+
+    // A query value an extractor cannot read is the site's page, not
+    // axum's plain-text rejection.
+    for path in ["/search?page=x", "/search?q=pool&page=-"] {
+        let page = client.get(path).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(
+            page.body.contains("That request could not be read"),
+            "{path}: {}",
+            page.body
+        );
+        assert!(signed_in(&page.body), "{path}");
+    }
+
+    // A form without the session's token, and one from another site.
+    let stale = client
+        .http
+        .post(client.url("/account"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("_csrf", "0".repeat(64).as_str())])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(stale.status(), StatusCode::FORBIDDEN);
+    let body = stale.text().await.expect("body");
+    assert!(
+        body.contains("This form has expired") && signed_in(&body),
+        "{body}"
+    );
+
+    let token = client.csrf_token().await;
+    let forged = client
+        .http
+        .post(client.url("/account"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("_csrf", token.as_str())])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let body = forged.text().await.expect("body");
+    assert!(
+        body.contains("Request refused") && signed_in(&body),
+        "{body}"
+    );
+}

@@ -264,7 +264,13 @@ async fn the_sweeper_carries_on_after_the_database_comes_back() {
     let clock = Clock::fixed(at("2026-04-01T00:00:00Z"));
 
     // The running sweeper's connections pass through the proxy.
-    let running = tokio::spawn(sweeper::run(app.db.clone(), clock.clone(), settings("UTC")));
+    let stop = debrief::jobs::supervisor::Stop::new();
+    let running = tokio::spawn(sweeper::run(
+        app.db.clone(),
+        clock.clone(),
+        settings("UTC"),
+        stop.clone(),
+    ));
     eventually(
         async || open_flags(&direct, item).await == ["overdue"],
         "the item is flagged",
@@ -297,7 +303,11 @@ async fn the_sweeper_carries_on_after_the_database_comes_back() {
         .await
         .expect("runs");
     assert!(runs_after > runs_before);
-    running.abort();
+    stop.cancel();
+    tokio::time::timeout(StdDuration::from_secs(10), running)
+        .await
+        .expect("the sweeper stops when told to")
+        .expect("without a panic");
 }
 
 #[tokio::test]

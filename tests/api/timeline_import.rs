@@ -37,7 +37,10 @@ async fn a_pasted_chat_log_is_previewed_and_the_picked_lines_are_added_with_thei
         preview.body.contains("garbage before any time"),
         "the unreadable line is shown"
     );
-    assert!(preview.body.contains("2026-03-01 14:07 CET"));
+    assert!(
+        preview.body.contains(r#"value="2026-03-01 14:07""#),
+        "times are shown for editing in the zone read"
+    );
     let digest = preview
         .body
         .split("name=\"digest\" value=\"")
@@ -60,11 +63,13 @@ async fn a_pasted_chat_log_is_previewed_and_the_picked_lines_are_added_with_thei
         )
         .await;
     assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
-    let rows =
-        sqlx::query!("SELECT occurred_at, text, source FROM timeline_entries ORDER BY occurred_at")
-            .fetch_all(&app.db)
-            .await
-            .expect("entries");
+    let rows = sqlx::query!(
+        r#"SELECT occurred_at, kind::text AS "kind!", speaker, text, source
+           FROM timeline_entries ORDER BY occurred_at"#
+    )
+    .fetch_all(&app.db)
+    .await
+    .expect("entries");
     assert_eq!(rows.len(), 2, "only the ticked lines");
     assert_eq!(
         rows[0].occurred_at.to_rfc3339(),
@@ -72,9 +77,152 @@ async fn a_pasted_chat_log_is_previewed_and_the_picked_lines_are_added_with_thei
     );
     assert_eq!(
         rows[1].text,
-        "alex: rolling back v2.14\nthis line carries on alex's message"
+        "rolling back v2.14\nthis line carries on alex's message"
     );
+    assert_eq!(
+        rows[1].speaker.as_deref(),
+        Some("alex"),
+        "the speaker is its own field"
+    );
+    assert_eq!(rows[1].kind, "mitigation", "guessed from \"rolling back\"");
     assert_eq!(rows[1].source, "chat log");
+}
+
+/// The value of the `name` input or the selected option of the `name`
+/// select in row `index` of the preview.
+fn row_value(body: &str, id: &str) -> String {
+    let at = body.find(&format!("id=\"{id}\"")).expect(id);
+    let tag = body[..at].rfind('<').expect("a tag");
+    let rest = &body[at..];
+    if body[tag..].starts_with("<select") {
+        let options = &rest[..rest.find("</select>").expect("closed")];
+        let selected = options.find(" selected").expect("a selected option");
+        let value = options[..selected].rsplit("value=\"").next().expect("a value");
+        return value.split('"').next().expect("closed").to_owned();
+    }
+    let value = rest.split("value=\"").nth(1).expect("a value");
+    value.split('"').next().expect("closed").to_owned()
+}
+
+#[tokio::test]
+async fn imported_lines_get_kinds_from_their_words_repeats_are_unticked_and_rows_can_be_changed() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let number = create_incident(&author, "Checkout 502s").await;
+    // Already typed in (in the author's zone, UTC): the rollback, a minute
+    // off and worded a little differently.
+    let typed = crate::incidents::add_entries(
+        &author,
+        number,
+        &[(
+            "2026-03-01 13:08",
+            "mitigation",
+            "alex: Rolling back v2.14.",
+        )],
+    )
+    .await;
+    assert_eq!(typed.status, StatusCode::SEE_OTHER, "{}", typed.body);
+
+    let path = format!("/incidents/{number}/timeline/import");
+    let form = |action: &'static str| {
+        vec![
+            ("input", LOG.to_owned()),
+            ("format", "text".to_owned()),
+            ("time_zone", "Europe/Berlin".to_owned()),
+            ("action", action.to_owned()),
+        ]
+    };
+    let fields = form("preview");
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let preview = author.post_form(&path, &borrowed).await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
+    let body = &preview.body;
+    assert_eq!(row_value(body, "row-0-kind"), "detection", "\"climbing\"");
+    assert_eq!(row_value(body, "row-1-kind"), "mitigation");
+    assert_eq!(row_value(body, "row-2-kind"), "resolution");
+    assert!(body.contains("1 row is already in the timeline"), "{body}");
+    assert!(body.contains("Already in the timeline"));
+    let ticked = |index: usize| {
+        let start = body
+            .find(&format!("id=\"pick-{index}\""))
+            .expect("a tick box");
+        body[start..]
+            .split('>')
+            .next()
+            .expect("closed")
+            .contains("checked")
+    };
+    assert!(ticked(0) && ticked(2), "new lines are ticked");
+    assert!(!ticked(1), "the repeated rollback is not");
+    let digest = body
+        .split("name=\"digest\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("digest")
+        .to_owned();
+
+    // Change the first row's kind and time, and add rows 0 and 2.
+    let mut fields = form("add");
+    fields.extend([
+        ("digest", digest.clone()),
+        ("pick", "0".to_owned()),
+        ("pick", "2".to_owned()),
+        ("row_at", "2026-03-01 14:04".to_owned()),
+        ("row_kind", "trigger".to_owned()),
+        ("row_at", row_value(body, "row-1-at")),
+        ("row_kind", "mitigation".to_owned()),
+        ("row_at", "not a time".to_owned()),
+        ("row_kind", "resolution".to_owned()),
+    ]);
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let refused = author.post_form(&path, &borrowed).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("Row 3 has a time that cannot be read"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(
+        row_value(&refused.body, "row-0-kind"),
+        "trigger",
+        "the changed kind is kept"
+    );
+    assert_eq!(
+        row_value(&refused.body, "row-2-at"),
+        "not a time",
+        "the typed time is kept"
+    );
+
+    fields.retain(|(name, value)| !(*name == "row_at" && value == "not a time"));
+    let position = fields
+        .iter()
+        .rposition(|(name, _)| *name == "row_kind")
+        .expect("kind");
+    fields.insert(position, ("row_at", "2026-03-01 14:21".to_owned()));
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let added = author.post_form(&path, &borrowed).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let rows = sqlx::query!(
+        r#"SELECT to_char(occurred_at AT TIME ZONE 'Europe/Berlin', 'HH24:MI') AS "at!",
+                  kind::text AS "kind!", speaker, text
+           FROM timeline_entries WHERE source = 'chat log' ORDER BY occurred_at"#
+    )
+    .fetch_all(&app.db)
+    .await
+    .expect("entries");
+    let got: Vec<(&str, &str, Option<&str>)> = rows
+        .iter()
+        .map(|row| (row.at.as_str(), row.kind.as_str(), row.speaker.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("14:04", "trigger", Some("sam")),
+            ("14:21", "resolution", Some("sam")),
+        ]
+    );
 }
 
 #[tokio::test]

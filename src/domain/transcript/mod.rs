@@ -2,7 +2,9 @@
 //! alert and deploy JSON lines) into timeline entries, keeping every line.
 
 mod csv;
+pub mod duplicates;
 mod jsonl;
+pub mod kind;
 mod plain;
 mod slack;
 mod stamp;

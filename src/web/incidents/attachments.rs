@@ -13,7 +13,7 @@ use axum::{
 };
 use uuid::Uuid;
 
-use super::{Case, record_revision};
+use super::{Case, Editable, record_revision};
 use crate::{
     domain::{
         attachment::{ImageType, safe_file_name, sniff},
@@ -86,9 +86,8 @@ impl AttachPage {
 async fn show_form(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(number): Path<String>,
+    Editable(case): Editable,
 ) -> Result<AttachPage, AppError> {
-    let case = Case::load_for_edit(&state, &user, &number).await?;
     AttachPage::load(&state, &user, &case).await
 }
 
@@ -184,10 +183,9 @@ fn check(upload: Result<Upload, String>, max: usize) -> Result<(Upload, ImageTyp
 async fn upload(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(number): Path<String>,
+    Editable(case): Editable,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
-    let case = Case::load_for_edit(&state, &user, &number).await?;
     let (upload, kind) = match check(
         read_upload(multipart).await,
         state.config.max_upload_bytes(),
@@ -227,10 +225,9 @@ async fn upload(
 /// decided from the content at upload; the name is ASCII without quotes.
 async fn serve(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Path((number, id, _name)): Path<(String, String, String)>,
+    case: Case,
+    Path((_, id, _name)): Path<(String, String, String)>,
 ) -> Result<Response, AppError> {
-    let case = Case::load(&state, &user, &number).await?;
     let id = parse_id(&id)?;
     let attachment = store::attachments::get_content(&state.db, id)
         .await?
@@ -265,9 +262,9 @@ async fn serve(
 async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((number, id)): Path<(String, String)>,
+    Editable(case): Editable,
+    Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let case = Case::load_for_edit(&state, &user, &number).await?;
     let id = parse_id(&id)?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;

@@ -2,7 +2,7 @@
 
 use axum::{
     Json, Router,
-    extract::{Path, State},
+    extract::State,
     http::header,
     response::{IntoResponse, Response},
     routing::get,
@@ -10,7 +10,7 @@ use axum::{
 
 use super::Case;
 use crate::store::documents::load_document;
-use crate::web::{AppError, AppState, session::CurrentUser};
+use crate::web::{AppError, AppState};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -18,12 +18,7 @@ pub fn routes() -> Router<AppState> {
         .route("/incidents/{number}/export.json", get(json))
 }
 
-async fn markdown(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(number): Path<String>,
-) -> Result<Response, AppError> {
-    let case = Case::load(&state, &user, &number).await?;
+async fn markdown(State(state): State<AppState>, case: Case) -> Result<Response, AppError> {
     let mut connection = state.db.acquire().await?;
     let document = load_document(&mut connection, case.incident.number)
         .await?
@@ -42,12 +37,7 @@ async fn markdown(
         .into_response())
 }
 
-async fn json(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(number): Path<String>,
-) -> Result<Response, AppError> {
-    let case = Case::load(&state, &user, &number).await?;
+async fn json(State(state): State<AppState>, case: Case) -> Result<Response, AppError> {
     let mut connection = state.db.acquire().await?;
     let document = load_document(&mut connection, case.incident.number)
         .await?

@@ -5,7 +5,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Router,
-    extract::{Path, State},
+    extract::State,
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::get,
@@ -16,7 +16,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Case, record_revision, record_revision_of};
+use super::{Case, Editable, record_revision, record_revision_of};
 use crate::{
     domain::{
         incident::{IncidentKind, Severity, display_number, parse_labels},
@@ -303,9 +303,8 @@ async fn create_incident(
 async fn edit_incident(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(number): Path<String>,
+    Editable(case): Editable,
 ) -> Result<Response, AppError> {
-    let case = Case::load_for_edit(&state, &user, &number).await?;
     let team_ids: Vec<Uuid> = store::incidents::list_teams(&state.db, case.incident.id)
         .await?
         .into_iter()
@@ -325,10 +324,9 @@ async fn edit_incident(
 async fn update_incident(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(number): Path<String>,
+    Editable(case): Editable,
     Form(form): Form<IncidentForm>,
 ) -> Result<Response, AppError> {
-    let case = Case::load_for_edit(&state, &user, &number).await?;
     let teams = store::teams::list_team_options(&state.db).await?;
     let page = |form: IncidentForm, errors: FormErrors, conflict| IncidentFormPage {
         layout: Layout::for_user(&user, Nav::Incidents),

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use similar::{ChangeTag, TextDiff};
 use uuid::Uuid;
 
-use super::{Case, record_revision};
+use super::{Case, Editable, record_revision};
 use crate::{
     domain::{incident::display_number, time},
     store::{self, postmortems::FactorRow, revisions::RevisionSummary},
@@ -101,10 +101,9 @@ struct HistoryQuery {
 async fn show_history(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(number): Path<String>,
+    case: Case,
     Query(query): Query<HistoryQuery>,
 ) -> Result<HistoryPage, AppError> {
-    let case = Case::load(&state, &user, &number).await?;
     let revisions = store::revisions::list_revisions(&state.db, case.postmortem.id).await?;
     let latest = revisions
         .first()
@@ -142,10 +141,10 @@ struct RestoreForm {
 async fn restore(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path((number, revision)): Path<(String, i32)>,
+    Editable(case): Editable,
+    Path((_, revision)): Path<(String, i32)>,
     axum_extra::extract::Form(form): axum_extra::extract::Form<RestoreForm>,
 ) -> Result<Response, AppError> {
-    let case = Case::load_for_edit(&state, &user, &number).await?;
     let seen_version = parse_version(&form.version);
     let document = store::revisions::get_snapshot(&state.db, case.postmortem.id, revision)
         .await?

@@ -22,9 +22,9 @@ use crate::{
     },
     web::{
         AppError, AppState,
-        error::urlencode,
         layout::{Layout, Nav},
         pagination::{PageQuery, Pagination},
+        query,
         session::CurrentUser,
     },
 };
@@ -125,16 +125,10 @@ impl IncidentListPage {
             ("team", &q.team),
             ("sort", &q.sort),
         ];
-        let query: Vec<String> = pairs
-            .iter()
-            .filter(|(_, value)| !value.is_empty())
-            .map(|(name, value)| format!("{name}={}", urlencode(value)))
-            .collect();
-        if query.is_empty() {
-            "/incidents?".to_owned()
-        } else {
-            format!("/incidents?{}&", query.join("&"))
-        }
+        query::prefix(
+            "/incidents",
+            pairs.iter().map(|(name, value)| (*name, value.as_str())),
+        )
     }
 }
 
@@ -145,13 +139,14 @@ async fn filter_options(
     state: &AppState,
     user: &CurrentUser,
 ) -> Result<(Vec<Team>, Vec<String>), AppError> {
-    let published = match state.caches.published_services.get() {
-        Some(services) => services,
-        None => state
-            .caches
-            .published_services
-            .put(store::incidents::list_published_services(&state.db).await?),
-    };
+    let db = state.db.clone();
+    let published = state
+        .caches
+        .published_services
+        .get((), move || async move {
+            store::incidents::list_published_services(&db).await
+        })
+        .await?;
     let (teams, drafts) = store::incidents::list_filter_options(&state.db, user.reader()).await?;
     let mut services = published.as_ref().clone();
     services.extend(drafts);

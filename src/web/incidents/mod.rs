@@ -66,6 +66,8 @@ pub struct Case {
     pub access: Access,
     /// Days after resolution by which the review is due (the setting).
     pub review_due_days: i64,
+    /// The links the user may see, and the stamps of the page's cached parts.
+    pub stamp: store::postmortems::PageStamp,
 }
 
 impl Case {
@@ -77,11 +79,15 @@ impl Case {
         raw_number: &str,
     ) -> Result<Case, AppError> {
         let number = parse_number(raw_number).ok_or(AppError::NotFound)?;
-        let (incident, postmortem) = store::postmortems::find_by_number(&state.db, number)
+        let store::postmortems::Found {
+            incident,
+            postmortem,
+            authors,
+            reviewers,
+            stamp,
+        } = store::postmortems::find_by_number(&state.db, number, user.reader())
             .await?
             .ok_or(AppError::NotFound)?;
-        let (authors, reviewers) =
-            store::postmortems::list_people(&state.db, postmortem.id).await?;
         let is_author = authors.iter().any(|person| person.id == user.id);
         let is_reviewer = reviewers.iter().any(|person| person.id == user.id);
         let can_read = postmortem.status == PostmortemStatus::Published
@@ -102,6 +108,7 @@ impl Case {
             reviewers,
             access,
             review_due_days: state.config.review_due_days,
+            stamp,
         })
     }
 

@@ -3,11 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::{
-    Router,
-    extract::{Path, State},
-    routing::get,
-};
+use axum::{Router, extract::State, routing::get};
 use uuid::Uuid;
 
 use super::{
@@ -19,7 +15,7 @@ use crate::{
         document::ImportedFrom,
         incident::display_number,
         markdown,
-        postmortem::{PostmortemStatus, review_due},
+        postmortem::{FactorCategory, PostmortemStatus, review_due},
         section::Section,
         time,
     },
@@ -27,7 +23,6 @@ use crate::{
         self,
         attachments::AttachmentInfo,
         incidents::{LinkedIncident, TeamRef},
-        postmortems::FactorRow,
         search::Similar,
         users::PersonOption,
     },
@@ -40,6 +35,12 @@ use crate::{
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/incidents/{number}", get(show_postmortem))
+}
+
+/// A contributing factor, its description rendered.
+pub struct FactorView {
+    pub category: FactorCategory,
+    pub html: String,
 }
 
 /// A written section, rendered.
@@ -59,7 +60,7 @@ pub struct PostmortemPage {
     pub durations: Vec<Fact>,
     pub chart: Option<PhaseChart>,
     pub sections: Vec<SectionView>,
-    pub factors: Vec<FactorRow>,
+    pub factors: Vec<FactorView>,
     pub entries: Vec<EntryView>,
     pub items: Vec<ItemView>,
     pub links: Vec<LinkedIncident>,
@@ -82,21 +83,16 @@ impl PostmortemPage {
     pub async fn load(state: &AppState, user: &CurrentUser, case: Case) -> Result<Self, AppError> {
         let zone = user.time_zone;
         let postmortem_id = case.postmortem.id;
-        let parts = store::postmortems::load_page_parts(
-            &state.db,
-            case.incident.id,
-            postmortem_id,
-            user.reader(),
-        )
-        .await?;
-        let entries = parts.entries;
-        let linked: Vec<i32> = parts.links.iter().map(|link| link.number).collect();
-        let (facts, durations, times) = key_facts(&case.incident, &entries, zone);
+        let stamp = &case.stamp;
+        let parts = page_parts(state, &case, stamp).await?;
+        let entries = &parts.entries;
+        let linked: Vec<i32> = stamp.links.iter().map(|link| link.number).collect();
+        let (facts, durations, times) = key_facts(&case.incident, entries, zone);
         let now = state.clock.now();
         let due = review_due(times.resolved, state.config.review_due_days);
         let postmortem = &case.postmortem;
         let rendered = state.caches.rendered_sections.get_or_insert_with(
-            (postmortem.id, postmortem.version),
+            &(postmortem.id, postmortem.version),
             || {
                 Section::ALL
                     .into_iter()
@@ -118,20 +114,27 @@ impl PostmortemPage {
             .collect();
         Ok(PostmortemPage {
             layout: Layout::for_user(user, Nav::Incidents),
-            teams: parts.teams,
-            chart: PhaseChart::build(&times, &entries, zone),
+            teams: parts.teams.clone(),
+            chart: PhaseChart::build(&times, entries, zone),
             facts,
             durations,
             sections,
-            factors: parts.factors,
-            entries: entry_views(&entries, zone),
-            items: item_views(parts.items, user.today(now)),
-            links: parts.links,
+            factors: parts
+                .factors
+                .iter()
+                .map(|factor| FactorView {
+                    category: factor.category,
+                    html: render_inline(state, &factor.description),
+                })
+                .collect(),
+            entries: entry_views(entries, zone, |text| render_inline(state, text)),
+            items: item_views(parts.items.clone(), user.today(now)),
+            links: stamp.links.clone(),
             review_due: due.map(|due| time::format_in(due, zone)),
             review_late: due.is_some_and(|due| now > due)
                 && case.postmortem.status != PostmortemStatus::Published,
             people: if case.access.can_edit {
-                store::users::list_active_people(&state.db).await?
+                active_people(state, &stamp.directory).await?
             } else {
                 Vec::new()
             },
@@ -150,8 +153,8 @@ impl PostmortemPage {
             } else {
                 Vec::new()
             },
-            attachments: store::attachments::list_for_postmortem(&state.db, postmortem_id).await?,
-            imported_from: store::imports::find_source(&state.db, case.incident.id).await?,
+            attachments: parts.attachments.clone(),
+            imported_from: parts.imported_from.clone(),
             similar: similar_incidents(state, user, postmortem_id, &linked).await?,
             checklist: case
                 .postmortem
@@ -256,8 +259,8 @@ impl PostmortemPage {
     }
 }
 
-/// The five postmortems most like this one, from the cache when found in
-/// the last minute; whether each is linked to this incident is read fresh,
+/// The five postmortems most like this one, from the cache (refreshed in
+/// the background once a minute old); whether each is linked to this incident is read fresh,
 /// so a link made a moment ago shows at once.
 async fn similar_incidents(
     state: &AppState,
@@ -265,21 +268,69 @@ async fn similar_incidents(
     postmortem_id: Uuid,
     linked: &[i32],
 ) -> Result<Vec<Similar>, AppError> {
-    let key = (postmortem_id, user.id, state.clock.now().timestamp() / 60);
-    let mut similar = match state.caches.similar.get(&key) {
-        Some(cached) => cached.as_ref().clone(),
-        None => {
-            let found =
-                store::search::list_similar(&state.db, user.reader(), postmortem_id, 5).await?;
-            state.caches.similar.insert(key, found).as_ref().clone()
-        }
-    };
+    let (db, reader) = (state.db.clone(), user.reader());
+    let mut similar = state
+        .caches
+        .similar
+        .get((postmortem_id, user.id), move || async move {
+            store::search::list_similar(&db, reader, postmortem_id, 5).await
+        })
+        .await?
+        .as_ref()
+        .clone();
     // Whether each is linked already comes from this page's own links,
     // read fresh; only the ranking is cached.
     for other in &mut similar {
         other.linked = linked.contains(&other.number);
     }
     Ok(similar)
+}
+
+/// The parts of the page, from this process's cache while the postmortem
+/// and the directory are as they were when it was filled.
+async fn page_parts(
+    state: &AppState,
+    case: &Case,
+    stamp: &store::postmortems::PageStamp,
+) -> Result<std::sync::Arc<store::postmortems::PageParts>, AppError> {
+    let key = (
+        case.postmortem.id,
+        stamp.content.clone(),
+        stamp.directory.clone(),
+    );
+    if !stamp.content.is_empty()
+        && let Some(parts) = state.caches.page_parts.get(&key)
+    {
+        return Ok(parts);
+    }
+    let parts =
+        store::postmortems::load_page_parts(&state.db, case.incident.id, case.postmortem.id)
+            .await?;
+    if stamp.content.is_empty() {
+        return Ok(std::sync::Arc::new(parts));
+    }
+    Ok(state.caches.page_parts.insert(key, parts))
+}
+
+/// Everyone who can be named author or reviewer: read once per change of
+/// the directory (its digest, `stamp`) and process.
+async fn active_people(state: &AppState, stamp: &str) -> Result<Vec<PersonOption>, AppError> {
+    if let Some(people) = state.caches.people.get(stamp) {
+        return Ok(people.as_ref().clone());
+    }
+    let people = store::users::list_active_people(&state.db).await?;
+    state.caches.people.insert(stamp.to_owned(), people.clone());
+    Ok(people)
+}
+
+/// Short Markdown rendered once per distinct text and process.
+fn render_inline(state: &AppState, text: &str) -> String {
+    state
+        .caches
+        .rendered_inline
+        .get_or_insert_with(text, || markdown::render_inline(text))
+        .as_ref()
+        .clone()
 }
 
 /// 1234567 as 1,234,567.
@@ -298,9 +349,8 @@ pub fn group_digits(number: i64) -> String {
 async fn show_postmortem(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(number): Path<String>,
+    case: Case,
 ) -> Result<PostmortemPage, AppError> {
-    let case = Case::load(&state, &user, &number).await?;
     PostmortemPage::load(&state, &user, case).await
 }
 

@@ -73,21 +73,30 @@ pub struct EntryView {
     pub id: String,
     pub when: String,
     pub kind: TimelineKind,
-    pub text: String,
+    pub speaker: Option<String>,
+    /// The text as Markdown rendered to sanitized HTML.
+    pub html: String,
     pub source: String,
     pub link: Option<String>,
     /// The time as an imported source wrote it.
     pub written_at: Option<String>,
 }
 
-pub fn entry_views(entries: &[TimelineEntry], zone: Tz) -> Vec<EntryView> {
+/// The entries as shown, their text rendered by `render` (Markdown to
+/// sanitized HTML).
+pub fn entry_views(
+    entries: &[TimelineEntry],
+    zone: Tz,
+    render: impl Fn(&str) -> String,
+) -> Vec<EntryView> {
     entries
         .iter()
         .map(|entry| EntryView {
             id: entry.id.to_string(),
             when: time::format_in(entry.occurred_at, zone),
             kind: entry.kind,
-            text: entry.text.clone(),
+            speaker: entry.speaker.clone(),
+            html: render(&entry.text),
             source: entry.source.clone(),
             link: entry.link.clone(),
             written_at: entry.written_at.clone(),

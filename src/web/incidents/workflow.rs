@@ -11,7 +11,7 @@ use axum_extra::extract::Form;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{Case, record_revision};
+use super::{Case, Editable, record_revision};
 use crate::{
     domain::{
         incident::{LinkKind, parse_number},
@@ -58,10 +58,9 @@ fn may_move(case: &Case, user: &CurrentUser, to: PostmortemStatus) -> bool {
 async fn change_status(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(number): Path<String>,
+    case: Case,
     Form(form): Form<StatusForm>,
 ) -> Result<Response, AppError> {
-    let case = Case::load(&state, &user, &number).await?;
     let to = PostmortemStatus::parse(&form.status)
         .ok_or(AppError::Forbidden("That is not a status."))?;
     if !may_move(&case, &user, to) {
@@ -189,10 +188,9 @@ struct PeopleForm {
 async fn change_people(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(number): Path<String>,
+    Editable(case): Editable,
     Form(form): Form<PeopleForm>,
 ) -> Result<Response, AppError> {
-    let case = Case::load_for_edit(&state, &user, &number).await?;
     let people = store::users::list_active_people(&state.db).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
@@ -227,10 +225,9 @@ struct LinkForm {
 async fn add_link(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(number): Path<String>,
+    Editable(case): Editable,
     Form(form): Form<LinkForm>,
 ) -> Result<Response, AppError> {
-    let case = Case::load_for_edit(&state, &user, &number).await?;
     let kind = LinkKind::parse(&form.kind).unwrap_or(LinkKind::Related);
     let other = match parse_number(&form.other) {
         Some(other) if other != case.incident.number => {
@@ -262,10 +259,9 @@ async fn add_link(
 
 async fn remove_link(
     State(state): State<AppState>,
-    user: CurrentUser,
-    Path((number, other)): Path<(String, String)>,
+    Editable(case): Editable,
+    Path((_, other)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let case = Case::load_for_edit(&state, &user, &number).await?;
     let other = store::incidents::find_by_number(
         &state.db,
         parse_number(&other).ok_or(AppError::NotFound)?,

@@ -114,7 +114,7 @@ async fn load(
 
 /// How long the outcomes of the quarters before the one shown are kept:
 /// they feed the completion chart and change only as old items close.
-const HISTORY_SECONDS: i64 = 300;
+pub(crate) const HISTORY_TTL: std::time::Duration = std::time::Duration::from_secs(300);
 
 /// The outcomes of the seven quarters before the span's, from this
 /// process's cache when it read them in the last few minutes.
@@ -122,23 +122,17 @@ async fn earlier_history(
     state: &AppState,
     span: &Span,
 ) -> Result<Option<Vec<QuarterOutcomes>>, AppError> {
-    let key = (
-        span.first_day,
-        span.team_id,
-        state.clock.now().timestamp() / HISTORY_SECONDS,
-    );
-    if let Some(history) = state.caches.review_history.get(&key) {
-        return Ok(Some(history.as_ref().clone()));
-    }
-    let history = store::review::history(
-        &state.db,
-        span.history_from,
-        span.first_day - chrono::Duration::days(1),
-        span,
-    )
-    .await?;
-    state.caches.review_history.insert(key, history.clone());
-    Ok(Some(history))
+    let key = (span.first_day, span.team_id);
+    let (db, span) = (state.db.clone(), span.clone());
+    let history = state
+        .caches
+        .review_history
+        .get(key, move || async move {
+            let to = span.first_day - chrono::Duration::days(1);
+            store::review::history(&db, span.history_from, to, &span).await
+        })
+        .await?;
+    Ok(Some(history.as_ref().clone()))
 }
 
 /// Decisions are taken in the current quarter's review, or the previous

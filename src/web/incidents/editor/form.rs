@@ -48,6 +48,7 @@ pub struct DocumentForm {
     pub entry_base: Vec<String>,
     pub entry_at: Vec<String>,
     pub entry_kind: Vec<String>,
+    pub entry_speaker: Vec<String>,
     pub entry_text: Vec<String>,
     pub entry_source: Vec<String>,
     pub entry_link: Vec<String>,
@@ -91,6 +92,7 @@ pub struct EntryRow {
     pub base: String,
     pub at: String,
     pub kind: String,
+    pub speaker: String,
     pub text: String,
     pub source: String,
     pub link: String,
@@ -132,6 +134,7 @@ impl EntryRow {
             key: entry.id.to_string(),
             at: time::to_local_input(entry.occurred_at, zone),
             kind: entry.kind.as_str().to_owned(),
+            speaker: entry.speaker.clone().unwrap_or_default(),
             text: entry.text.clone(),
             source: entry.source.clone(),
             link: entry.link.clone().unwrap_or_default(),
@@ -142,7 +145,19 @@ impl EntryRow {
     }
 
     pub fn fingerprint(&self) -> String {
-        fingerprint(&[&self.at, &self.kind, &self.text, &self.source, &self.link])
+        let mut parts = vec![
+            self.at.as_str(),
+            &self.kind,
+            &self.text,
+            &self.source,
+            &self.link,
+        ];
+        // Without a speaker, the fingerprint is what it was before rows had
+        // one, so drafts autosaved then still merge cleanly.
+        if !self.speaker.is_empty() {
+            parts.push(&self.speaker);
+        }
+        fingerprint(&parts)
     }
 
     pub fn is_new(&self) -> bool {
@@ -354,6 +369,7 @@ impl DocumentForm {
                     base: cell(&self.entry_base, index),
                     at: cell(&self.entry_at, index),
                     kind: cell(&self.entry_kind, index),
+                    speaker: cell(&self.entry_speaker, index),
                     text: cell(&self.entry_text, index),
                     source: cell(&self.entry_source, index),
                     link: cell(&self.entry_link, index),
@@ -374,6 +390,7 @@ impl DocumentForm {
         self.entry_base = column(|r| &r.base);
         self.entry_at = column(|r| &r.at);
         self.entry_kind = column(|r| &r.kind);
+        self.entry_speaker = column(|r| &r.speaker);
         self.entry_text = column(|r| &r.text);
         self.entry_source = column(|r| &r.source);
         self.entry_link = column(|r| &r.link);

@@ -6,23 +6,27 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
     Router,
-    extract::{DefaultBodyLimit, Multipart, Path, State},
+    extract::{DefaultBodyLimit, Multipart, State},
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 use axum_extra::extract::Form;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
-use crate::web::incidents::{Case, record_revision};
+use super::parse::MAX_SPEAKER_CHARS;
+use crate::web::incidents::{Case, Editable, record_revision};
 use crate::{
     domain::{
         incident::display_number,
         postmortem::TimelineKind,
         time::{self, COMMON_ZONES},
-        transcript::{self, Format, Transcript},
+        transcript::{
+            self, Format, Transcript,
+            duplicates::{self, Existing},
+        },
     },
     store::{self, timeline::EntryFields},
     web::{
@@ -64,6 +68,12 @@ pub struct ImportForm {
     /// Indexes of the previewed entries to add.
     #[serde(default)]
     pub pick: Vec<String>,
+    /// Each previewed row's time and kind as the author left them, in row
+    /// order (they may change both before adding).
+    #[serde(default)]
+    pub row_at: Vec<String>,
+    #[serde(default)]
+    pub row_kind: Vec<String>,
     /// A digest of the input previewed, so edited text is previewed again
     /// before anything is added.
     #[serde(default)]
@@ -79,7 +89,11 @@ pub struct ImportPage {
     form: ImportForm,
     zone: Tz,
     read: Option<Transcript>,
+    /// Per read entry: the existing entry it repeats, as "14:05 · text".
+    duplicates: Vec<Option<String>>,
     problem: Option<String>,
+    /// Rows whose typed time could not be read, by index.
+    bad_times: Vec<usize>,
 }
 
 impl ImportPage {
@@ -92,8 +106,58 @@ impl ImportPage {
             form,
             zone,
             read: None,
+            duplicates: Vec::new(),
             problem: None,
+            bad_times: Vec::new(),
         }
+    }
+
+    /// Whether the rows' own fields came back with this very input, so the
+    /// author's changes to times, kinds and ticks are kept.
+    fn rows_posted(&self) -> bool {
+        let count = self.read.as_ref().map_or(0, |read| read.entries.len());
+        self.form.digest == digest(&self.form.input) && self.form.row_at.len() == count
+    }
+
+    fn row_at(&self, index: &usize, entry: &transcript::ParsedEntry) -> String {
+        if self.rows_posted() {
+            return self.form.row_at[*index].clone();
+        }
+        time::to_local_input(entry.at, self.zone)
+    }
+
+    fn row_kind(&self, index: &usize, entry: &transcript::ParsedEntry) -> TimelineKind {
+        self.form
+            .row_kind
+            .get(*index)
+            .filter(|_| self.rows_posted())
+            .and_then(|kind| TimelineKind::parse(kind))
+            .unwrap_or_else(|| transcript::kind::guess(&entry.text, &entry.source))
+    }
+
+    fn is_picked(&self, index: &usize) -> bool {
+        if self.rows_posted() {
+            return self.form.pick.contains(&index.to_string());
+        }
+        self.duplicate(index).is_none()
+    }
+
+    fn duplicate(&self, index: &usize) -> Option<&str> {
+        self.duplicates
+            .get(*index)
+            .and_then(|found| found.as_deref())
+    }
+
+    fn bad_time(&self, index: &usize) -> bool {
+        self.bad_times.contains(index)
+    }
+
+    fn kinds(&self) -> &'static [TimelineKind] {
+        TimelineKind::ALL
+    }
+
+    fn duplicate_count(&self) -> usize {
+        self.duplicates.iter().flatten().count()
     }
 
     fn formats(&self) -> &'static [Format] {
@@ -111,10 +175,6 @@ impl ImportPage {
     fn is_format(&self, format: &Format) -> bool {
         self.form.format == format.as_str()
             || (self.form.format.is_empty() && *format == Format::Auto)
-    }
-
-    fn when(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
-        time::format_in(*at, self.zone)
     }
 
     fn digest(&self) -> String {
@@ -139,12 +199,7 @@ fn read(form: &ImportForm, zone: Tz) -> Result<Transcript, String> {
     Ok(transcript::parse(&form.input, format, zone, date))
 }
 
-async fn show_form(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    Path(number): Path<String>,
-) -> Result<ImportPage, AppError> {
-    let case = Case::load_for_edit(&state, &user, &number).await?;
+async fn show_form(user: CurrentUser, Editable(case): Editable) -> Result<ImportPage, AppError> {
     Ok(ImportPage::new(&user, &case, ImportForm::default()))
 }
 
@@ -152,10 +207,9 @@ async fn show_form(
 async fn preview_upload(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(number): Path<String>,
+    Editable(case): Editable,
     mut multipart: Multipart,
 ) -> Result<Response, AppError> {
-    let case = Case::load_for_edit(&state, &user, &number).await?;
     let mut form = ImportForm::default();
     let mut file = String::new();
     while let Ok(Some(field)) = multipart.next_field().await {
@@ -174,92 +228,141 @@ async fn preview_upload(
     if !file.trim().is_empty() {
         form.input = file;
     }
-    Ok(preview(&user, &case, form).into_response())
+    Ok(preview(&state, &user, &case, form).await?.into_response())
 }
 
-fn preview(user: &CurrentUser, case: &Case, form: ImportForm) -> (StatusCode, ImportPage) {
+/// Reads the input and marks each entry that repeats one the timeline has.
+async fn preview(
+    state: &AppState,
+    user: &CurrentUser,
+    case: &Case,
+    form: ImportForm,
+) -> Result<(StatusCode, ImportPage), AppError> {
     let mut page = ImportPage::new(user, case, form);
     if page.form.input.trim().is_empty() {
         page.problem = Some("Paste a transcript or log, or choose a file.".to_owned());
-        return (StatusCode::UNPROCESSABLE_ENTITY, page);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page));
     }
-    match read(&page.form, page.zone) {
-        Ok(read) => {
-            page.read = Some(read);
-            (StatusCode::OK, page)
-        }
+    let read = match read(&page.form, page.zone) {
+        Ok(read) => read,
         Err(problem) => {
             page.problem = Some(problem);
-            (StatusCode::UNPROCESSABLE_ENTITY, page)
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page));
         }
-    }
+    };
+    let existing: Vec<Existing> = store::timeline::list_entries(&state.db, case.postmortem.id)
+        .await?
+        .into_iter()
+        .map(|entry| Existing {
+            at: entry.occurred_at,
+            speaker: entry.speaker,
+            text: entry.text,
+        })
+        .collect();
+    page.duplicates = read
+        .entries
+        .iter()
+        .map(|entry| {
+            duplicates::find(entry.at, entry.author.as_deref(), &entry.text, &existing).map(
+                |index| {
+                    let found = &existing[index];
+                    let text: String = found.text.chars().take(80).collect();
+                    format!("{} · {text}", time::format_in(found.at, page.zone))
+                },
+            )
+        })
+        .collect();
+    page.read = Some(read);
+    Ok((StatusCode::OK, page))
 }
 
-/// The second step: previewed again, or the picked entries added.
+/// The second step: previewed again, or the picked entries added with the
+/// times and kinds the author left on each row.
 async fn add_or_preview(
     State(state): State<AppState>,
     user: CurrentUser,
-    Path(number): Path<String>,
+    Editable(case): Editable,
     Form(form): Form<ImportForm>,
 ) -> Result<Response, AppError> {
-    let case = Case::load_for_edit(&state, &user, &number).await?;
-    if form.action != "add" || form.digest != digest(&form.input) {
-        return Ok(preview(&user, &case, form).into_response());
+    let adding = form.action == "add" && form.digest == digest(&form.input);
+    let (status, mut page) = preview(&state, &user, &case, form).await?;
+    if !adding {
+        return Ok((status, page).into_response());
     }
-    let (status, mut page) = preview(&user, &case, form);
-    let Some(read) = page.read.take() else {
+    let Some(entries) = page.read.as_ref().map(|read| read.entries.clone()) else {
         return Ok((status, page).into_response());
     };
-    let picked: Vec<&transcript::ParsedEntry> = page
+    let rows_posted = page.rows_posted();
+    let mut picked = Vec::new();
+    for index in page
         .form
         .pick
         .iter()
         .filter_map(|index| index.parse::<usize>().ok())
-        .filter_map(|index| read.entries.get(index))
-        .collect();
+    {
+        let Some(entry) = entries.get(index) else {
+            continue;
+        };
+        let at = match page.form.row_at.get(index) {
+            Some(typed) if rows_posted => match time::parse_local(typed, page.zone) {
+                Ok(at) => at,
+                Err(_) => {
+                    page.bad_times.push(index);
+                    continue;
+                }
+            },
+            _ => entry.at,
+        };
+        picked.push(entry_fields(entry, at, page.row_kind(&index, entry)));
+    }
+    if !page.bad_times.is_empty() {
+        let rows: Vec<String> = page
+            .bad_times
+            .iter()
+            .map(|index| (index + 1).to_string())
+            .collect();
+        page.problem = Some(format!(
+            "Row {} has a time that cannot be read: write it as 2026-03-01 14:05. Nothing was added.",
+            rows.join(", ")
+        ));
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
     if picked.is_empty() {
         page.problem = Some("Tick at least one entry to add.".to_owned());
-        page.read = Some(read);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    for entry in &picked {
-        store::timeline::insert_entry(
-            &mut *tx,
-            case.postmortem.id,
-            &entry_fields(entry),
-            user.id,
-            now,
-        )
-        .await?;
+    for fields in &picked {
+        store::timeline::insert_entry(&mut *tx, case.postmortem.id, fields, user.id, now).await?;
     }
-    let summary = format!(
-        "Imported {} timeline entries ({})",
-        picked.len(),
-        read.format.label()
-    );
+    let format = page.read.as_ref().map_or("", |read| read.format.label());
+    let summary = format!("Imported {} timeline entries ({format})", picked.len());
     record_revision(&mut tx, &case, &user, &summary, now).await?;
     tx.commit().await?;
     user.flash(&state, &format!("{summary}.")).await?;
     Ok(Redirect::to(&format!("{}/postmortem/edit#timeline", case.path())).into_response())
 }
 
-/// An entry as stored: the author leads the text, the source says where
+/// An entry as stored: who wrote it is its speaker, the source says where
 /// it came from.
-fn entry_fields(entry: &transcript::ParsedEntry) -> EntryFields {
-    let text = match &entry.author {
-        Some(author) => format!("{author}: {}", entry.text),
-        None => entry.text.clone(),
-    };
-    let text = if text.chars().count() > TEXT_MAX {
-        text.chars().take(TEXT_MAX - 1).collect::<String>() + "…"
+fn entry_fields(
+    entry: &transcript::ParsedEntry,
+    occurred_at: DateTime<Utc>,
+    kind: TimelineKind,
+) -> EntryFields {
+    let text = if entry.text.chars().count() > TEXT_MAX {
+        entry.text.chars().take(TEXT_MAX - 1).collect::<String>() + "…"
     } else {
-        text
+        entry.text.clone()
     };
     EntryFields {
-        occurred_at: entry.at,
-        kind: TimelineKind::Note,
+        occurred_at,
+        kind,
+        speaker: entry
+            .author
+            .as_ref()
+            .map(|author| author.chars().take(MAX_SPEAKER_CHARS).collect()),
         text,
         source: entry.source.chars().take(60).collect(),
         link: None,

@@ -29,6 +29,8 @@ pub const MAX_FACTORS: usize = 50;
 pub const MAX_FACTOR_CHARS: usize = 2_000;
 /// Longest timeline entry, in characters.
 pub const MAX_ENTRY_CHARS: usize = 20_000;
+/// Longest name of who said an entry, in characters (the column's limit).
+pub const MAX_SPEAKER_CHARS: usize = 100;
 
 /// A part the author changed: the fingerprint it was loaded with (none when
 /// the form did not say) and the one it has now.
@@ -280,11 +282,19 @@ pub fn parse_entry(row: &EntryRow, zone: Tz, index: usize) -> Result<EntryFields
     if !link.is_empty() && !is_web_link(link) {
         errors.add(key("link"), "Links start with https:// or http://.");
     }
+    let speaker = row.speaker.trim();
+    if speaker.chars().count() > MAX_SPEAKER_CHARS {
+        errors.add(
+            key("speaker"),
+            format!("Name who said it in up to {MAX_SPEAKER_CHARS} characters."),
+        );
+    }
     let source = row.source.trim();
     match (occurred_at, kind, errors.is_empty()) {
         (Some(occurred_at), Some(kind), true) => Ok(EntryFields {
             occurred_at,
             kind,
+            speaker: Some(speaker.to_owned()).filter(|speaker| !speaker.is_empty()),
             text: text.to_owned(),
             source: if source.is_empty() {
                 "typed".to_owned()
