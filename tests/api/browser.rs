@@ -700,6 +700,8 @@ async fn every_main_page_fits_a_phone_without_sideways_scrolling() {
         "/incidents".to_owned(),
         format!("/incidents/{number}"),
         format!("/incidents/{number}/postmortem/edit"),
+        format!("/incidents/{number}/edit"),
+        format!("/incidents/{number}/timeline/import"),
         "/search?q=pool".to_owned(),
         "/action-items".to_owned(),
         "/review".to_owned(),
@@ -734,5 +736,74 @@ async fn every_main_page_fits_a_phone_without_sideways_scrolling() {
             "{path} is {document} px wide in a {viewport} px window"
         );
     }
+    browser.client.clone().close().await.expect("close");
+}
+
+#[tokio::test]
+async fn the_reading_page_uses_a_wide_screen_without_wrapping_a_date() {
+    let app = TestApp::spawn().await;
+    let member = debrief::domain::role::Role::Member;
+    app.create_user("sam@example.com", "Sam Okafor", member)
+        .await;
+    let writer = app.client();
+    writer.sign_in("sam@example.com", PASSWORD).await;
+    let number = crate::incidents::create_incident(&writer, "Checkout returned 502s").await;
+    crate::incidents::add_entries(
+        &writer,
+        number,
+        &[
+            (
+                "2026-03-01 14:05",
+                "trigger",
+                "Deploy of **v2.14** with `pool_size = 5`",
+            ),
+            (
+                "2026-03-01 14:18",
+                "detection",
+                "Alert: checkout 5xx above 2 %",
+            ),
+        ],
+    )
+    .await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .set_window_size(1400, 900)
+        .await
+        .expect("a wide window");
+    browser.sign_in(&app, "sam@example.com").await;
+    browser
+        .client
+        .goto(&format!("{}/incidents/{number}", app.address))
+        .await
+        .expect("open");
+    // Each date is one line: its text makes one box per line it spans.
+    let lines = browser
+        .client
+        .execute(
+            "return [...document.querySelectorAll('.facts dd.mono, .timeline td.mono, .items td.mono')]
+               .filter(el => el.textContent.trim() !== '')
+               .map(el => { const r = document.createRange(); r.selectNodeContents(el.firstChild);
+                            return [el.textContent.trim(), r.getClientRects().length]; });",
+            vec![],
+        )
+        .await
+        .expect("dates");
+    let lines = lines.as_array().expect("a list").clone();
+    assert!(lines.len() >= 6, "key times and timeline dates: {lines:?}");
+    for date in &lines {
+        assert_eq!(date[1].as_u64(), Some(1), "wrapped: {date}");
+    }
+    // Markdown in timeline entries is rendered, not shown as asterisks.
+    let strong = browser
+        .client
+        .execute(
+            "return document.querySelector('.timeline .tl-text strong')?.textContent;",
+            vec![],
+        )
+        .await
+        .expect("entry markup");
+    assert_eq!(strong.as_str(), Some("v2.14"));
+    browser.screenshot("wide-reading-page").await;
     browser.client.clone().close().await.expect("close");
 }

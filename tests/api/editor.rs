@@ -452,3 +452,68 @@ async fn the_live_panel_and_the_saved_postmortem_report_the_same_checks() {
     }
     assert_eq!(failing_rules(&live.body), failing_rules(&refused.body));
 }
+
+#[tokio::test]
+async fn the_reading_page_shows_edit_controls_only_to_those_who_may_edit() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let (reviewer, reviewer_id) = app.signed_in(Role::Member).await;
+    let (reader, _) = app.signed_in(Role::Member).await;
+    let number = create_incident(&author, "Checkout 502s").await;
+    let base = format!("/incidents/{number}");
+    add_entries(
+        &author,
+        number,
+        &[("2026-03-01 14:05", "trigger", "Deploy of **v2.14**")],
+    )
+    .await;
+    let sent = author
+        .post_form(
+            &format!("{base}/status"),
+            &[
+                ("status", "in_review"),
+                ("reviewers", &reviewer_id.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let published = reviewer
+        .post_form(
+            &format!("{base}/status"),
+            &[("status", "published"), ("acknowledge", "yes")],
+        )
+        .await;
+    assert_eq!(
+        published.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        published.body
+    );
+
+    let controls = [
+        "Edit postmortem",
+        "Edit incident",
+        "Attach an image",
+        "Add an author",
+        "/links\"",
+    ];
+    let as_author = author.get(&base).await;
+    for control in controls {
+        assert!(
+            as_author.body.contains(control),
+            "the author sees {control}"
+        );
+    }
+    let as_reader = reader.get(&base).await;
+    assert_eq!(as_reader.status, StatusCode::OK);
+    for control in controls {
+        assert!(
+            !as_reader.body.contains(control),
+            "a reader does not see {control}"
+        );
+    }
+    assert!(
+        as_reader.body.contains("Deploy of <strong>v2.14</strong>"),
+        "Markdown in timeline entries is rendered"
+    );
+}

@@ -97,7 +97,10 @@ fn row_value(body: &str, id: &str) -> String {
     if body[tag..].starts_with("<select") {
         let options = &rest[..rest.find("</select>").expect("closed")];
         let selected = options.find(" selected").expect("a selected option");
-        let value = options[..selected].rsplit("value=\"").next().expect("a value");
+        let value = options[..selected]
+            .rsplit("value=\"")
+            .next()
+            .expect("a value");
         return value.split('"').next().expect("closed").to_owned();
     }
     let value = rest.split("value=\"").nth(1).expect("a value");

@@ -92,7 +92,7 @@ pub fn classify(heading: &str) -> Option<Target> {
     NAMES
         .iter()
         .filter(|(name, _)| name.len() >= 5)
-        .map(|(name, target)| (distance(name, &normal), name.len(), *target))
+        .map(|(name, target)| (strsim::levenshtein(name, &normal), name.len(), *target))
         .filter(|(edits, len, _)| *edits <= if *len >= 12 { 2 } else { 1 })
         .min_by_key(|(edits, _, _)| *edits)
         .map(|(_, _, target)| target)
@@ -110,21 +110,6 @@ fn normalize(heading: &str) -> String {
         .filter(|c| *c != '\u{0}')
         .collect();
     cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Levenshtein distance between two short strings.
-fn distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 #[cfg(test)]
