@@ -135,7 +135,13 @@ mod tests {
             let mut ticker = tokio::time::interval(Duration::from_millis(5));
             while next_tick(&mut ticker, &stop).await {}
         });
-        tokio::time::sleep(Duration::from_millis(60)).await;
+        // A panic's message (and backtrace, when asked for) takes a moment.
+        for _ in 0..500 {
+            if runs.load(Ordering::SeqCst) >= 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         assert_eq!(
             runs.load(Ordering::SeqCst),
             2,
