@@ -53,8 +53,15 @@ pub fn parse_local(input: &str, zone: Tz) -> Result<DateTime<Utc>, String> {
 
 /// A time for reading: `2026-03-01 15:05 CET`.
 pub fn format_in(at: DateTime<Utc>, zone: Tz) -> String {
+    // Pages show many times; the pattern is read once, not on every call.
+    static SHOWN: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
+        std::sync::LazyLock::new(|| {
+            chrono::format::StrftimeItems::new("%Y-%m-%d %H:%M %Z")
+                .parse_to_owned()
+                .expect("a valid pattern")
+        });
     at.with_timezone(&zone)
-        .format("%Y-%m-%d %H:%M %Z")
+        .format_with_items(SHOWN.iter())
         .to_string()
 }
 
