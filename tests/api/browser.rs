@@ -807,3 +807,105 @@ async fn the_reading_page_uses_a_wide_screen_without_wrapping_a_date() {
     browser.screenshot("wide-reading-page").await;
     browser.client.clone().close().await.expect("close");
 }
+
+#[tokio::test]
+async fn a_chat_log_becomes_timeline_rows_with_guessed_kinds_and_the_repeat_left_out() {
+    let app = TestApp::spawn().await;
+    let member = debrief::domain::role::Role::Member;
+    app.create_user("sam@example.com", "Sam Okafor", member)
+        .await;
+    let writer = app.client();
+    writer.sign_in("sam@example.com", PASSWORD).await;
+    let number = crate::incidents::create_incident(&writer, "Checkout returned 502s").await;
+    crate::incidents::add_entries(
+        &writer,
+        number,
+        &[("2026-03-01 13:07", "mitigation", "alex: rolling back v2.14")],
+    )
+    .await;
+    let browser = Browser::start().await;
+    browser
+        .client
+        .set_window_size(1400, 900)
+        .await
+        .expect("a wide window");
+    browser.sign_in(&app, "sam@example.com").await;
+    browser
+        .client
+        .goto(&format!("{}/incidents/{number}/timeline/import", app.address))
+        .await
+        .expect("open");
+    browser
+        .fill(
+            "import-input",
+            "[2026-03-01 14:05] sam: Alert firing: checkout 5xx above 2%\n\
+             [2026-03-01 14:07] alex: rolling back v2.14\n\
+             [2026-03-01 14:20] sam: error rate back to normal, resolved",
+        )
+        .await;
+    browser
+        .client
+        .execute(
+            "document.getElementById('import-zone').value = 'Europe/Berlin';",
+            vec![],
+        )
+        .await
+        .expect("zone");
+    browser.click("form.card button[type=submit]").await;
+    let state = async |script: &str| {
+        browser
+            .client
+            .execute(script, vec![])
+            .await
+            .expect("read the preview")
+    };
+    for _ in 0..100 {
+        if state("return !!document.getElementById('row-0-kind');").await == serde_json::json!(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let read = state(
+        "return [0, 1, 2].map(i => [document.getElementById('row-' + i + '-kind').value,
+                                    document.getElementById('pick-' + i).checked]);",
+    )
+    .await;
+    assert_eq!(
+        read,
+        serde_json::json!([["detection", true], ["mitigation", false], ["resolution", true]]),
+        "kinds from the words; the rollback already typed is left unticked"
+    );
+    browser.screenshot("import-preview-wide").await;
+    browser
+        .client
+        .set_window_size(390, 844)
+        .await
+        .expect("a phone-sized window");
+    let widths = state("return [document.documentElement.scrollWidth, window.innerWidth];").await;
+    assert!(widths[0].as_u64() <= widths[1].as_u64(), "the preview fits a phone: {widths}");
+    browser.screenshot("import-preview-phone").await;
+    browser
+        .client
+        .set_window_size(1400, 900)
+        .await
+        .expect("a wide window");
+    // The author calls the alert the trigger, and adds.
+    state("document.getElementById('row-0-kind').value = 'trigger';").await;
+    browser.click("button[value=add]").await;
+    browser
+        .wait_for_path(&format!("/incidents/{number}/postmortem/edit"))
+        .await;
+    let rows = sqlx::query!(
+        r#"SELECT kind::text AS "kind!", speaker FROM timeline_entries
+           WHERE source = 'chat log' ORDER BY occurred_at"#
+    )
+    .fetch_all(&app.db)
+    .await
+    .expect("entries");
+    let got: Vec<(&str, Option<&str>)> = rows
+        .iter()
+        .map(|row| (row.kind.as_str(), row.speaker.as_deref()))
+        .collect();
+    assert_eq!(got, vec![("trigger", Some("sam")), ("resolution", Some("sam"))]);
+    browser.client.clone().close().await.expect("close");
+}
