@@ -18,6 +18,35 @@ pub fn query_words(query: &str) -> Vec<String> {
     words
 }
 
+/// Most words a query may have for [`most_of`] to rewrite it.
+const MOST_OF_LIMIT: usize = 6;
+
+/// For a query of two to six plain words (no quotes, `-` or `or`), the query
+/// that matches postmortems having all of them but one: `a b c` becomes
+/// `b c or a c or a b`. Postmortems with every word match it too; the
+/// search page lists them first.
+pub fn most_of(query: &str) -> Option<String> {
+    let words: Vec<&str> = query.split_whitespace().collect();
+    let plain = words.iter().all(|word| {
+        !word.contains('"') && !word.starts_with('-') && !word.eq_ignore_ascii_case("or")
+    });
+    if !plain || !(2..=MOST_OF_LIMIT).contains(&words.len()) {
+        return None;
+    }
+    let groups: Vec<String> = (0..words.len())
+        .map(|left_out| {
+            words
+                .iter()
+                .enumerate()
+                .filter(|(index, _)| *index != left_out)
+                .map(|(_, word)| *word)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    Some(groups.join(" or "))
+}
+
 /// The query with each misspelled word replaced, keeping everything else
 /// (quotes, `-`, `or`) as typed.
 pub fn corrected(query: &str, corrections: &[(String, String)]) -> String {
@@ -320,6 +349,18 @@ fn push_text(parts: &mut Vec<SnippetPart>, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn most_of_the_words_leaves_out_one_at_a_time() {
+        assert_eq!(
+            most_of("pool exhaustion kubernetes").as_deref(),
+            Some("exhaustion kubernetes or pool kubernetes or pool exhaustion")
+        );
+        assert_eq!(most_of("pool").as_deref(), None, "one word");
+        assert_eq!(most_of("\"connection pool\" leak"), None, "a phrase");
+        assert_eq!(most_of("pool -redis"), None, "an exclusion");
+        assert_eq!(most_of("pool or redis"), None, "already an or");
+    }
 
     fn marked(parts: &[SnippetPart]) -> String {
         parts

@@ -21,7 +21,7 @@ use crate::{
     domain::{
         incident::{IncidentKind, Severity, display_number},
         postmortem::PostmortemStatus,
-        search::{SnippetPart, corrected, query_words, snippet},
+        search::{SnippetPart, corrected, most_of, query_words, snippet},
         time,
     },
     store::{
@@ -32,6 +32,8 @@ use crate::{
 
 /// Results per page.
 const PAGE_SIZE: i64 = 20;
+/// Below this many results with every word, those with most words are shown.
+const FEW: i64 = 3;
 
 /// Pages beyond this are not served: nobody reads them, and each costs more.
 const MAX_PAGE: i64 = 500;
@@ -122,6 +124,9 @@ pub struct SearchPage {
     showing_for: Option<String>,
     /// A corrected query to offer when the typed one found something.
     did_you_mean: Option<String>,
+    /// Set when fewer than a few postmortems had every word and those with
+    /// most of them are shown: how many had every word.
+    most_words: Option<i64>,
     ranked: bool,
     page: i64,
     pages: i64,
@@ -257,6 +262,32 @@ async fn search(
             did_you_mean = Some(fixed);
         }
     }
+    // Fewer than a few postmortems have every word: rank those with all but
+    // one of them too (those with every word still come first).
+    let mut most_words = None;
+    if results.facets.total < FEW
+        && showing_for.is_none()
+        && page == 1
+        && let Some(most) = most_of(&filter.text)
+    {
+        let mut retry = filter.clone();
+        retry.text = most;
+        let retried = store::search::search(&mut tx, reader, &retry, sort, PAGE_SIZE, 0).await?;
+        if retried.facets.total > results.facets.total {
+            most_words = Some(results.facets.total);
+            // Those with every word first, as they were ranked; then the rest.
+            let every: Vec<i32> = results.hits.iter().map(|hit| hit.number).collect();
+            let mut hits = std::mem::take(&mut results.hits);
+            hits.extend(
+                retried
+                    .hits
+                    .into_iter()
+                    .filter(|hit| !every.contains(&hit.number)),
+            );
+            hits.truncate(usize::try_from(PAGE_SIZE).unwrap_or(20));
+            results = store::search::Results { hits, ..retried };
+        }
+    }
     let pages = ((results.facets.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let page = if showing_for.is_some() { 1 } else { page };
     if results.hits.is_empty() && page > pages {
@@ -292,6 +323,7 @@ async fn search(
         facets: results.facets,
         showing_for,
         did_you_mean,
+        most_words,
         ranked: results.ranked,
         page,
         pages,

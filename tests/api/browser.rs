@@ -832,7 +832,10 @@ async fn a_chat_log_becomes_timeline_rows_with_guessed_kinds_and_the_repeat_left
     browser.sign_in(&app, "sam@example.com").await;
     browser
         .client
-        .goto(&format!("{}/incidents/{number}/timeline/import", app.address))
+        .goto(&format!(
+            "{}/incidents/{number}/timeline/import",
+            app.address
+        ))
         .await
         .expect("open");
     browser
@@ -860,7 +863,8 @@ async fn a_chat_log_becomes_timeline_rows_with_guessed_kinds_and_the_repeat_left
             .expect("read the preview")
     };
     for _ in 0..100 {
-        if state("return !!document.getElementById('row-0-kind');").await == serde_json::json!(true) {
+        if state("return !!document.getElementById('row-0-kind');").await == serde_json::json!(true)
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -872,7 +876,11 @@ async fn a_chat_log_becomes_timeline_rows_with_guessed_kinds_and_the_repeat_left
     .await;
     assert_eq!(
         read,
-        serde_json::json!([["detection", true], ["mitigation", false], ["resolution", true]]),
+        serde_json::json!([
+            ["detection", true],
+            ["mitigation", false],
+            ["resolution", true]
+        ]),
         "kinds from the words; the rollback already typed is left unticked"
     );
     browser.screenshot("import-preview-wide").await;
@@ -882,7 +890,10 @@ async fn a_chat_log_becomes_timeline_rows_with_guessed_kinds_and_the_repeat_left
         .await
         .expect("a phone-sized window");
     let widths = state("return [document.documentElement.scrollWidth, window.innerWidth];").await;
-    assert!(widths[0].as_u64() <= widths[1].as_u64(), "the preview fits a phone: {widths}");
+    assert!(
+        widths[0].as_u64() <= widths[1].as_u64(),
+        "the preview fits a phone: {widths}"
+    );
     browser.screenshot("import-preview-phone").await;
     browser
         .client
@@ -906,6 +917,9 @@ async fn a_chat_log_becomes_timeline_rows_with_guessed_kinds_and_the_repeat_left
         .iter()
         .map(|row| (row.kind.as_str(), row.speaker.as_deref()))
         .collect();
-    assert_eq!(got, vec![("trigger", Some("sam")), ("resolution", Some("sam"))]);
+    assert_eq!(
+        got,
+        vec![("trigger", Some("sam")), ("resolution", Some("sam"))]
+    );
     browser.client.clone().close().await.expect("close");
 }

@@ -389,3 +389,35 @@ async fn a_phrase_matches_its_words_in_order_only() {
     // Plain words in any order, as before.
     assert_eq!(numbers(&client, "connection pool").await, all);
 }
+
+#[tokio::test]
+async fn a_query_with_one_word_the_postmortem_lacks_still_finds_it_and_says_so() {
+    let app = TestApp::spawn().await;
+    let (reader, _) = app.signed_in(Role::Viewer).await;
+    import_dfds(&app).await;
+    // Each last word is in the archive, but not in the postmortem sought.
+    let cases = [
+        ("CoreDNS upgrade crash kafka", "PM2020-004"),
+        ("Log4Shell vulnerability terraform", "PM2021-011"),
+        ("AMI rollover certificate", "PM2022-009"),
+    ];
+    for (query, expected) in cases {
+        let (body, files) = results(&app, &reader, query).await;
+        assert!(
+            has_in_top(&files, expected, 3),
+            "{query}: expected {expected} in the top 3, got {files:?}"
+        );
+        assert!(
+            body.contains("showing those with most of the words"),
+            "{query}: the page says not every word matched"
+        );
+    }
+    // With one postmortem having both words, it comes first and the others
+    // with one of them follow.
+    let (body, files) = results(&app, &reader, "CoreDNS upgrade").await;
+    assert!(has_in_top(&files, "PM2020-004", 1), "{files:?}");
+    assert!(body.contains("Only 1 postmortem has all of"), "{body}");
+    // With enough postmortems having every word, nothing changes.
+    let (body, _) = results(&app, &reader, "Kubernetes nodes").await;
+    assert!(!body.contains("most of the words"));
+}
