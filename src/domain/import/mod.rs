@@ -79,11 +79,19 @@ pub fn parse_markdown(
         doc.fields
             .read_front_matter(&fields, zone, &mut doc.title, &mut notes, &mut doc.report);
     let (title, found) = split_blocks(body);
-    if doc.title.is_empty() {
-        doc.title = title.unwrap_or_else(|| title_from_name(source_name));
+    if doc.title.is_empty()
+        && let Some(title) = title
+    {
+        doc.title = title;
     }
     for block in found {
         place(&mut doc, block, zone, &mut notes);
+    }
+    // No title in the document: the summary's first sentence, else the
+    // file's name made readable.
+    if doc.title.is_empty() {
+        doc.title =
+            first_sentence(&doc.sections.summary).unwrap_or_else(|| title_from_name(source_name));
     }
     doc.fields
         .finish(&mut doc.timeline, fallback, &mut doc.report);
@@ -102,8 +110,10 @@ fn split_blocks(body: &str) -> (Option<String>, Vec<Block>) {
     }];
     for line in body.lines() {
         if let Some((level, text)) = blocks::heading(line) {
+            // `# Title: Checkout 502s` names the title after its label.
+            let text = strip_label(text, "title").unwrap_or(text);
             let target = headings::classify(text);
-            if level == 1 && title.is_none() && target.is_none() {
+            if level == 1 && title.is_none() && target.is_none() && !text.is_empty() {
                 title = Some(text.to_owned());
                 continue;
             }
@@ -275,17 +285,68 @@ fn section_heading(field: &str) -> &'static str {
         .map_or("other notes", crate::domain::section::Section::heading)
 }
 
-/// `PM2020-004 - CoreDNS upgrade issue.md` → `PM2020-004 - CoreDNS upgrade issue`.
+/// `text` after a leading `label:` (any case), trimmed.
+fn strip_label<'a>(text: &'a str, label: &str) -> Option<&'a str> {
+    let (head, rest) = text.split_once(':')?;
+    head.trim().eq_ignore_ascii_case(label).then(|| rest.trim())
+}
+
+/// The first sentence of a summary, when it is short enough to be a title.
+fn first_sentence(summary: &str) -> Option<String> {
+    let text = summary
+        .lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.starts_with(['|', '#', '!', '<']))?;
+    let text = text
+        .trim_start_matches(['-', '*', '>', ' '])
+        .replace(['*', '`'], "");
+    let end = text
+        .char_indices()
+        .find(|(at, c)| {
+            matches!(c, '.' | '!' | '?')
+                && text[at + c.len_utf8()..]
+                    .chars()
+                    .next()
+                    .is_none_or(char::is_whitespace)
+        })
+        .map_or(text.len(), |(at, _)| at);
+    let sentence = text[..end].trim();
+    (sentence.chars().count() >= 8 && sentence.chars().count() <= 120).then(|| sentence.to_owned())
+}
+
+/// A file's name made readable: `PM2020-004 - CoreDNS upgrade issue.md` →
+/// `PM2020-004 - CoreDNS upgrade issue`; `2021-03-04-ingress-outage.html.md.erb`
+/// → `2021-03-04 ingress outage`.
 fn title_from_name(source_name: &str) -> String {
     let name = source_name.rsplit('/').next().unwrap_or(source_name);
-    let stem = name
-        .strip_suffix(".md")
-        .or_else(|| name.strip_suffix(".markdown"))
-        .unwrap_or(name);
-    if stem.trim().is_empty() {
-        "Imported postmortem".to_owned()
-    } else {
-        stem.trim().to_owned()
+    let mut stem = name;
+    while let Some((before, extension)) = stem.rsplit_once('.') {
+        let known = ["md", "markdown", "erb", "html", "txt", "mdx", "rst"];
+        if before.is_empty() || !known.contains(&extension.to_ascii_lowercase().as_str()) {
+            break;
+        }
+        stem = before;
+    }
+    let stem = stem.trim();
+    if stem.is_empty() {
+        return "Imported postmortem".to_owned();
+    }
+    if stem.contains(' ') {
+        return stem.to_owned();
+    }
+    // A slug: words joined by dashes or underscores, a leading date kept whole.
+    let (date, rest) = match stem.get(..10) {
+        Some(date) if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok() => {
+            (Some(date), stem[10..].trim_start_matches(['-', '_']))
+        }
+        _ => (None, stem),
+    };
+    let words = rest.replace(['-', '_'], " ");
+    let words = words.split_whitespace().collect::<Vec<_>>().join(" ");
+    match date {
+        Some(date) if words.is_empty() => date.to_owned(),
+        Some(date) => format!("{date} {words}"),
+        None => words,
     }
 }
 

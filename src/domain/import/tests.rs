@@ -97,3 +97,36 @@ fn the_report_says_where_each_heading_went() {
     );
     assert_eq!(doc.factors[0].0, FactorCategory::Detection);
 }
+
+#[test]
+fn titles_are_never_section_names_and_come_from_the_best_place_there_is() {
+    let title = |name: &str, text: &str| parse_markdown(name, text, Tz::UTC, fallback()).title;
+    assert_eq!(
+        title("a.md", "# Title: Checkout 502s\n\nText.\n"),
+        "Checkout 502s"
+    );
+    assert_eq!(
+        title(
+            "a.md",
+            "# What happened\n\nThe checkout pool ran dry. Then more.\n"
+        ),
+        "The checkout pool ran dry",
+        "a section name is not a title; the summary's first sentence is"
+    );
+    assert_eq!(
+        title(
+            "a.md",
+            "# Metadata\n\nSeverity: high\n\n# Summary\n\nDNS failed for an hour. Ugh.\n"
+        ),
+        "DNS failed for an hour"
+    );
+    assert_eq!(
+        title(
+            "incidents/2021-03-04-ingress-outage.html.md.erb",
+            "## Timeline\n\n- 10:00 paged\n"
+        ),
+        "2021-03-04 ingress outage",
+        "with no summary, the file name made readable"
+    );
+    assert_eq!(title("notes/kafka_lag_spike.md", ""), "kafka lag spike");
+}
