@@ -17,6 +17,11 @@ static OWNER: LazyLock<Regex> = LazyLock::new(|| {
         .expect("owner pattern")
 });
 
+/// `@sam` or `@sam.okafor` in an item names its owner (not an email address).
+static MENTION: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?:^|[\s(\[,])@(?P<owner>[A-Za-z][\w.-]*[\w])").expect("mention pattern")
+});
+
 static DUE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:due|by|deadline)\s*[:=]?\s*(?P<due>\d{4}-\d{2}-\d{2})")
         .expect("due pattern")
@@ -54,7 +59,10 @@ pub fn from_list_item(text: &str, nested: &[String]) -> Option<ImportedAction> {
         text = stripped;
         status = ActionStatus::Done;
     }
-    let owner = OWNER.captures(&text).map(|found| found["owner"].to_owned());
+    let owner = OWNER
+        .captures(&text)
+        .or_else(|| MENTION.captures(&text))
+        .map(|found| found["owner"].to_owned());
     let due_on = DUE
         .captures(&text)
         .and_then(|found| parse_due(&found["due"]));
@@ -334,6 +342,17 @@ fn guess_kind(text: &str) -> ActionKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_mention_names_the_owner() {
+        let item = from_list_item("[ ] Add an alert on pool saturation @sam.okafor", &[])
+            .expect("an item");
+        assert_eq!(item.owner.as_deref(), Some("sam.okafor"));
+        assert_eq!(item.status, ActionStatus::Open);
+        let mailed =
+            from_list_item("Write to ops@example.com about the runbook", &[]).expect("an item");
+        assert_eq!(mailed.owner, None, "an email address is not a mention");
+    }
 
     fn cells(row: &[&str]) -> Vec<String> {
         row.iter().map(|cell| (*cell).to_owned()).collect()
