@@ -101,8 +101,16 @@ fn markdown_kind(path: &Path) -> Result<(), &'static str> {
     if file.starts_with("readme") || file.starts_with("license") || file.starts_with("changelog") {
         return Err("not a postmortem (readme, license or changelog)");
     }
-    match path.extension().map(|e| e.to_string_lossy().to_lowercase()) {
-        Some(ext) if ext == "md" || ext == "markdown" => Ok(()),
+    // Any Markdown extension among the name's, so templates of static sites
+    // (`2021-03-04-outage.html.md.erb`) count too.
+    let extensions: Vec<&str> = file.split('.').skip(1).collect();
+    if extensions
+        .iter()
+        .any(|ext| matches!(*ext, "md" | "markdown" | "mdx"))
+    {
+        return Ok(());
+    }
+    match path.extension() {
         Some(_) => Err("not a Markdown file"),
         // A file without an extension counts when it reads like Markdown.
         None => {
@@ -243,4 +251,25 @@ async fn attach_images(
         store::imports::write_sections(&mut *db, postmortem_id, &document.sections, now).await?;
     }
     Ok(attached)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::markdown_kind;
+    use std::path::Path;
+
+    #[test]
+    fn markdown_is_known_by_any_of_its_extensions() {
+        for name in [
+            "a.md",
+            "b.markdown",
+            "2021-03-04-outage.html.md.erb",
+            "c.mdx",
+        ] {
+            assert_eq!(markdown_kind(Path::new(name)), Ok(()), "{name}");
+        }
+        for name in ["img/pods.png", "notes.txt", "README.md", "LICENSE"] {
+            assert!(markdown_kind(Path::new(name)).is_err(), "{name}");
+        }
+    }
 }
