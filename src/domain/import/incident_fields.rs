@@ -122,6 +122,45 @@ impl IncidentFields {
         }
     }
 
+    /// Key times written as lines anywhere in the body, such as
+    /// `- First detected 2020-08-07 15:51` or `**Resolved**: 2020-08-14 10:06 UTC`.
+    /// A time the front matter gave already is kept.
+    pub(super) fn read_key_times(&mut self, body: &str, zone: Tz, report: &mut Vec<String>) {
+        for line in body.lines() {
+            let Some(found) = KEY_TIME.captures(line) else {
+                continue;
+            };
+            let label = found["label"].to_lowercase();
+            let written = found["when"].trim();
+            let at = match written
+                .strip_suffix("UTC")
+                .or_else(|| written.strip_suffix('Z'))
+            {
+                Some(utc) => read_moment(utc, Tz::UTC),
+                None => read_moment(written, zone),
+            };
+            let Some(at) = at else {
+                continue;
+            };
+            let slot = match label.as_str() {
+                l if l.contains("detect") || l.contains("identified") => &mut self.detected_at,
+                l if l.contains("repair") || l.contains("mitigat") => &mut self.mitigated_at,
+                l if l.contains("resolv") || l.contains("fixed") || l.starts_with("end") => {
+                    &mut self.resolved_at
+                }
+                _ => &mut self.started_at,
+            };
+            if slot.is_none() {
+                *slot = Some(at);
+                report.push(format!(
+                    "key time: “{}” → {} UTC",
+                    line.trim(),
+                    at.format("%Y-%m-%d %H:%M")
+                ));
+            }
+        }
+    }
+
     /// Settles the start (from the first exact timeline entry when not
     /// given), applies the "Stats" durations, and places timeline entries
     /// that had no usable time next to their neighbours.
@@ -161,6 +200,15 @@ impl IncidentFields {
         }
     }
 }
+
+/// A line naming a key time: a label (bold or not, in a list or not), then
+/// an ISO date and time.
+static KEY_TIME: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)^\s*(?:[-*+]\s+)?(?:\*\*)?(?P<label>first detected|detected|identified|repaired|mitigated|resolved|fixed|started|start time|start|began|end time|ended)(?:\*\*)?\s*(?:at|on)?\s*[:\-–]?\s*(?:\*\*)?\s*(?P<when>\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:UTC|Z))?)",
+    )
+    .expect("key time pattern")
+});
 
 /// `2026-03-10T14:02:00Z`, `2026-03-10 14:02` (in `zone`) or `2026-03-10`.
 fn read_moment(text: &str, zone: Tz) -> Option<DateTime<Utc>> {

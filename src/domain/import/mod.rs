@@ -93,6 +93,7 @@ pub fn parse_markdown(
         doc.title =
             first_sentence(&doc.sections.summary).unwrap_or_else(|| title_from_name(source_name));
     }
+    doc.fields.read_key_times(body, zone, &mut doc.report);
     doc.fields
         .finish(&mut doc.timeline, fallback, &mut doc.report);
     append_notes(&mut doc.sections.other_notes, &notes);

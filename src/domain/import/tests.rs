@@ -130,3 +130,30 @@ fn titles_are_never_section_names_and_come_from_the_best_place_there_is() {
     );
     assert_eq!(title("notes/kafka_lag_spike.md", ""), "kafka lag spike");
 }
+
+#[test]
+fn key_times_written_as_lines_are_read_in_the_files_zone() {
+    let text = "# Incident on 2020-08-07\n\n- **Key events**\n  - First detected 2020-08-07 15:51\n  \
+                - Repaired 2020-08-07 16:29\n  - Incident declared 2020-08-07 16:39\n  \
+                - Resolved 2020-08-14 10:06\n\n- **Time to repair**: 0h 38m\n";
+    let doc = parse_markdown("x.md", text, chrono_tz::Europe::London, fallback());
+    let utc = |s: &str| {
+        DateTime::parse_from_rfc3339(s)
+            .expect("time")
+            .with_timezone(&Utc)
+    };
+    assert_eq!(
+        doc.fields.detected_at,
+        Some(utc("2020-08-07T14:51:00Z")),
+        "BST is UTC+1"
+    );
+    assert_eq!(doc.fields.mitigated_at, Some(utc("2020-08-07T15:29:00Z")));
+    assert_eq!(doc.fields.resolved_at, Some(utc("2020-08-14T09:06:00Z")));
+    let stated = parse_markdown(
+        "y.md",
+        "Started: 2021-01-04 10:00 UTC\n",
+        chrono_tz::Europe::London,
+        fallback(),
+    );
+    assert_eq!(stated.fields.started_at, Some(utc("2021-01-04T10:00:00Z")));
+}
