@@ -119,7 +119,7 @@ fn push_entry(
     }
     out.entries.push(ImportedEntry {
         at,
-        kind: guess_kind(&text),
+        kind: crate::domain::transcript::kind::guess(&text, ""),
         text,
         written_at,
     });
@@ -170,54 +170,6 @@ fn split_leading_time(text: &str) -> Option<(&str, &str)> {
         .trim_start_matches(['*', '`', ']', ' ', ':', '-', '–', '—'])
         .trim();
     Some((time, rest))
-}
-
-/// A phase from the words an entry uses.
-fn guess_kind(text: &str) -> TimelineKind {
-    let text = text.to_lowercase();
-    let has = |words: &[&str]| words.iter().any(|word| text.contains(word));
-    if has(&[
-        "resolved",
-        "fixed",
-        "fully restored",
-        "back to normal",
-        "back within",
-        "permanently",
-    ]) {
-        TimelineKind::Resolution
-    } else if has(&[
-        "rollback",
-        "rolled back",
-        "roll back",
-        "mitigat",
-        "downgraded",
-        "restored",
-        "workaround",
-        "recovering",
-    ]) {
-        TimelineKind::Mitigation
-    } else if has(&[
-        "alert",
-        "detected",
-        "detection",
-        "reported",
-        "noticed",
-        "discovered",
-        "fires",
-        "notified",
-    ]) {
-        TimelineKind::Detection
-    } else if has(&[
-        "escalat",
-        "paged",
-        "war room",
-        "incident declared",
-        "called in",
-    ]) {
-        TimelineKind::Escalation
-    } else {
-        TimelineKind::Note
-    }
 }
 
 #[cfg(test)]

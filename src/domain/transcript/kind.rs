@@ -1,6 +1,7 @@
-//! Guessing the phase a read line marks from its words, so an imported
-//! timeline arrives with its detection, escalation, mitigation and
-//! resolution already picked out (the author can change each one).
+//! Guessing the phase a line marks from its words, so an imported timeline
+//! (a chat log, or the timeline of an imported postmortem) arrives with its
+//! detection, escalation, mitigation and resolution already picked out
+//! (the author can change each one).
 
 use std::sync::LazyLock;
 
@@ -18,19 +19,19 @@ static RULES: LazyLock<Vec<(TimelineKind, Regex)>> = LazyLock::new(|| {
     vec![
         rule(
             TimelineKind::Resolution,
-            r"resolved|all[- ]clear|fully recovered|recovered fully|back to normal|incident (?:is )?(?:closed|over)|clos(?:ed|ing) (?:the |this )?incident|stand(?:ing)? down",
+            r"resolved|fixed|all[- ]clear|fully (?:recovered|restored)|recovered fully|back to normal|back within|permanently|incident (?:is )?(?:closed|over)|clos(?:ed|ing) (?:the |this )?incident|stand(?:ing)? down",
         ),
         rule(
             TimelineKind::Mitigation,
-            r"roll(?:ed|ing)?[- ]?back|rollback|revert(?:ed|ing)?|fail(?:ed|ing)?[- ]?over|failover|mitigat(?:ed|es|ing|ion)|restart(?:ed|ing)?|reboot(?:ed|ing)?|scal(?:ed|ing) (?:up|out)|drain(?:ed|ing)|disabl(?:ed|ing) (?:the )?(?:flag|feature|job|cron)|hotfix|block(?:ed|ing) (?:the )?(?:traffic|ips?)|rate[- ]limit(?:ed|ing)",
+            r"roll(?:ed|ing)?[- ]?back|rollback|revert(?:ed|ing)?|downgraded|restored|workaround|recovering|fail(?:ed|ing)?[- ]?over|failover|mitigat(?:ed|es|ing|ion)|restart(?:ed|ing)?|reboot(?:ed|ing)?|scal(?:ed|ing) (?:up|out)|drain(?:ed|ing)|disabl(?:ed|ing) (?:the )?(?:flag|feature|job|cron)|hotfix|block(?:ed|ing) (?:the )?(?:traffic|ips?)|rate[- ]limit(?:ed|ing)",
         ),
         rule(
             TimelineKind::Escalation,
-            r"paged|paging|escalat(?:ed|es|ing|ion)|declar(?:ed|ing) (?:an? )?(?:incident|sev\s?\d|major)|incident declared|loop(?:ed|ing) in|call(?:ed|ing) in|pull(?:ed|ing) in|woke (?:up )?(?:the )?on-?call|incident commander",
+            r"paged|paging|war room|escalat(?:ed|es|ing|ion)|declar(?:ed|ing) (?:an? )?(?:incident|sev\s?\d|major)|incident declared|loop(?:ed|ing) in|call(?:ed|ing) in|pull(?:ed|ing) in|woke (?:up )?(?:the )?on-?call|incident commander",
         ),
         rule(
             TimelineKind::Detection,
-            r"alert(?:s|ed|ing)?|firing|fired|detected|noticed|spotted|reports? of|climbing|elevated|degraded|high latency|(?:customers?|users?) (?:report|complain)(?:ed|ing|s)?|error rate|spike|seeing (?:errors|timeouts|5\d\d)|monitor(?:ing)? (?:shows|caught)",
+            r"alert(?:s|ed|ing)?|firing|fired|fires|detected|detection|discovered|noticed|notified|reported|spotted|reports? of|climbing|elevated|degraded|high latency|(?:customers?|users?) (?:report|complain)(?:ed|ing|s)?|error rate|spike|seeing (?:errors|timeouts|5\d\d)|monitor(?:ing)? (?:shows|caught)",
         ),
         rule(
             TimelineKind::Trigger,
