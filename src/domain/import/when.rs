@@ -18,8 +18,48 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("date pattern")
 });
 
-static TIME: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?P<h>\d{1,2})[:.](?P<m>\d{2})").expect("time pattern"));
+static TIME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?P<h>\d{1,2})[:.](?P<m>\d{2})(?::\d{2})?\s*(?P<half>[ap]\.?m\.?)?")
+        .expect("time pattern")
+});
+
+/// A date with its month as a word: `6th Nov 2023`, `November 6, 2023`,
+/// `Nov 6 2023`.
+static WORDED_DATE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:(?P<d1>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>[a-z]{3,9})\.?,?\s+(?P<y1>\d{4})|(?P<m2>[a-z]{3,9})\.?\s+(?P<d2>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y2>\d{4}))\b",
+    )
+    .expect("worded date pattern")
+});
+
+/// The month a word names (`Nov`, `november`, `Sept`).
+fn month_named(word: &str) -> Option<u32> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let word = word.to_ascii_lowercase();
+    let full = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    MONTHS
+        .iter()
+        .zip(full)
+        .position(|(short, long)| {
+            word == *short || word == long || (word == "sept" && *short == "sep")
+        })
+        .map(|index| index as u32 + 1)
+}
 
 static ZONE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"\b(UTC|GMT|CET|CEST|EET|EEST|WET|WEST|BST|PST|PDT|EST|EDT|CST|CDT|MST|MDT|[A-Z][a-z]+/[A-Z][A-Za-z_]+)\b")
@@ -56,29 +96,53 @@ impl Reading {
 /// Reads a time cell in `zone`; `day` is the day of the row before, for
 /// cells that give only a time of day.
 pub fn read_time(cell: &str, zone: Tz, day: Option<NaiveDate>) -> Reading {
-    let date = DATE.captures(cell);
-    let after_date = date
-        .as_ref()
-        .and_then(|found| found.get(0))
-        .map_or(cell, |whole| &cell[whole.end()..]);
+    let worded = WORDED_DATE.captures(cell).and_then(|found| {
+        let (d, m, y) = match (found.name("d1"), found.name("m1"), found.name("y1")) {
+            (Some(d), Some(m), Some(y)) => (d, m, y),
+            _ => (found.name("d2")?, found.name("m2")?, found.name("y2")?),
+        };
+        let date = NaiveDate::from_ymd_opt(
+            y.as_str().parse().ok()?,
+            month_named(m.as_str())?,
+            d.as_str().parse().ok()?,
+        )?;
+        Some((date, found.get(0)?.end()))
+    });
+    let date = DATE.captures(cell).filter(|_| worded.is_none());
+    let after_date = match (&worded, &date) {
+        (Some((_, end)), _) => &cell[*end..],
+        (None, Some(found)) => found.get(0).map_or(cell, |whole| &cell[whole.end()..]),
+        (None, None) => cell,
+    };
     let time = TIME.captures(after_date).and_then(|found| {
-        let hour = found["h"].parse().ok()?;
+        let mut hour: u32 = found["h"].parse().ok()?;
         let minute = found["m"].parse().ok()?;
+        if let Some(half) = found.name("half") {
+            let pm = half.as_str().to_ascii_lowercase().starts_with('p');
+            hour = match (hour, pm) {
+                (12, false) => 0,
+                (12, true) => 12,
+                (hour, true) if hour < 12 => hour + 12,
+                (hour, _) => hour,
+            };
+        }
         NaiveTime::from_hms_opt(hour, minute, 0)
     });
-    let (day_read, whole_date) = match &date {
-        Some(found) => read_date(found),
-        None => (day, false),
+    let has_date = worded.is_some() || date.is_some();
+    let (day_read, whole_date) = match (&worded, &date) {
+        (Some((on, _)), _) => (Some(*on), true),
+        (None, Some(found)) => read_date(found),
+        (None, None) => (day, false),
     };
     let Some(on) = day_read else {
         return Reading::Unknown;
     };
-    let at_time = time.filter(|_| whole_date || date.is_none());
+    let at_time = time.filter(|_| whole_date || !has_date);
     let local = on.and_time(at_time.unwrap_or(NaiveTime::MIN));
     let Ok(at) = parse_local(&local.format("%Y-%m-%d %H:%M").to_string(), zone) else {
         return Reading::Unknown;
     };
-    let exact = date.is_some() && whole_date && at_time.is_some();
+    let exact = has_date && whole_date && at_time.is_some();
     if exact {
         Reading::Exact(at)
     } else {
@@ -171,6 +235,32 @@ mod tests {
         assert_eq!(
             read_time("2024-04-09 8:40", Tz::UTC, None),
             Reading::Exact(utc(2024, 4, 9, 8, 40))
+        );
+    }
+
+    #[test]
+    fn dates_with_month_words_and_twelve_hour_clocks_are_read() {
+        assert_eq!(
+            read_time("6th Nov 2023 11:10", Tz::UTC, None),
+            Reading::Exact(utc(2023, 11, 6, 11, 10))
+        );
+        assert_eq!(
+            read_time("November 6, 2023 at 3:26 PM", Tz::UTC, None),
+            Reading::Exact(utc(2023, 11, 6, 15, 26))
+        );
+        assert_eq!(
+            read_time("2018-08-22, 03:26pm", Tz::UTC, None),
+            Reading::Exact(utc(2018, 8, 22, 15, 26))
+        );
+        assert_eq!(
+            read_time("12:05 am", Tz::UTC, NaiveDate::from_ymd_opt(2026, 3, 10)),
+            Reading::Partial(utc(2026, 3, 10, 0, 5)),
+            "a time of day takes the day before it"
+        );
+        assert_eq!(
+            read_time("Sept 3 2021", Tz::UTC, None),
+            Reading::Partial(utc(2021, 9, 3, 0, 0)),
+            "a date alone"
         );
     }
 
