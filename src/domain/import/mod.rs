@@ -109,7 +109,33 @@ fn split_blocks(body: &str) -> (Option<String>, Vec<Block>) {
         heading: None,
         lines: Vec::new(),
     }];
+    // Before the first heading that names a section, a list of bold labels
+    // (`- **Impact**:` with its points nested under it) is that document's
+    // way of writing sections.
+    let mut labels_allowed = true;
+    let mut under_label = false;
     for line in body.lines() {
+        if labels_allowed && let Some((label, rest)) = bold_label(line) {
+            let target = match headings::classify(label) {
+                // Lines under a "Key events" label rarely start with their
+                // time; their key times are read from the body instead.
+                Some(Target::Timeline) => Some(Target::Notes),
+                other => other,
+            };
+            if target.is_some() {
+                found.push(Block {
+                    target,
+                    heading: Some(label.to_owned()),
+                    lines: if rest.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![rest.to_owned()]
+                    },
+                });
+                under_label = true;
+                continue;
+            }
+        }
         if let Some((level, text)) = blocks::heading(line) {
             // `# Title: Checkout 502s` names the title after its label.
             let text = strip_label(text, "title").unwrap_or(text);
@@ -119,6 +145,8 @@ fn split_blocks(body: &str) -> (Option<String>, Vec<Block>) {
                 continue;
             }
             if target.is_some() || level <= 2 {
+                labels_allowed = false;
+                under_label = false;
                 found.push(Block {
                     target,
                     heading: Some(text.to_owned()),
@@ -128,6 +156,14 @@ fn split_blocks(body: &str) -> (Option<String>, Vec<Block>) {
             }
         }
         if let Some(block) = found.last_mut() {
+            // The points nested under a label are the section's own lines.
+            let line = if under_label {
+                line.strip_prefix("    ")
+                    .or_else(|| line.strip_prefix("  "))
+                    .unwrap_or(line)
+            } else {
+                line
+            };
             block.lines.push(line.to_owned());
         }
     }
@@ -284,6 +320,19 @@ fn append_text(section: &mut String, text: &str, heading: Option<&str>) {
 fn section_heading(field: &str) -> &'static str {
     crate::domain::section::Section::from_field(field)
         .map_or("other notes", crate::domain::section::Section::heading)
+}
+
+/// `- **Impact**: text` as the label and what follows it on the line; only
+/// for list items that are not indented.
+fn bold_label(line: &str) -> Option<(&str, &str)> {
+    let rest = line
+        .strip_prefix("- ")
+        .or_else(|| line.strip_prefix("* "))?;
+    let rest = rest.trim_start().strip_prefix("**")?;
+    let (label, after) = rest.split_once("**")?;
+    let label = label.trim().trim_end_matches(':').trim();
+    let after = after.trim_start().trim_start_matches(':').trim();
+    (!label.is_empty()).then_some((label, after))
 }
 
 /// `text` after a leading `label:` (any case), trimmed.

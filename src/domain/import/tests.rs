@@ -157,3 +157,33 @@ fn key_times_written_as_lines_are_read_in_the_files_zone() {
     );
     assert_eq!(stated.fields.started_at, Some(utc("2021-01-04T10:00:00Z")));
 }
+
+#[test]
+fn bold_labels_in_a_list_before_any_heading_act_as_sections() {
+    let text = "# Incident on 2020-08-07 - Master node provisioning failure\n\n\
+                - **Key events**\n  - First detected 2020-08-07 15:51\n\n\
+                - **Impact**:\n  - Increased risk for a brief period\n\n\
+                - **Resolution**:\n  - Replaced all master nodes with c5.4xlarge instances\n\n\
+                - **Review actions**:\n  - Alert when a master node cannot be launched\n";
+    let doc = parse_markdown("x.md", text, Tz::UTC, fallback());
+    assert_eq!(
+        doc.title,
+        "Incident on 2020-08-07 - Master node provisioning failure"
+    );
+    assert!(
+        doc.sections.impact.contains("Increased risk"),
+        "{:?}",
+        doc.sections
+    );
+    assert!(doc.sections.resolution.contains("c5.4xlarge"));
+    assert_eq!(doc.actions.len(), 1, "{:?}", doc.actions);
+    assert_eq!(
+        doc.actions[0].title,
+        "Alert when a master node cannot be launched"
+    );
+    assert!(
+        doc.timeline.is_empty(),
+        "key events are read as key times, not stamped rows"
+    );
+    assert!(doc.fields.detected_at.is_some());
+}
