@@ -48,6 +48,10 @@ impl IncidentFields {
         let mut unmapped = Vec::new();
         for field in fields {
             let first = field.values.first().cloned().unwrap_or_default();
+            // An empty value says nothing; it is neither read nor kept.
+            if first.trim().is_empty() && field.values.len() <= 1 {
+                continue;
+            }
             let time = || read_moment(&first, zone);
             match field.key.as_str() {
                 "title" => *title = first,
@@ -57,19 +61,20 @@ impl IncidentFields {
                 "services" | "service" | "systems" | "product" | "products" => {
                     self.services.extend(field.values.iter().cloned())
                 }
-                "tags" | "tag" | "categories" | "category" | "labels" => {
+                "tags" | "tag" | "categories" | "category" | "labels" | "keywords" => {
                     self.tags.extend(field.values.iter().cloned())
                 }
                 "company" | "organization" | "org" => self
                     .tags
                     .extend(field.values.iter().map(|v| format!("company: {v}"))),
                 "url" | "link" | "source" | "source_url" => self.source_url = Some(first),
-                "started_at" | "start" | "started" | "date" | "began_at" => {
-                    self.started_at = self.started_at.or(time())
-                }
+                "started_at" | "start" | "started" | "start_time" | "start_date" | "date"
+                | "began_at" => self.started_at = self.started_at.or(time()),
                 "detected_at" | "detected" => self.detected_at = time(),
                 "mitigated_at" | "mitigated" => self.mitigated_at = time(),
-                "resolved_at" | "resolved" | "ended_at" | "end" => self.resolved_at = time(),
+                "resolved_at" | "resolved" | "ended_at" | "end" | "end_time" | "end_date" => {
+                    self.resolved_at = time()
+                }
                 _ => unmapped.extend(field.raw.iter().cloned()),
             }
         }

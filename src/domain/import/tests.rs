@@ -187,3 +187,26 @@ fn bold_labels_in_a_list_before_any_heading_act_as_sections() {
     );
     assert!(doc.fields.detected_at.is_some());
 }
+
+#[test]
+fn front_matter_start_and_end_times_and_keywords_are_read_and_empty_keys_ignored() {
+    let text = "---\ntitle: Queue backlog\nstart_time: 2016-06-06T21:00:00Z\nend_time: 2016-06-06 23:00\n\
+                keywords: [queue, aws]\nseverity:\n---\n\nText.\n";
+    let doc = parse_markdown("x.md", text, Tz::UTC, fallback());
+    let utc = |s: &str| {
+        DateTime::parse_from_rfc3339(s)
+            .expect("time")
+            .with_timezone(&Utc)
+    };
+    assert_eq!(doc.fields.started_at, Some(utc("2016-06-06T21:00:00Z")));
+    assert_eq!(doc.fields.resolved_at, Some(utc("2016-06-06T23:00:00Z")));
+    assert!(
+        doc.fields.tags.contains(&"queue".to_owned()),
+        "{:?}",
+        doc.fields.tags
+    );
+    assert!(
+        !doc.sections.other_notes.contains("severity"),
+        "an empty key is not kept"
+    );
+}
