@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::{
-    blocks::{is_separator, list_item, table_cells},
+    blocks::{heading, is_separator, list_item, table_cells},
     when::{Reading, read_time, zone_named_in},
 };
 use crate::domain::postmortem::TimelineKind;
@@ -45,11 +45,30 @@ pub fn read(lines: &[String], default_zone: Tz) -> ReadTimeline {
         ..ReadTimeline::default()
     };
     let mut day: Option<NaiveDate> = None;
+    // An entry written as a heading with its time (`### 08:47`) and the
+    // paragraphs under it: (time, lines).
+    let mut under_heading: Option<(String, Vec<String>)> = None;
+    let flush = |out: &mut ReadTimeline,
+                 pending: &mut Option<(String, Vec<String>)>,
+                 day: &mut Option<NaiveDate>| {
+        if let Some((time, text)) = pending.take() {
+            push_entry(out, &time, &text.join("\n"), zone, day);
+        }
+    };
     for line in lines {
         if line.trim().is_empty() {
             continue;
         }
+        if let Some((_, text)) = heading(line)
+            && let Some((time, rest)) = split_leading_time(text)
+        {
+            flush(&mut out, &mut under_heading, &mut day);
+            let first = (!rest.is_empty()).then(|| rest.to_owned());
+            under_heading = Some((time.to_owned(), first.into_iter().collect()));
+            continue;
+        }
         if let Some(cells) = table_cells(line) {
+            flush(&mut out, &mut under_heading, &mut day);
             if is_separator(&cells) {
                 continue;
             }
@@ -70,10 +89,17 @@ pub fn read(lines: &[String], default_zone: Tz) -> ReadTimeline {
             continue;
         }
         match list_item(line).and_then(|(_, text)| split_leading_time(text)) {
-            Some((time, text)) => push_entry(&mut out, time, text, zone, &mut day),
-            None => out.notes.push(line.clone()),
+            Some((time, text)) => {
+                flush(&mut out, &mut under_heading, &mut day);
+                push_entry(&mut out, time, text, zone, &mut day)
+            }
+            None => match &mut under_heading {
+                Some((_, text)) => text.push(line.trim().to_owned()),
+                None => out.notes.push(line.clone()),
+            },
         }
     }
+    flush(&mut out, &mut under_heading, &mut day);
     out
 }
 
@@ -175,6 +201,29 @@ fn split_leading_time(text: &str) -> Option<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn headings_with_a_time_and_the_paragraphs_under_them_are_entries() {
+        let read = read(
+            &lines(
+                "All times in UTC\n\n### 2017-10-17 07:42\n\nUsers report failing launches\n\n\
+                 ### 08:47\n\nInvestigation starts.\n\nThe cluster is full.\n",
+            ),
+            Tz::UTC,
+        );
+        assert_eq!(read.entries.len(), 2, "{:?}", read.entries);
+        assert_eq!(read.entries[0].text, "Users report failing launches");
+        assert_eq!(read.entries[0].kind, TimelineKind::Detection);
+        assert_eq!(
+            read.entries[1].at.map(|at| at.to_rfc3339()).as_deref(),
+            Some("2017-10-17T08:47:00+00:00"),
+            "a time alone takes the day of the entry before"
+        );
+        assert_eq!(
+            read.entries[1].text,
+            "Investigation starts.\nThe cluster is full."
+        );
+    }
     use chrono::TimeZone;
 
     fn lines(text: &str) -> Vec<String> {
