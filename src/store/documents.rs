@@ -17,12 +17,7 @@ pub async fn load_document(
         postmortem,
         authors,
         ..
-    }) = store::postmortems::find_by_number(
-        &mut *db,
-        incident_number,
-        store::incidents::Reader::system(),
-    )
-    .await?
+    }) = store::postmortems::find_by_number(&mut *db, incident_number, None).await?
     else {
         return Ok(None);
     };

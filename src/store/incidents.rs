@@ -18,16 +18,6 @@ pub struct Reader {
     pub is_admin: bool,
 }
 
-impl Reader {
-    /// Debrief itself (saving, snapshots), which may read everything.
-    pub fn system() -> Reader {
-        Reader {
-            user_id: Uuid::nil(),
-            is_admin: true,
-        }
-    }
-}
-
 #[derive(Clone, Debug)]
 pub struct Incident {
     pub id: Uuid,

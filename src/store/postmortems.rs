@@ -51,22 +51,22 @@ pub async fn insert_postmortem(
 }
 
 /// An incident and its postmortem by the incident's number, in one round trip.
-/// An incident with its postmortem, the people named on it, its links and
-/// what says whether cached parts of its page are current, as read in one
-/// round trip.
+/// An incident with its postmortem and the people named on it, as read in
+/// one round trip; for the reading page also its [`PageStamp`].
 pub struct Found {
     pub incident: Incident,
     pub postmortem: Postmortem,
     pub authors: Vec<Person>,
     pub reviewers: Vec<Person>,
-    pub stamp: PageStamp,
+    /// Read only when asked for with a reader (who decides which linked
+    /// incidents are listed); the other parts are skipped by the database.
+    pub stamp: Option<PageStamp>,
 }
 
-/// `reader` decides which linked incidents are listed.
 pub async fn find_by_number(
     db: impl PgExecutor<'_>,
     number: i32,
-    reader: Reader,
+    page_for: Option<Reader>,
 ) -> sqlx::Result<Option<Found>> {
     let row = sqlx::query!(
         r#"SELECT i.id AS incident_id, i.number, i.title, i.kind AS "kind: IncidentKind",
@@ -84,28 +84,33 @@ pub async fn find_by_number(
                                             ORDER BY lower(u.display_name), u.id), '[]')
                    FROM postmortem_reviewers r JOIN users u ON u.id = r.user_id
                    WHERE r.postmortem_id = p.id) AS "reviewers!: Json<Vec<Person>>",
-                  (SELECT s.xmin::text FROM search_entries s WHERE s.postmortem_id = p.id) AS "content_stamp",
-                  ((SELECT COALESCE(sum(hashtextextended(
-                             u.id::text || ':' || u.role::text || ':' || u.active::text || ':' || u.display_name, 0)), 0)
-                    FROM users u)
-                   + (SELECT COALESCE(sum(hashtextextended(t.id::text || ':' || t.name, 0)), 0) FROM teams t))::text
-                   AS "directory_stamp!",
-                  (SELECT COALESCE(json_agg(json_build_object(
-                             'number', o.number, 'title', o.title, 'severity', o.severity, 'kind', l.kind,
-                             'incoming', l.other_id = i.id) ORDER BY o.number), '[]')
-                   FROM incident_links l
-                   JOIN incidents o ON o.id = CASE WHEN l.incident_id = i.id THEN l.other_id ELSE l.incident_id END
-                   JOIN postmortems op ON op.incident_id = o.id
-                   WHERE (l.incident_id = i.id OR l.other_id = i.id)
-                     AND (op.status = 'published' OR $2
-                          OR EXISTS (SELECT 1 FROM postmortem_authors a WHERE a.postmortem_id = op.id AND a.user_id = $3)
-                          OR EXISTS (SELECT 1 FROM postmortem_reviewers r WHERE r.postmortem_id = op.id AND r.user_id = $3)))
-                   AS "links!: Json<Vec<LinkedIncident>>"
+                  CASE WHEN $2 THEN
+                    (SELECT s.xmin::text FROM search_entries s WHERE s.postmortem_id = p.id)
+                  END AS "content_stamp",
+                  CASE WHEN $2 THEN
+                    ((SELECT COALESCE(sum(hashtextextended(
+                               u.id::text || ':' || u.role::text || ':' || u.active::text || ':' || u.display_name, 0)), 0)
+                      FROM users u)
+                     + (SELECT COALESCE(sum(hashtextextended(t.id::text || ':' || t.name, 0)), 0) FROM teams t))::text
+                  END AS "directory_stamp",
+                  CASE WHEN $2 THEN
+                    (SELECT COALESCE(json_agg(json_build_object(
+                               'number', o.number, 'title', o.title, 'severity', o.severity, 'kind', l.kind,
+                               'incoming', l.other_id = i.id) ORDER BY o.number), '[]')
+                     FROM incident_links l
+                     JOIN incidents o ON o.id = CASE WHEN l.incident_id = i.id THEN l.other_id ELSE l.incident_id END
+                     JOIN postmortems op ON op.incident_id = o.id
+                     WHERE (l.incident_id = i.id OR l.other_id = i.id)
+                       AND (op.status = 'published' OR $3
+                            OR EXISTS (SELECT 1 FROM postmortem_authors a WHERE a.postmortem_id = op.id AND a.user_id = $4)
+                            OR EXISTS (SELECT 1 FROM postmortem_reviewers r WHERE r.postmortem_id = op.id AND r.user_id = $4)))
+                  END AS "links: Json<Vec<LinkedIncident>>"
            FROM incidents i JOIN postmortems p ON p.incident_id = i.id
            WHERE i.number = $1"#,
         number,
-        reader.is_admin,
-        reader.user_id
+        page_for.is_some(),
+        page_for.is_some_and(|reader| reader.is_admin),
+        page_for.map(|reader| reader.user_id)
     )
     .fetch_optional(db)
     .await?;
@@ -160,14 +165,14 @@ pub async fn find_by_number(
             postmortem,
             authors: row.authors.0,
             reviewers: row.reviewers.0,
-            stamp: PageStamp {
+            stamp: page_for.map(|_| PageStamp {
                 // Without a search entry (it is written in the same
                 // transaction as the postmortem, so only by hand) nothing
                 // is cached.
                 content: row.content_stamp.unwrap_or_default(),
-                directory: row.directory_stamp,
-                links: row.links.0,
-            },
+                directory: row.directory_stamp.unwrap_or_default(),
+                links: row.links.map(|links| links.0).unwrap_or_default(),
+            }),
         }
     }))
 }

@@ -155,15 +155,7 @@ async fn a_stored_row_that_claims_html_is_served_as_a_download_not_a_page() {
     let app = TestApp::spawn().await;
     let (author, author_id) = app.signed_in(Role::Member).await;
     let number = create_incident(&author, "Checkout 502s").await;
-    let postmortem = debrief::store::postmortems::find_by_number(
-        &app.db,
-        number,
-        debrief::store::incidents::Reader::system(),
-    )
-    .await
-    .expect("query")
-    .expect("found")
-    .postmortem;
+    let postmortem = app.postmortem(number).await;
     // As a hand-edited JSON archive could bring it in.
     let row = debrief::store::attachments::NewAttachment {
         postmortem_id: postmortem.id,

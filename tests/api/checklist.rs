@@ -140,15 +140,7 @@ async fn the_live_panel_checks_the_sections_as_typed_without_saving() {
         clean.body
     );
     // Nothing was saved.
-    let postmortem = store::postmortems::find_by_number(
-        &app.db,
-        number,
-        debrief::store::incidents::Reader::system(),
-    )
-    .await
-    .expect("load")
-    .expect("postmortem")
-    .postmortem;
+    let postmortem = app.postmortem(number).await;
     assert!(postmortem.sections.trigger.is_empty());
     // Someone who may not edit it gets nothing.
     let (other, _) = app.signed_in(Role::Member).await;

@@ -239,6 +239,15 @@ impl TestApp {
     pub fn advance(&self, by: Duration) {
         self.clock.advance(by);
     }
+
+    /// The postmortem of incident `number`, as stored now.
+    pub async fn postmortem(&self, number: i32) -> debrief::store::postmortems::Postmortem {
+        debrief::store::postmortems::find_by_number(&self.db, number, None)
+            .await
+            .expect("query")
+            .expect("the incident exists")
+            .postmortem
+    }
 }
 
 impl Drop for TestApp {

@@ -228,15 +228,7 @@ async fn the_blameless_example_imports_with_its_timeline_factors_and_owned_dated
     import_all(&app, &sources).await;
 
     let number = number_of(&app, "blameless.md").await;
-    let postmortem = store::postmortems::find_by_number(
-        &app.db,
-        number,
-        debrief::store::incidents::Reader::system(),
-    )
-    .await
-    .expect("test data")
-    .expect("test data")
-    .postmortem;
+    let postmortem = app.postmortem(number).await;
     let entries = store::timeline::list_entries(&app.db, postmortem.id)
         .await
         .expect("test data");
@@ -295,15 +287,7 @@ async fn a_json_export_imported_into_an_empty_database_exports_the_same() {
     store::teams::upsert_member(&app.db, team, author_id, true)
         .await
         .expect("member");
-    let postmortem = store::postmortems::find_by_number(
-        &app.db,
-        number,
-        debrief::store::incidents::Reader::system(),
-    )
-    .await
-    .expect("query")
-    .expect("found")
-    .postmortem;
+    let postmortem = app.postmortem(number).await;
     let picture = store::attachments::NewAttachment {
         postmortem_id: postmortem.id,
         timeline_entry_id: None,

@@ -231,15 +231,7 @@ async fn a_postmortem_shows_its_most_similar_incidents_and_links_one_in_a_click(
     let kiam_upgrade = number_of("PM2020-009").await;
     let kiam_certificate = number_of("PM2020-002").await;
 
-    let postmortem = store::postmortems::find_by_number(
-        &app.db,
-        kiam_upgrade,
-        debrief::store::incidents::Reader::system(),
-    )
-    .await
-    .expect("query")
-    .expect("found")
-    .postmortem;
+    let postmortem = app.postmortem(kiam_upgrade).await;
     let reader = Reader {
         user_id: admin_id,
         is_admin: true,

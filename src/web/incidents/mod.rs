@@ -66,8 +66,6 @@ pub struct Case {
     pub access: Access,
     /// Days after resolution by which the review is due (the setting).
     pub review_due_days: i64,
-    /// The links the user may see, and the stamps of the page's cached parts.
-    pub stamp: store::postmortems::PageStamp,
 }
 
 impl Case {
@@ -78,14 +76,36 @@ impl Case {
         user: &CurrentUser,
         raw_number: &str,
     ) -> Result<Case, AppError> {
+        Ok(Case::find(state, user, raw_number, false).await?.0)
+    }
+
+    /// Loads `INC-n` with what its reading page shows fresh on every view
+    /// (the links this user may see) and the stamps of its cached parts, in
+    /// the same round trip.
+    pub async fn load_for_page(
+        state: &AppState,
+        user: &CurrentUser,
+        raw_number: &str,
+    ) -> Result<(Case, store::postmortems::PageStamp), AppError> {
+        let (case, stamp) = Case::find(state, user, raw_number, true).await?;
+        Ok((case, stamp.unwrap_or_default()))
+    }
+
+    async fn find(
+        state: &AppState,
+        user: &CurrentUser,
+        raw_number: &str,
+        with_page: bool,
+    ) -> Result<(Case, Option<store::postmortems::PageStamp>), AppError> {
         let number = parse_number(raw_number).ok_or(AppError::NotFound)?;
+        let page_for = with_page.then(|| user.reader());
         let store::postmortems::Found {
             incident,
             postmortem,
             authors,
             reviewers,
             stamp,
-        } = store::postmortems::find_by_number(&state.db, number, user.reader())
+        } = store::postmortems::find_by_number(&state.db, number, page_for)
             .await?
             .ok_or(AppError::NotFound)?;
         let is_author = authors.iter().any(|person| person.id == user.id);
@@ -101,15 +121,15 @@ impl Case {
             is_reviewer,
             can_edit: user.can_write() && (user.is_admin() || is_author),
         };
-        Ok(Case {
+        let case = Case {
             incident,
             postmortem,
             authors,
             reviewers,
             access,
             review_due_days: state.config.review_due_days,
-            stamp,
-        })
+        };
+        Ok((case, stamp))
     }
 
     /// Loads a case the user must be able to change.
@@ -159,6 +179,23 @@ impl FromRequestParts<AppState> for Case {
         let user = CurrentUser::from_request_parts(parts, state).await?;
         let number = path_number(parts, state).await?;
         Case::load(state, &user, &number).await
+    }
+}
+
+/// The case of the path's `{number}` with its reading page's stamp.
+pub struct ForReading(pub Case, pub store::postmortems::PageStamp);
+
+impl FromRequestParts<AppState> for ForReading {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<ForReading, AppError> {
+        let user = CurrentUser::from_request_parts(parts, state).await?;
+        let number = path_number(parts, state).await?;
+        let (case, stamp) = Case::load_for_page(state, &user, &number).await?;
+        Ok(ForReading(case, stamp))
     }
 }
 

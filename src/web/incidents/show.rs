@@ -7,7 +7,7 @@ use axum::{Router, extract::State, routing::get};
 use uuid::Uuid;
 
 use super::{
-    Case,
+    Case, ForReading,
     views::{EntryView, Fact, ItemView, PhaseChart, entry_views, item_views, key_facts},
 };
 use crate::{
@@ -80,10 +80,14 @@ pub struct PostmortemPage {
 }
 
 impl PostmortemPage {
-    pub async fn load(state: &AppState, user: &CurrentUser, case: Case) -> Result<Self, AppError> {
+    pub async fn load(
+        state: &AppState,
+        user: &CurrentUser,
+        case: Case,
+        stamp: &store::postmortems::PageStamp,
+    ) -> Result<Self, AppError> {
         let zone = user.time_zone;
         let postmortem_id = case.postmortem.id;
-        let stamp = &case.stamp;
         let parts = page_parts(state, &case, stamp).await?;
         let entries = &parts.entries;
         let linked: Vec<i32> = stamp.links.iter().map(|link| link.number).collect();
@@ -349,9 +353,9 @@ pub fn group_digits(number: i64) -> String {
 async fn show_postmortem(
     State(state): State<AppState>,
     user: CurrentUser,
-    case: Case,
+    ForReading(case, stamp): ForReading,
 ) -> Result<PostmortemPage, AppError> {
-    PostmortemPage::load(&state, &user, case).await
+    PostmortemPage::load(&state, &user, case, &stamp).await
 }
 
 #[cfg(test)]
