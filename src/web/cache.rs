@@ -141,11 +141,6 @@ where
             }
         });
     }
-
-    /// Forgets every value, so the next readers compute them afresh.
-    pub fn clear(&self) {
-        self.entries.clear();
-    }
 }
 
 #[cfg(test)]

@@ -174,17 +174,19 @@ async fn serve_new_visitor(
 /// (an extractor's plain-text 400 for `/search?page=x`) become the site's
 /// error page here too.
 fn in_session_layout(response: Response, session: &Session) -> Response {
+    // For a visitor, `security::finish_response` turns bare refusals into
+    // the anonymous error page.
+    if session.user.is_none() {
+        return response;
+    }
     let details = match response.extensions().get::<ErrorDetails>() {
         Some(details) => Some(details.clone()),
         None if is_bare_error(&response) => details_for_bare_status(response.status()),
         None => None,
     };
     match details {
-        Some(details) if session.user.is_some() => details.render(Layout::for_session(session)),
-        Some(details) if response.extensions().get::<ErrorDetails>().is_none() => {
-            details.render(Layout::anonymous())
-        }
-        _ => response,
+        Some(details) => details.render(Layout::for_session(session)),
+        None => response,
     }
 }
 
