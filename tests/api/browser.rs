@@ -595,15 +595,33 @@ async fn store_trigger(app: &TestApp, number: i32) -> String {
 /// A member, Sam, with an incident written over HTTP, and a browser signed
 /// in as Sam: the start of the editor journeys.
 async fn sam_with_incident(app: &TestApp, title: &str) -> (Browser, i32) {
+    let (_, number) = sam_writes(app, title).await;
+    (browser_as_sam(app, None).await, number)
+}
+
+/// Sam, a member, signed in over HTTP, with a new incident called `title`.
+async fn sam_writes(app: &TestApp, title: &str) -> (crate::helpers::TestClient, i32) {
     let member = debrief::domain::role::Role::Member;
     app.create_user("sam@example.com", "Sam Okafor", member)
         .await;
     let writer = app.client();
     writer.sign_in("sam@example.com", PASSWORD).await;
     let number = crate::incidents::create_incident(&writer, title).await;
+    (writer, number)
+}
+
+/// A browser signed in as Sam, its window `width` × `height` when given.
+async fn browser_as_sam(app: &TestApp, size: Option<(u32, u32)>) -> Browser {
     let browser = Browser::start().await;
+    if let Some((width, height)) = size {
+        browser
+            .client
+            .set_window_size(width, height)
+            .await
+            .expect("a window of that size");
+    }
     browser.sign_in(app, "sam@example.com").await;
-    (browser, number)
+    browser
 }
 
 #[tokio::test]
@@ -666,13 +684,8 @@ async fn words_typed_into_the_editor_survive_a_reload_and_a_new_session() {
 #[tokio::test]
 async fn every_main_page_fits_a_phone_without_sideways_scrolling() {
     let app = TestApp::spawn().await;
-    let member = debrief::domain::role::Role::Member;
-    app.create_user("sam@example.com", "Sam Okafor", member)
-        .await;
-    let writer = app.client();
-    writer.sign_in("sam@example.com", PASSWORD).await;
-    let number = crate::incidents::create_incident(
-        &writer,
+    let (writer, number) = sam_writes(
+        &app,
         "Checkout returned 502s after a connection pool change in production",
     )
     .await;
@@ -688,13 +701,7 @@ async fn every_main_page_fits_a_phone_without_sideways_scrolling() {
         &[("title", "Alert when the pool is 80% used")],
     )
     .await;
-    let browser = Browser::start().await;
-    browser
-        .client
-        .set_window_size(390, 844)
-        .await
-        .expect("a phone-sized window");
-    browser.sign_in(&app, "sam@example.com").await;
+    let browser = browser_as_sam(&app, Some((390, 844))).await;
     let pages = [
         "/".to_owned(),
         "/incidents".to_owned(),
@@ -742,12 +749,7 @@ async fn every_main_page_fits_a_phone_without_sideways_scrolling() {
 #[tokio::test]
 async fn the_reading_page_uses_a_wide_screen_without_wrapping_a_date() {
     let app = TestApp::spawn().await;
-    let member = debrief::domain::role::Role::Member;
-    app.create_user("sam@example.com", "Sam Okafor", member)
-        .await;
-    let writer = app.client();
-    writer.sign_in("sam@example.com", PASSWORD).await;
-    let number = crate::incidents::create_incident(&writer, "Checkout returned 502s").await;
+    let (writer, number) = sam_writes(&app, "Checkout returned 502s").await;
     crate::incidents::add_entries(
         &writer,
         number,
@@ -765,13 +767,7 @@ async fn the_reading_page_uses_a_wide_screen_without_wrapping_a_date() {
         ],
     )
     .await;
-    let browser = Browser::start().await;
-    browser
-        .client
-        .set_window_size(1400, 900)
-        .await
-        .expect("a wide window");
-    browser.sign_in(&app, "sam@example.com").await;
+    let browser = browser_as_sam(&app, Some((1400, 900))).await;
     browser
         .client
         .goto(&format!("{}/incidents/{number}", app.address))
@@ -811,25 +807,14 @@ async fn the_reading_page_uses_a_wide_screen_without_wrapping_a_date() {
 #[tokio::test]
 async fn a_chat_log_becomes_timeline_rows_with_guessed_kinds_and_the_repeat_left_out() {
     let app = TestApp::spawn().await;
-    let member = debrief::domain::role::Role::Member;
-    app.create_user("sam@example.com", "Sam Okafor", member)
-        .await;
-    let writer = app.client();
-    writer.sign_in("sam@example.com", PASSWORD).await;
-    let number = crate::incidents::create_incident(&writer, "Checkout returned 502s").await;
+    let (writer, number) = sam_writes(&app, "Checkout returned 502s").await;
     crate::incidents::add_entries(
         &writer,
         number,
         &[("2026-03-01 13:07", "mitigation", "alex: rolling back v2.14")],
     )
     .await;
-    let browser = Browser::start().await;
-    browser
-        .client
-        .set_window_size(1400, 900)
-        .await
-        .expect("a wide window");
-    browser.sign_in(&app, "sam@example.com").await;
+    let browser = browser_as_sam(&app, Some((1400, 900))).await;
     browser
         .client
         .goto(&format!(
