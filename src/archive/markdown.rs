@@ -139,8 +139,8 @@ fn read_source(path: &Path, name: String) -> anyhow::Result<Source> {
 }
 
 /// Reads one source without saving it.
-pub fn parse(source: &Source, zone: Tz, now: DateTime<Utc>) -> ImportedDocument {
-    parse_markdown(&source.name, &source.text, zone, now)
+pub fn parse(source: &Source, zone: Tz) -> ImportedDocument {
+    parse_markdown(&source.name, &source.text, zone)
 }
 
 /// Imports one source in its own transaction, with a revision saying so.
@@ -152,7 +152,7 @@ pub async fn import_one(
     zone: Tz,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Outcome> {
-    let mut document = parse(source, zone, now);
+    let mut document = parse(source, zone);
     let mut tx = pool.begin().await?;
     // One search refresh for the whole file instead of one per statement.
     store::search::defer_refresh(&mut *tx).await?;

@@ -21,25 +21,58 @@ use crate::{
     store,
 };
 
-/// Prints, for each file, where every part would go.
+/// Prints, for each file, the incident fields read, each timeline entry
+/// with the time it was read as, and where every heading went; then the
+/// headings that mapped nowhere across all files.
 pub fn dry_run(sources: &[Source], skipped: &[(String, String)], zone: Tz) {
-    let now = Clock::system().now();
+    let mut documents = Vec::with_capacity(sources.len());
     for source in sources {
-        let doc = markdown::parse(source, zone, now);
+        let doc = markdown::parse(source, zone);
         println!("{}\n  title: {}", source.name, doc.title);
+        for line in doc.field_lines() {
+            println!("  {line}");
+        }
+        if !doc.timeline.is_empty() {
+            println!("  timeline (UTC):");
+            for line in doc.entry_lines() {
+                println!("    {line}");
+            }
+        }
         for line in &doc.report {
             println!("  {line}");
         }
         println!(
-            "  => {} timeline entries, {} contributing factors, {} action items, {} images\n",
+            "  => {} timeline entries ({} time unknown), {} contributing factors, {} action items, {} images\n",
             doc.timeline.len(),
+            doc.timeline.iter().filter(|e| e.at.is_none()).count(),
             doc.factors.len(),
             doc.actions.len(),
             doc.images.len()
         );
+        documents.push(doc);
     }
     print_skipped(skipped);
-    println!("dry run: {} files read, nothing saved", sources.len());
+    let unmapped = crate::domain::import::unmapped_headings(&documents);
+    if !unmapped.is_empty() {
+        println!("headings that mapped nowhere (kept in other notes); add a synonym at /admin/import:");
+        for (heading, files) in &unmapped {
+            println!("  {files:>5} of {} files  {heading}", documents.len());
+        }
+    }
+    let entries: usize = documents.iter().map(|d| d.timeline.len()).sum();
+    let unknown: usize = documents
+        .iter()
+        .map(|d| d.timeline.iter().filter(|e| e.at.is_none()).count())
+        .sum();
+    println!(
+        "dry run: {} files read, nothing saved; {} with a start time, {} with a resolution time, {} with a severity; \
+         {entries} timeline entries ({unknown} time unknown), {} action items",
+        documents.len(),
+        documents.iter().filter(|d| d.fields.started_at.is_some()).count(),
+        documents.iter().filter(|d| d.fields.resolved_at.is_some()).count(),
+        documents.iter().filter(|d| d.fields.severity.is_some()).count(),
+        documents.iter().map(|d| d.actions.len()).sum::<usize>(),
+    );
 }
 
 /// Files at or below this count are imported one after the other, so

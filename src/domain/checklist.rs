@@ -677,6 +677,7 @@ mod tests {
             source: source.to_owned(),
             link: None,
             written_at: None,
+            time_unknown: false,
         }
     }
 

@@ -114,6 +114,9 @@ pub struct TimelineLine {
     /// The time as an imported source wrote it, when that differs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub written_at: Option<String>,
+    /// No readable time: `at` is only where the line sorts.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub time_unknown: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -300,7 +303,11 @@ impl Document {
                 Some(link) => format!("{said} ([link]({link}))"),
                 None => said,
             };
-            let mut at = line.at.format("%Y-%m-%d %H:%M").to_string();
+            let mut at = if line.time_unknown {
+                "time unknown".to_owned()
+            } else {
+                line.at.format("%Y-%m-%d %H:%M").to_string()
+            };
             if let Some(written) = &line.written_at {
                 at.push_str(&format!(" (written: {})", cell(written)));
             }
@@ -425,6 +432,7 @@ mod tests {
                 source: "deploy log".to_owned(),
                 link: None,
                 written_at: None,
+                time_unknown: false,
             }],
             action_items: vec![ActionLine {
                 title: "Alert on pool saturation".to_owned(),

@@ -367,6 +367,7 @@ async fn seed_postmortem(
     for entry in &demo.timeline {
         let fields = EntryFields {
             occurred_at: started + Duration::minutes(entry.after_minutes),
+            time_unknown: false,
             kind: entry.kind,
             speaker: None,
             text: entry.text.clone(),

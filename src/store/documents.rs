@@ -62,6 +62,7 @@ pub async fn load_document(
                 source: entry.source,
                 link: entry.link,
                 written_at: entry.written_at,
+                time_unknown: entry.time_unknown,
             })
             .collect(),
         action_items: items

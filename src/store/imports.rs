@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::domain::{
     action::{ActionKind, ActionStatus, Priority},
     document::{ImportedFrom, Sections},
-    import::ImportedDocument,
+    import::{ImportedDocument, ImportedEntry},
     incident::{IncidentKind, Severity},
 };
 
@@ -197,7 +197,8 @@ async fn replace_timeline(
     .await?;
     let entries = &doc.timeline;
     let ids: Vec<Uuid> = entries.iter().map(|_| Uuid::now_v7()).collect();
-    let times: Vec<DateTime<Utc>> = entries.iter().map(|e| e.at.unwrap_or(now)).collect();
+    let times = sort_times(entries, doc.fields.started_at.unwrap_or(now));
+    let unknown: Vec<bool> = entries.iter().map(|e| e.at.is_none()).collect();
     let kinds: Vec<String> = entries.iter().map(|e| e.kind.as_str().to_owned()).collect();
     let texts: Vec<String> = entries.iter().map(|e| e.text.clone()).collect();
     let written: Vec<Option<String>> = entries.iter().map(|e| e.written_at.clone()).collect();
@@ -208,15 +209,32 @@ async fn replace_timeline(
     // The file is named in the incident's import record.
     let source = "import";
     sqlx::query!(
-        r#"INSERT INTO timeline_entries (id, postmortem_id, occurred_at, kind, text, source, written_at, created_at)
-           SELECT id, $2, at, kind::timeline_kind, text, $3, written, created
-           FROM UNNEST($1::uuid[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
-                AS t(id, at, kind, text, written, created)"#,
-        &ids, postmortem_id, source, &times, &kinds, &texts, &written as &[Option<String>], &order
+        r#"INSERT INTO timeline_entries (id, postmortem_id, occurred_at, kind, text, source, written_at, created_at, time_unknown)
+           SELECT id, $2, at, kind::timeline_kind, text, $3, written, created, unknown
+           FROM UNNEST($1::uuid[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::bool[])
+                AS t(id, at, kind, text, written, created, unknown)"#,
+        &ids, postmortem_id, source, &times, &kinds, &texts, &written as &[Option<String>], &order, &unknown
     )
     .execute(&mut *db)
     .await?;
     Ok(())
+}
+
+/// Where each entry sorts: at its time, or, when its time is unknown, at
+/// the time of the entry before it (the first known time for leading ones,
+/// `start` when no entry has a time), so it keeps its place in the source.
+fn sort_times(entries: &[ImportedEntry], start: DateTime<Utc>) -> Vec<DateTime<Utc>> {
+    let first_known = entries.iter().find_map(|e| e.at).unwrap_or(start);
+    let mut last = first_known;
+    entries
+        .iter()
+        .map(|entry| {
+            if let Some(at) = entry.at {
+                last = at;
+            }
+            last
+        })
+        .collect()
 }
 
 /// The owner as an account when one matches the name, else the name.

@@ -455,7 +455,8 @@ pub async fn load_page_parts(
               FROM contributing_factors f WHERE f.postmortem_id = $2) AS "factors!: Json<Vec<FactorRow>>",
              (SELECT COALESCE(json_agg(json_build_object('id', e.id, 'occurred_at', e.occurred_at, 'kind', e.kind,
                                                          'speaker', e.speaker, 'text', e.text, 'source', e.source,
-                                                         'link', e.link, 'version', e.version, 'written_at', e.written_at)
+                                                         'link', e.link, 'version', e.version, 'written_at', e.written_at,
+                                                         'time_unknown', e.time_unknown)
                                        ORDER BY e.occurred_at, e.created_at, e.id), '[]')
               FROM timeline_entries e WHERE e.postmortem_id = $2) AS "entries!: Json<Vec<TimelineEntry>>",
              (SELECT COALESCE(json_agg(json_build_object(

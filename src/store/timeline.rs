@@ -21,12 +21,18 @@ pub struct TimelineEntry {
     /// The time as an imported source wrote it, when that differs.
     #[serde(default)]
     pub written_at: Option<String>,
+    /// The source gave no time that could be read: `occurred_at` is then
+    /// only where the entry sorts, never shown and never counted.
+    #[serde(default)]
+    pub time_unknown: bool,
 }
 
 /// What an author types for one entry.
 #[derive(Clone, Debug)]
 pub struct EntryFields {
+    /// When it happened or, for an entry whose time is unknown, where it sorts.
     pub occurred_at: DateTime<Utc>,
+    pub time_unknown: bool,
     pub kind: TimelineKind,
     pub speaker: Option<String>,
     pub text: String,
@@ -41,7 +47,7 @@ pub async fn list_entries(
 ) -> sqlx::Result<Vec<TimelineEntry>> {
     sqlx::query_as!(
         TimelineEntry,
-        r#"SELECT id, occurred_at, kind AS "kind: TimelineKind", speaker, text, source, link, version, written_at
+        r#"SELECT id, occurred_at, kind AS "kind: TimelineKind", speaker, text, source, link, version, written_at, time_unknown
            FROM timeline_entries WHERE postmortem_id = $1 ORDER BY occurred_at, created_at, id"#,
         postmortem_id
     )
@@ -58,8 +64,8 @@ pub async fn insert_entry(
 ) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
     sqlx::query!(
-        "INSERT INTO timeline_entries (id, postmortem_id, occurred_at, kind, text, source, link, created_by, created_at, speaker)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO timeline_entries (id, postmortem_id, occurred_at, kind, text, source, link, created_by, created_at, speaker, time_unknown)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         id,
         postmortem_id,
         fields.occurred_at,
@@ -69,7 +75,8 @@ pub async fn insert_entry(
         fields.link,
         created_by,
         now,
-        fields.speaker
+        fields.speaker,
+        fields.time_unknown
     )
     .execute(db)
     .await?;
@@ -97,7 +104,7 @@ pub async fn update_entry(
 ) -> sqlx::Result<EntryUpdate> {
     let done = sqlx::query!(
         "UPDATE timeline_entries SET occurred_at = $4, kind = $5, text = $6, source = $7, link = $8,
-                speaker = $9, version = version + 1
+                speaker = $9, time_unknown = $10, version = version + 1
          WHERE id = $1 AND postmortem_id = $2 AND version = $3",
         id,
         postmortem_id,
@@ -107,7 +114,8 @@ pub async fn update_entry(
         fields.text,
         fields.source,
         fields.link,
-        fields.speaker
+        fields.speaker,
+        fields.time_unknown
     )
     .execute(&mut *db)
     .await?;

@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use regex::Regex;
 
+use super::when::{self, DateOrder};
 use crate::domain::action::{ActionKind, ActionStatus, Priority};
 
 /// Longest title the database keeps; longer text goes to the description.
@@ -22,9 +23,18 @@ static MENTION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?:^|[\s(\[,])@(?P<owner>[A-Za-z][\w.-]*[\w])").expect("mention pattern")
 });
 
+/// `due 2026-03-24`, `by 24 March 2026`, `deadline: 03/24/2026`: the date
+/// itself is read by [`when::read_day`].
 static DUE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:due|by|deadline)\s*[:=]?\s*(?P<due>\d{4}-\d{2}-\d{2})")
+    Regex::new(r"(?i)\b(?:due|by|deadline)\s*(?:date|on)?\s*[:=]?\s*(?P<due>[^);\]]{6,40})")
         .expect("due pattern")
+});
+
+/// A link to an issue in a tracker: GitHub or GitLab issues and pull
+/// requests, Jira, Bugzilla, Linear.
+static TRACKER_LINK: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"https?://[^\s)>\]]*(?:/issues/\d+|/pull/\d+|/-/issues/\d+|/browse/[A-Z][A-Z0-9]+-\d+|show_bug\.cgi\?id=\d+|linear\.app/[^\s)>\]]*/issue/[^\s)>\]]+)")
+        .expect("tracker link pattern")
 });
 
 static TRAILING_META: LazyLock<Regex> = LazyLock::new(|| {
@@ -49,8 +59,10 @@ pub struct ImportedAction {
     pub tracker_url: Option<String>,
 }
 
-/// An item from a list line and its nested lines.
-pub fn from_list_item(text: &str, nested: &[String]) -> Option<ImportedAction> {
+/// An item from a list line and its nested lines: `- [x]` closes it; the
+/// owner (`owner: Sam`, `@sam`), due date and tracker link come from the
+/// line, else from the lines nested under it.
+pub fn from_list_item(text: &str, nested: &[String], order: DateOrder) -> Option<ImportedAction> {
     let (mut text, mut status) = strip_checkbox(text);
     if text.is_empty() && nested.is_empty() {
         return None;
@@ -59,14 +71,20 @@ pub fn from_list_item(text: &str, nested: &[String]) -> Option<ImportedAction> {
         text = stripped;
         status = ActionStatus::Done;
     }
-    let owner = OWNER
-        .captures(&text)
-        .or_else(|| MENTION.captures(&text))
-        .map(|found| found["owner"].to_owned());
-    let due_on = DUE
-        .captures(&text)
-        .and_then(|found| parse_due(&found["due"]));
-    if owner.is_some() || due_on.is_some() {
+    let lines = || std::iter::once(text.as_str()).chain(nested.iter().map(String::as_str));
+    let owner = lines().find_map(|line| {
+        OWNER
+            .captures(line)
+            .or_else(|| MENTION.captures(line))
+            .map(|found| found["owner"].to_owned())
+    });
+    let due_on = lines().find_map(|line| {
+        DUE.captures(line)
+            .and_then(|found| when::read_day(&found["due"], order))
+    });
+    let tracker_url = lines().find_map(|line| TRACKER_LINK.find(line).map(|m| m.as_str().to_owned()));
+    let own_line_has_meta = OWNER.is_match(&text) || MENTION.is_match(&text) || DUE.is_match(&text);
+    if own_line_has_meta {
         text = TRAILING_META.replace(&text, "").into_owned();
     }
     let (title, mut description) = split_title(&text);
@@ -76,7 +94,9 @@ pub fn from_list_item(text: &str, nested: &[String]) -> Option<ImportedAction> {
         }
         description.push_str(&nested.join("\n"));
     }
-    Some(finish(title, description, status, owner, due_on))
+    let mut item = finish(title, description, status, owner, due_on);
+    item.tracker_url = tracker_url;
+    Some(item)
 }
 
 /// Column roles in an action-item table header.
@@ -129,6 +149,7 @@ pub fn from_table_row(
     header: &[String],
     roles: &[Column],
     cells: &[String],
+    order: DateOrder,
 ) -> Option<ImportedAction> {
     let mut title = String::new();
     let mut extra = Vec::new();
@@ -146,7 +167,9 @@ pub fn from_table_row(
         match roles.get(index).copied().unwrap_or(Column::Other) {
             Column::Title if title.is_empty() => title = cell.to_owned(),
             Column::Owner => owner = Some(cell.to_owned()),
-            Column::Due if parse_due(cell).is_some() => due_on = parse_due(cell),
+            Column::Due if when::read_day(cell, order).is_some() => {
+                due_on = when::read_day(cell, order)
+            }
             Column::Status if status_of(cell).is_some() => {
                 status = status_of(cell).unwrap_or(status)
             }
@@ -176,6 +199,46 @@ pub fn from_table_row(
     item.tracker_url = tracker_url;
     item.priority = priority;
     Some(item)
+}
+
+/// Paragraphs of prose, each an action: lines joined unless every line of a
+/// paragraph ends a sentence, when each line is one. Code, quotes, tables
+/// and headings are not actions: they come back as the second list.
+pub fn paragraphs(lines: &[String]) -> (Vec<String>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut rest = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    let mut in_code = false;
+    let flush = |current: &mut Vec<&str>, out: &mut Vec<String>| {
+        let ends_sentences = current
+            .iter()
+            .all(|line| line.ends_with(['.', '!', '?', ')']));
+        if current.len() > 1 && ends_sentences {
+            out.extend(current.iter().map(|line| (*line).to_owned()));
+        } else if !current.is_empty() {
+            out.push(current.join(" "));
+        }
+        current.clear();
+    };
+    for line in lines {
+        let line = line.trim();
+        if line.starts_with("```") {
+            in_code = !in_code;
+            rest.push(line.to_owned());
+            continue;
+        }
+        if in_code || line.starts_with(['#', '>', '<', '|', '!']) {
+            rest.push(line.to_owned());
+            continue;
+        }
+        if line.is_empty() {
+            flush(&mut current, &mut out);
+        } else {
+            current.push(line);
+        }
+    }
+    flush(&mut current, &mut out);
+    (out, rest)
 }
 
 fn finish(
@@ -255,21 +318,6 @@ fn strip_suffix_ci(text: &str, suffix: &str) -> Option<String> {
         .then(|| trimmed[..cut].trim_end().to_owned())
 }
 
-/// A due date as written: `2026-03-24`, `2026/03/24`, `24.03.2026`.
-pub fn parse_due(text: &str) -> Option<NaiveDate> {
-    let text = text.trim();
-    [
-        "%Y-%m-%d",
-        "%Y/%m/%d",
-        "%d.%m.%Y",
-        "%d/%m/%Y",
-        "%B %d, %Y",
-        "%b %d, %Y",
-    ]
-    .iter()
-    .find_map(|format| NaiveDate::parse_from_str(text, format).ok())
-}
-
 fn status_of(text: &str) -> Option<ActionStatus> {
     let text = text.to_ascii_lowercase();
     let text = text.trim();
@@ -343,14 +391,45 @@ fn guess_kind(text: &str) -> ActionKind {
 mod tests {
     use super::*;
 
+    fn list_item(text: &str, nested: &[String]) -> Option<ImportedAction> {
+        from_list_item(text, nested, DateOrder::DayFirst)
+    }
+
+    #[test]
+    fn checklists_tracker_links_and_nested_owner_lines_are_read() {
+        let item = list_item(
+            "[x] Alert on queue depth ([#4521](https://github.com/acme/ops/issues/4521))",
+            &["- Owner: Priya".to_owned(), "- Due: 24 March 2026".to_owned()],
+        )
+        .unwrap();
+        assert_eq!(item.status, ActionStatus::Done);
+        assert_eq!(
+            item.tracker_url.as_deref(),
+            Some("https://github.com/acme/ops/issues/4521")
+        );
+        assert_eq!(item.owner.as_deref(), Some("Priya"));
+        assert_eq!(item.due_on, NaiveDate::from_ymd_opt(2026, 3, 24));
+        let jira = super::from_list_item(
+            "Rotate keys, see https://acme.atlassian.net/browse/OPS-42 (due 03/24/2026)",
+            &[],
+            DateOrder::MonthFirst,
+        )
+        .unwrap();
+        assert_eq!(
+            jira.tracker_url.as_deref(),
+            Some("https://acme.atlassian.net/browse/OPS-42")
+        );
+        assert_eq!(jira.due_on, NaiveDate::from_ymd_opt(2026, 3, 24));
+    }
+
     #[test]
     fn a_mention_names_the_owner() {
-        let item = from_list_item("[ ] Add an alert on pool saturation @sam.okafor", &[])
+        let item = list_item("[ ] Add an alert on pool saturation @sam.okafor", &[])
             .expect("an item");
         assert_eq!(item.owner.as_deref(), Some("sam.okafor"));
         assert_eq!(item.status, ActionStatus::Open);
         let mailed =
-            from_list_item("Write to ops@example.com about the runbook", &[]).expect("an item");
+            list_item("Write to ops@example.com about the runbook", &[]).expect("an item");
         assert_eq!(mailed.owner, None, "an email address is not a mention");
     }
 
@@ -360,7 +439,7 @@ mod tests {
 
     #[test]
     fn a_bold_title_splits_from_its_details() {
-        let item = from_list_item(
+        let item = list_item(
             "**Implement priority-classes for critical workloads**: It can happen even in none resource starved states",
             &[],
         )
@@ -377,7 +456,7 @@ mod tests {
 
     #[test]
     fn owner_due_and_done_marks_are_read() {
-        let item = from_list_item(
+        let item = list_item(
             "[x] Extend the canary window (owner: Sam, due 2026-03-17)",
             &[],
         )
@@ -386,7 +465,7 @@ mod tests {
         assert_eq!(item.owner.as_deref(), Some("Sam"));
         assert_eq!(item.due_on, NaiveDate::from_ymd_opt(2026, 3, 17));
         assert_eq!(item.status, ActionStatus::Done);
-        let done = from_list_item(
+        let done = list_item(
             "Implement guards against invalid runtime selection (done)",
             &[],
         )
@@ -397,14 +476,14 @@ mod tests {
     #[test]
     fn long_items_keep_their_whole_text_in_the_description() {
         let long = "word ".repeat(80);
-        let item = from_list_item(&long, &[]).unwrap();
+        let item = list_item(&long, &[]).unwrap();
         assert!(item.title.chars().count() <= TITLE_MAX);
         assert_eq!(item.description, long.trim());
     }
 
     #[test]
     fn nested_lines_become_the_description() {
-        let item = from_list_item("Improve probes", &["- Reach out to teams".to_owned()]).unwrap();
+        let item = list_item("Improve probes", &["- Reach out to teams".to_owned()]).unwrap();
         assert_eq!(item.description, "- Reach out to teams");
         assert_eq!(item.kind, ActionKind::Detect);
     }
@@ -417,6 +496,7 @@ mod tests {
             &header,
             &roles,
             &cells(&["Build a one-click rollback", "C", "2026-03-31", "big"]),
+            DateOrder::DayFirst,
         )
         .unwrap();
         assert_eq!(item.title, "Build a one-click rollback");

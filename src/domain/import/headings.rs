@@ -83,6 +83,15 @@ const NAMES: &[(&str, Target)] = &[
     ("follow up items", Target::Actions),
     ("review actions", Target::Actions),
     ("action plan", Target::Actions),
+    ("future actions", Target::Actions),
+    ("follow up", Target::Actions),
+    ("follow up tasks", Target::Actions),
+    ("improvements", Target::Actions),
+    ("preventive actions", Target::Actions),
+    ("preventative actions", Target::Actions),
+    ("prevention", Target::Actions),
+    ("todo", Target::Actions),
+    ("to do", Target::Actions),
     ("stats", Target::Stats),
     ("statistics", Target::Stats),
     ("metrics", Target::Stats),
@@ -95,12 +104,28 @@ const NAMES: &[(&str, Target)] = &[
     ("links", Target::Notes),
     ("background", Target::Notes),
     ("thanks", Target::Notes),
+    ("conclusion", Target::Section("lessons")),
+    ("conclusions", Target::Section("lessons")),
+    ("logs", Target::Notes),
+    ("related issues", Target::Notes),
+    ("related issues prs", Target::Notes),
     ("acknowledgements", Target::Notes),
 ];
 
 /// Where a heading's lines go, or `None` for a heading that names nothing
 /// known (kept as it is, inside whatever section it appears in).
 pub fn classify(heading: &str) -> Option<Target> {
+    classify_whole(heading).or_else(|| {
+        // `Timeline (PST)`, `Action Items (should be achievable soon):`,
+        // `Timeline: in PT`: the name before the aside.
+        let name = heading.split(['(', ':', '[']).next()?;
+        (name.len() < heading.len())
+            .then(|| classify_whole(name))
+            .flatten()
+    })
+}
+
+fn classify_whole(heading: &str) -> Option<Target> {
     let normal = normalize(heading);
     if normal.is_empty() {
         return None;
@@ -151,6 +176,11 @@ mod tests {
             Some(Target::Section("went_well"))
         );
         assert_eq!(classify("Action Items"), Some(Target::Actions));
+        assert_eq!(
+            classify("Action Items (should be achievable in short-medium term):"),
+            Some(Target::Actions)
+        );
+        assert_eq!(classify("Timeline: (in PT)"), Some(Target::Timeline));
     }
 
     #[test]

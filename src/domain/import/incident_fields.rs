@@ -2,13 +2,17 @@
 //! dates, severity, tags, services, company, product, url) and from "Stats"
 //! lines such as `Time to detection: 8 minutes`.
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
-use super::{front_matter::Field, timeline::ImportedEntry, when};
+use super::{
+    front_matter::Field,
+    timeline::ImportedEntry,
+    when::{self, DateOrder, Dialect},
+};
 use crate::domain::{
     incident::{IncidentKind, Severity},
-    time::{parse_local, parse_zone},
+    time::parse_zone,
 };
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -29,22 +33,25 @@ pub struct IncidentFields {
 }
 
 impl IncidentFields {
-    /// Takes what front matter says; returns the zone to read times in.
-    /// Keys that map nowhere are kept in `notes`.
+    /// Takes what front matter says; returns how the file writes its times
+    /// (its zone, from front matter or else `zone`, and `order`). Keys that
+    /// map nowhere are kept in `notes`.
     pub(super) fn read_front_matter(
         &mut self,
         fields: &[Field],
         zone: Tz,
+        order: DateOrder,
         title: &mut String,
         notes: &mut Vec<String>,
         report: &mut Vec<String>,
-    ) -> Tz {
+    ) -> Dialect {
         let zone = fields
             .iter()
             .find(|f| matches!(f.key.as_str(), "timezone" | "time_zone" | "zone"))
             .and_then(|f| f.values.first())
             .and_then(|name| parse_zone(name).or_else(|| when::zone_named_in(name)))
             .unwrap_or(zone);
+        let dialect = Dialect { zone, order };
         let mut unmapped = Vec::new();
         for field in fields {
             let first = field.values.first().cloned().unwrap_or_default();
@@ -52,7 +59,7 @@ impl IncidentFields {
             if first.trim().is_empty() && field.values.len() <= 1 {
                 continue;
             }
-            let time = || read_moment(&first, zone);
+            let time = || read_moment(&first, dialect);
             match field.key.as_str() {
                 "title" => *title = first,
                 "timezone" | "time_zone" | "zone" => {}
@@ -91,7 +98,7 @@ impl IncidentFields {
             ));
             notes.push(format!("### Front matter\n\n{}", unmapped.join("\n")));
         }
-        zone
+        dialect
     }
 
     /// Reads `Key: value` lines of a "Stats" section.
@@ -128,23 +135,29 @@ impl IncidentFields {
     }
 
     /// Key times written as lines anywhere in the body, such as
-    /// `- First detected 2020-08-07 15:51` or `**Resolved**: 2020-08-14 10:06 UTC`.
-    /// A time the front matter gave already is kept.
-    pub(super) fn read_key_times(&mut self, body: &str, zone: Tz, report: &mut Vec<String>) {
+    /// `- First detected 2020-08-07 15:51`, `**Resolved**: 14 Aug 2020 10:06 UTC`
+    /// or `Date: 2024-11-29 13:00 - 15:30`, and incident durations in impact
+    /// tables or lines (`| Duration | 3h 45m |`). A time the front matter
+    /// gave already is kept.
+    pub(super) fn read_key_times(&mut self, body: &str, dialect: Dialect, report: &mut Vec<String>) {
         for line in body.lines() {
+            if let Some(found) = DURATION_LINE.captures(line) {
+                if let Some(duration) = when::parse_duration(&found["duration"])
+                    && self.time_to_resolve.is_none()
+                {
+                    self.time_to_resolve = Some(duration);
+                    report.push(format!("duration: “{}” → time to resolve", line.trim()));
+                }
+                continue;
+            }
             let Some(found) = KEY_TIME.captures(line) else {
                 continue;
             };
             let label = found["label"].to_lowercase();
-            let written = found["when"].trim();
-            let at = match written
-                .strip_suffix("UTC")
-                .or_else(|| written.strip_suffix('Z'))
-            {
-                Some(utc) => read_moment(utc, Tz::UTC),
-                None => read_moment(written, zone),
+            let Some((written, rest)) = when::leading_time(&found["rest"]) else {
+                continue;
             };
-            let Some(at) = at else {
+            let Some(at) = read_moment(written, dialect) else {
                 continue;
             };
             let slot = match label.as_str() {
@@ -155,26 +168,44 @@ impl IncidentFields {
                 }
                 _ => &mut self.started_at,
             };
-            if slot.is_none() {
-                *slot = Some(at);
-                report.push(format!(
-                    "key time: “{}” → {} UTC",
-                    line.trim(),
-                    at.format("%Y-%m-%d %H:%M")
-                ));
+            if slot.is_some() {
+                continue;
+            }
+            *slot = Some(at);
+            report.push(format!(
+                "key time: “{}” → {} UTC",
+                line.trim(),
+                at.format("%Y-%m-%d %H:%M")
+            ));
+            // `Date: start - end` (or `start to end`): the end, on the
+            // start's day when it gives only a time.
+            if label == "date"
+                && let Some(end) = rest
+                    .strip_prefix("to ")
+                    .or_else(|| rest.strip_prefix("until "))
+                    .or(Some(rest))
+                    .and_then(when::leading_time)
+                && self.resolved_at.is_none()
+            {
+                let day = at.with_timezone(&dialect.zone).date_naive();
+                if let Some(end_at) = when::read_time(end.0, dialect, Some(day)).at()
+                    && end_at >= at
+                {
+                    self.resolved_at = Some(end_at);
+                    report.push(format!(
+                        "key time: end of “{}” → {} UTC",
+                        line.trim(),
+                        end_at.format("%Y-%m-%d %H:%M")
+                    ));
+                }
             }
         }
     }
 
-    /// Settles the start (from the first exact timeline entry when not
-    /// given), applies the "Stats" durations, and places timeline entries
-    /// that had no usable time next to their neighbours.
-    pub(super) fn finish(
-        &mut self,
-        entries: &mut [ImportedEntry],
-        fallback: DateTime<Utc>,
-        report: &mut Vec<String>,
-    ) {
+    /// Settles the start (from the earliest timeline entry with a time
+    /// when not given) and applies the "Stats" durations. Entries whose time
+    /// is unknown stay so: they count for none of the key times.
+    pub(super) fn finish(&mut self, entries: &[ImportedEntry], report: &mut Vec<String>) {
         if self.started_at.is_none() {
             self.started_at = entries.iter().filter_map(|e| e.at).min();
         }
@@ -184,22 +215,6 @@ impl IncidentFields {
             self.mitigated_at = self.mitigated_at.or(after(self.time_to_mitigate));
             self.resolved_at = self.resolved_at.or(after(self.time_to_resolve));
         }
-        let mut last = None;
-        let first_known = entries.iter().find_map(|e| e.at);
-        for entry in entries.iter_mut() {
-            match entry.at {
-                Some(at) => last = Some(at),
-                None => {
-                    let at = last.or(first_known).or(self.started_at).unwrap_or(fallback);
-                    entry.at = Some(at);
-                    report.push(format!(
-                        "timeline: “{}” has no usable time; placed at {} UTC",
-                        entry.written_at.as_deref().unwrap_or(""),
-                        at.format("%Y-%m-%d %H:%M")
-                    ));
-                }
-            }
-        }
         if self.severity.is_none() {
             report.push("no severity given: filed as SEV3".to_owned());
         }
@@ -207,24 +222,29 @@ impl IncidentFields {
 }
 
 /// A line naming a key time: a label (bold or not, in a list or not), then
-/// an ISO date and time.
+/// the time in whatever form it is written.
 static KEY_TIME: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(
-        r"(?i)^\s*(?:[-*+]\s+)?(?:\*\*)?(?P<label>first detected|detected|identified|repaired|mitigated|resolved|fixed|started|start time|start|began|end time|ended)(?:\*\*)?\s*(?:at|on)?\s*[:\-–]?\s*(?:\*\*)?\s*(?P<when>\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:UTC|Z))?)",
+        r"(?i)^\s*(?:[-*+]\s+)?(?:\*\*)?(?P<label>first detected|detected|identified|repaired|mitigated|resolved|fixed|started|start time|start|began|end time|ended|incident date|date)(?:\*\*)?\s*(?:at|on)?\s*[:\-–]?\s*(?:\*\*)?\s*(?P<rest>.+)$",
     )
     .expect("key time pattern")
 });
 
-/// `2026-03-10T14:02:00Z`, `2026-03-10 14:02` (in `zone`) or `2026-03-10`.
-fn read_moment(text: &str, zone: Tz) -> Option<DateTime<Utc>> {
+/// A line or table row giving the incident's duration.
+static DURATION_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)^\s*(?:[-*+|]\s*)?(?:\*\*)?(?:total |incident |outage |downtime )?(?:duration|downtime|outage length)(?:\*\*)?\s*[|:]\s*(?:\*\*)?(?P<duration>[0-9][^|]*)",
+    )
+    .expect("duration line pattern")
+});
+
+/// `2026-03-10T14:02:00+01:00`, or any form [`when::read_time`] reads; a
+/// date alone is its midnight.
+fn read_moment(text: &str, dialect: Dialect) -> Option<DateTime<Utc>> {
     if let Ok(at) = DateTime::parse_from_rfc3339(text.trim()) {
         return Some(at.with_timezone(&Utc));
     }
-    if let Ok(at) = parse_local(text, zone) {
-        return Some(at);
-    }
-    let day = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()?;
-    parse_local(&format!("{day} 00:00"), zone).ok()
+    when::read_time(text, dialect, None).at()
 }
 
 /// `SEV2`, `sev-2`, `2`, `critical`, `high`, ...

@@ -9,15 +9,16 @@ mod blocks;
 mod front_matter;
 mod headings;
 mod incident_fields;
+mod summary;
 mod timeline;
 pub mod when;
 
-use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 pub use actions::ImportedAction;
 use headings::Target;
 pub use incident_fields::IncidentFields;
+pub use summary::unmapped_headings;
 pub use timeline::ImportedEntry;
 
 use crate::domain::{document::Sections, postmortem::FactorCategory};
@@ -40,6 +41,8 @@ pub struct ImportedDocument {
     pub images: Vec<String>,
     /// Where each part of the source went, one line each.
     pub report: Vec<String>,
+    /// Headings that named no part of a postmortem (kept in other notes).
+    pub unmapped: Vec<String>,
 }
 
 /// Lines under one heading of the source.
@@ -50,14 +53,9 @@ struct Block {
 }
 
 /// Reads `text`, the Markdown file `source_name`; times without a named
-/// zone are read in `zone`; entries with no usable time at all fall back to
-/// their neighbours, the incident's start, or `fallback`.
-pub fn parse_markdown(
-    source_name: &str,
-    text: &str,
-    zone: Tz,
-    fallback: DateTime<Utc>,
-) -> ImportedDocument {
+/// zone are read in `zone`; entries with no usable time are kept as "time
+/// unknown".
+pub fn parse_markdown(source_name: &str, text: &str, zone: Tz) -> ImportedDocument {
     let text = text.replace("\r\n", "\n");
     let (fields, body) = match front_matter::split(&text) {
         Some((lines, body)) => (front_matter::fields(&lines), body),
@@ -73,19 +71,37 @@ pub fn parse_markdown(
         actions: Vec::new(),
         images: blocks::image_paths(body),
         report: Vec::new(),
+        unmapped: Vec::new(),
     };
     let mut notes = Vec::new();
-    let zone =
-        doc.fields
-            .read_front_matter(&fields, zone, &mut doc.title, &mut notes, &mut doc.report);
+    let (order, decided) = when::DateOrder::decide(body);
+    doc.report.extend(decided);
+    let dialect = doc.fields.read_front_matter(
+        &fields,
+        zone,
+        order,
+        &mut doc.title,
+        &mut notes,
+        &mut doc.report,
+    );
     let (title, found) = split_blocks(body);
     if doc.title.is_empty()
         && let Some(title) = title
     {
         doc.title = title;
     }
+    doc.fields.read_key_times(body, dialect, &mut doc.report);
+    // Rows giving only a time of day start on the incident's day: from its
+    // key times, else a date in the title, else the file's name.
+    let first_day = doc
+        .fields
+        .started_at
+        .or(doc.fields.detected_at)
+        .map(|at| at.with_timezone(&dialect.zone).date_naive())
+        .or_else(|| when::read_day(&doc.title, order))
+        .or_else(|| when::read_day(source_name, order));
     for block in found {
-        place(&mut doc, block, zone, &mut notes);
+        place(&mut doc, block, dialect, first_day, &mut notes);
     }
     // No title in the document: the summary's first sentence, else the
     // file's name made readable.
@@ -93,9 +109,7 @@ pub fn parse_markdown(
         doc.title =
             first_sentence(&doc.sections.summary).unwrap_or_else(|| title_from_name(source_name));
     }
-    doc.fields.read_key_times(body, zone, &mut doc.report);
-    doc.fields
-        .finish(&mut doc.timeline, fallback, &mut doc.report);
+    doc.fields.finish(&doc.timeline, &mut doc.report);
     append_notes(&mut doc.sections.other_notes, &notes);
     doc.title = doc.title.chars().take(200).collect();
     doc
@@ -144,6 +158,16 @@ fn split_blocks(body: &str) -> (Option<String>, Vec<Block>) {
                 title = Some(text.to_owned());
                 continue;
             }
+            // `## Feb 21, 13:00` inside a timeline is one of its entries.
+            let in_timeline = found
+                .last()
+                .is_some_and(|block| block.target == Some(Target::Timeline));
+            if target.is_none() && in_timeline && when::leading_time(text).is_some() {
+                if let Some(block) = found.last_mut() {
+                    block.lines.push(line.to_owned());
+                }
+                continue;
+            }
             if target.is_some() || level <= 2 {
                 labels_allowed = false;
                 under_label = false;
@@ -171,7 +195,13 @@ fn split_blocks(body: &str) -> (Option<String>, Vec<Block>) {
 }
 
 /// Puts one block where its heading says.
-fn place(doc: &mut ImportedDocument, block: Block, zone: Tz, notes: &mut Vec<String>) {
+fn place(
+    doc: &mut ImportedDocument,
+    block: Block,
+    dialect: when::Dialect,
+    first_day: Option<chrono::NaiveDate>,
+    notes: &mut Vec<String>,
+) {
     let heading = block
         .heading
         .clone()
@@ -193,18 +223,18 @@ fn place(doc: &mut ImportedDocument, block: Block, zone: Tz, notes: &mut Vec<Str
                 .push(format!("“{heading}” → {}", section_heading(field)));
         }
         Some(Target::Timeline) => {
-            let read = timeline::read(&block.lines, zone);
+            let read = timeline::read(&block.lines, block.heading.as_deref(), dialect, first_day);
             doc.report.push(format!(
                 "“{heading}” → timeline: {} entries, times read in {}",
                 read.entries.len(),
-                read.zone.unwrap_or(zone).name()
+                read.zone.unwrap_or(dialect.zone).name()
             ));
             doc.report.extend(read.report);
             doc.timeline.extend(read.entries);
             keep(notes, &heading, &read.notes);
         }
         Some(Target::Factors) => place_factors(doc, &heading, &block.lines, notes),
-        Some(Target::Actions) => place_actions(doc, &heading, &block.lines, notes),
+        Some(Target::Actions) => place_actions(doc, &heading, &block.lines, dialect, notes),
         Some(Target::Stats) => {
             doc.fields.read_stats(&block.lines, &mut doc.report);
             keep(notes, &heading, &block.lines);
@@ -212,10 +242,15 @@ fn place(doc: &mut ImportedDocument, block: Block, zone: Tz, notes: &mut Vec<Str
                 "“{heading}” → incident fields, and kept in other notes"
             ));
         }
-        Some(Target::Notes) | None => {
+        Some(Target::Notes) => {
+            keep(notes, &heading, &block.lines);
+            doc.report.push(format!("“{heading}” → other notes"));
+        }
+        None => {
             keep(notes, &heading, &block.lines);
             doc.report
                 .push(format!("“{heading}” → other notes (no matching section)"));
+            doc.unmapped.push(heading);
         }
     }
 }
@@ -256,6 +291,7 @@ fn place_actions(
     doc: &mut ImportedDocument,
     heading: &str,
     lines: &[String],
+    dialect: when::Dialect,
     notes: &mut Vec<String>,
 ) {
     let before = doc.actions.len();
@@ -276,18 +312,33 @@ fn place_actions(
             }
             Some((names, roles)) => doc
                 .actions
-                .extend(actions::from_table_row(names, roles, &cells)),
+                .extend(actions::from_table_row(names, roles, &cells, dialect.order)),
         }
     }
     let split = blocks::split_items(&list_lines);
+    let listed = !split.items.is_empty() || header.is_some();
     for (text, nested) in split.items {
-        doc.actions.extend(actions::from_list_item(&text, &nested));
+        doc.actions
+            .extend(actions::from_list_item(&text, &nested, dialect.order));
+    }
+    // Under an action heading with no list or table, the paragraphs are the
+    // actions; they are also kept as written.
+    let mut other = split.other;
+    if !listed {
+        let (prose, rest) = actions::paragraphs(&other);
+        for paragraph in &prose {
+            doc.actions
+                .extend(actions::from_list_item(paragraph, &[], dialect.order));
+        }
+        if !prose.is_empty() {
+            other = rest;
+        }
     }
     doc.report.push(format!(
         "“{heading}” → {} action items",
         doc.actions.len() - before
     ));
-    keep(notes, heading, &split.other);
+    keep(notes, heading, &other);
 }
 
 /// Keeps lines verbatim in other notes under the heading they had.

@@ -1,17 +1,14 @@
-use chrono::{NaiveDate, TimeZone};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
 use super::*;
 use crate::domain::{incident::Severity, postmortem::TimelineKind};
 
-fn fallback() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 28, 12, 0, 0).unwrap()
-}
 
 const BLAMELESS: &str = include_str!("../../../tests/fixtures/corpus/examples/blameless.md");
 
 #[test]
 fn the_blameless_example_maps_front_matter_sections_timeline_factors_and_items() {
-    let doc = parse_markdown("blameless.md", BLAMELESS, Tz::UTC, fallback());
+    let doc = parse_markdown("blameless.md", BLAMELESS, Tz::UTC);
     assert_eq!(
         doc.title,
         "Checkout latency outage after fraud-check algorithm change"
@@ -48,7 +45,7 @@ fn the_blameless_example_maps_front_matter_sections_timeline_factors_and_items()
 #[test]
 fn unknown_headings_and_stats_are_kept_in_other_notes() {
     let text = "# Outage\n\n## Summary\n\nIt broke.\n\n## Atendees\n\n- Sam\n\n## Weird extra\n\nKeep me.\n\n# Stats\n\n- Category: Kubernetes\n- Time to detection: 8 minutes\n- Time to recovery: 31 minutes\n\n## Timeline\n\n| Time | Event |\n|--|--|\n| 2020-02-03 11:21 | Started |\n";
-    let doc = parse_markdown("x.md", text, Tz::UTC, fallback());
+    let doc = parse_markdown("x.md", text, Tz::UTC);
     let notes = &doc.sections.other_notes;
     assert!(notes.contains("### Atendees\n\n- Sam"), "{notes}");
     assert!(notes.contains("### Weird extra\n\nKeep me."));
@@ -66,16 +63,14 @@ fn unknown_headings_and_stats_are_kept_in_other_notes() {
 }
 
 #[test]
-fn a_file_without_a_title_is_named_after_itself_and_timeless_rows_get_a_time() {
+fn a_file_without_a_title_is_named_after_itself_and_timeless_rows_stay_time_unknown() {
     let text = "## Timeline\n\n| Time | Event |\n|--|--|\n| 20xx-MM-DD HH:mm | Short event description |\n\n## Action Items\n\n-\n";
     let doc = parse_markdown(
         "dir/PMyyyy-nnn - Postmortem template.md",
         text,
-        Tz::UTC,
-        fallback(),
-    );
+        Tz::UTC);
     assert_eq!(doc.title, "PMyyyy-nnn - Postmortem template");
-    assert_eq!(doc.timeline[0].at, Some(fallback()));
+    assert_eq!(doc.timeline[0].at, None, "never stamped with the import time");
     assert_eq!(doc.timeline[0].kind, TimelineKind::Note);
     assert!(doc.actions.is_empty(), "a bare dash is not an action item");
 }
@@ -85,9 +80,7 @@ fn the_report_says_where_each_heading_went() {
     let doc = parse_markdown(
         "x.md",
         "# T\n\n## Contributing Factors (findings)\n\n- Slow alerts\n",
-        Tz::UTC,
-        fallback(),
-    );
+        Tz::UTC);
     assert!(
         doc.report
             .iter()
@@ -100,7 +93,7 @@ fn the_report_says_where_each_heading_went() {
 
 #[test]
 fn titles_are_never_section_names_and_come_from_the_best_place_there_is() {
-    let title = |name: &str, text: &str| parse_markdown(name, text, Tz::UTC, fallback()).title;
+    let title = |name: &str, text: &str| parse_markdown(name, text, Tz::UTC).title;
     assert_eq!(
         title("a.md", "# Title: Checkout 502s\n\nText.\n"),
         "Checkout 502s"
@@ -136,7 +129,7 @@ fn key_times_written_as_lines_are_read_in_the_files_zone() {
     let text = "# Incident on 2020-08-07\n\n- **Key events**\n  - First detected 2020-08-07 15:51\n  \
                 - Repaired 2020-08-07 16:29\n  - Incident declared 2020-08-07 16:39\n  \
                 - Resolved 2020-08-14 10:06\n\n- **Time to repair**: 0h 38m\n";
-    let doc = parse_markdown("x.md", text, chrono_tz::Europe::London, fallback());
+    let doc = parse_markdown("x.md", text, chrono_tz::Europe::London);
     let utc = |s: &str| {
         DateTime::parse_from_rfc3339(s)
             .expect("time")
@@ -152,9 +145,7 @@ fn key_times_written_as_lines_are_read_in_the_files_zone() {
     let stated = parse_markdown(
         "y.md",
         "Started: 2021-01-04 10:00 UTC\n",
-        chrono_tz::Europe::London,
-        fallback(),
-    );
+        chrono_tz::Europe::London);
     assert_eq!(stated.fields.started_at, Some(utc("2021-01-04T10:00:00Z")));
 }
 
@@ -165,7 +156,7 @@ fn bold_labels_in_a_list_before_any_heading_act_as_sections() {
                 - **Impact**:\n  - Increased risk for a brief period\n\n\
                 - **Resolution**:\n  - Replaced all master nodes with c5.4xlarge instances\n\n\
                 - **Review actions**:\n  - Alert when a master node cannot be launched\n";
-    let doc = parse_markdown("x.md", text, Tz::UTC, fallback());
+    let doc = parse_markdown("x.md", text, Tz::UTC);
     assert_eq!(
         doc.title,
         "Incident on 2020-08-07 - Master node provisioning failure"
@@ -192,7 +183,7 @@ fn bold_labels_in_a_list_before_any_heading_act_as_sections() {
 fn front_matter_start_and_end_times_and_keywords_are_read_and_empty_keys_ignored() {
     let text = "---\ntitle: Queue backlog\nstart_time: 2016-06-06T21:00:00Z\nend_time: 2016-06-06 23:00\n\
                 keywords: [queue, aws]\nseverity:\n---\n\nText.\n";
-    let doc = parse_markdown("x.md", text, Tz::UTC, fallback());
+    let doc = parse_markdown("x.md", text, Tz::UTC);
     let utc = |s: &str| {
         DateTime::parse_from_rfc3339(s)
             .expect("time")

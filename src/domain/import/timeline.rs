@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 
 use super::{
     blocks::{heading, is_separator, list_item, table_cells},
-    when::{Reading, read_time, zone_named_in},
+    when::{Dialect, Reading, leading_time, read_time, zone_named_in},
 };
 use crate::domain::postmortem::TimelineKind;
 
@@ -36,15 +36,28 @@ pub struct ReadTimeline {
     pub report: Vec<String>,
 }
 
-/// Reads a timeline section in the zone it names, else `default_zone`.
-pub fn read(lines: &[String], default_zone: Tz) -> ReadTimeline {
-    let named = lines.iter().find_map(|line| zone_named_in(line));
-    let zone = named.unwrap_or(default_zone);
+/// Reads a timeline section in the zone it names, else the file's; rows
+/// with only a time of day take their day from the row before, the first
+/// from `first_day` (the incident's, from its title or key times).
+pub fn read(
+    lines: &[String],
+    title: Option<&str>,
+    file: Dialect,
+    first_day: Option<NaiveDate>,
+) -> ReadTimeline {
+    // `## Timeline (PST)` names the zone; else the first line that does.
+    let named = title
+        .and_then(zone_named_in)
+        .or_else(|| lines.iter().find_map(|line| zone_named_in(line)));
+    let dialect = Dialect {
+        zone: named.unwrap_or(file.zone),
+        ..file
+    };
     let mut out = ReadTimeline {
         zone: named,
         ..ReadTimeline::default()
     };
-    let mut day: Option<NaiveDate> = None;
+    let mut day: Option<NaiveDate> = first_day;
     // An entry written as a heading with its time (`### 08:47`) and the
     // paragraphs under it: (time, lines).
     let mut under_heading: Option<(String, Vec<String>)> = None;
@@ -52,7 +65,7 @@ pub fn read(lines: &[String], default_zone: Tz) -> ReadTimeline {
                  pending: &mut Option<(String, Vec<String>)>,
                  day: &mut Option<NaiveDate>| {
         if let Some((time, text)) = pending.take() {
-            push_entry(out, &time, &text.join("\n"), zone, day);
+            push_entry(out, &time, &text.join("\n"), dialect, day);
         }
     };
     for line in lines {
@@ -60,7 +73,7 @@ pub fn read(lines: &[String], default_zone: Tz) -> ReadTimeline {
             continue;
         }
         if let Some((_, text)) = heading(line)
-            && let Some((time, rest)) = split_leading_time(text)
+            && let Some((time, rest)) = leading_time(text)
         {
             flush(&mut out, &mut under_heading, &mut day);
             let first = (!rest.is_empty()).then(|| rest.to_owned());
@@ -85,13 +98,15 @@ pub fn read(lines: &[String], default_zone: Tz) -> ReadTimeline {
                 .cloned()
                 .collect::<Vec<_>>()
                 .join(" | ");
-            push_entry(&mut out, &time, &text, zone, &mut day);
+            push_entry(&mut out, &time, &text, dialect, &mut day);
             continue;
         }
-        match list_item(line).and_then(|(_, text)| split_leading_time(text)) {
+        // A list item or a paragraph line that starts with its time.
+        let text = list_item(line).map_or(line.as_str(), |(_, text)| text);
+        match leading_time(text) {
             Some((time, text)) => {
                 flush(&mut out, &mut under_heading, &mut day);
-                push_entry(&mut out, time, text, zone, &mut day)
+                push_entry(&mut out, time, text, dialect, &mut day)
             }
             None => match &mut under_heading {
                 Some((_, text)) => text.push(line.trim().to_owned()),
@@ -107,10 +122,11 @@ fn push_entry(
     out: &mut ReadTimeline,
     time: &str,
     text: &str,
-    zone: Tz,
+    dialect: Dialect,
     day: &mut Option<NaiveDate>,
 ) {
-    let reading = read_time(time, zone, *day);
+    let zone = dialect.zone;
+    let reading = read_time(time, dialect, *day);
     let at = reading.at();
     if let Some(at) = at {
         *day = Some(at.with_timezone(&zone).date_naive());
@@ -120,7 +136,7 @@ fn push_entry(
         && zone == Tz::UTC
         && shown.as_deref() == Some(time.trim());
     let written_at = (!exact_utc).then(|| {
-        if zone == Tz::UTC {
+        if zone == Tz::UTC || zone_named_in(time).is_some() {
             time.trim().to_owned()
         } else {
             format!("{} {}", time.trim(), zone.name())
@@ -130,9 +146,7 @@ fn push_entry(
         out.report.push(format!(
             "timeline: time “{}” read as {}",
             time.trim(),
-            shown.map_or("the time of the row before".to_owned(), |s| format!(
-                "{s} UTC"
-            ))
+            shown.map_or("time unknown".to_owned(), |s| format!("{s} UTC"))
         ));
     }
     let mut text = decode_entities(text.trim());
@@ -181,23 +195,6 @@ fn is_plain_header(cells: &[String]) -> bool {
         .all(|name| ["time", "event", "what happened", "description"].contains(&name.as_str()))
 }
 
-/// `2026-03-10 14:02 text`, `**14:02** - text`, `14:02: text`.
-fn split_leading_time(text: &str) -> Option<(&str, &str)> {
-    let bare = text.trim_start_matches(['*', '`', '[', ' ']);
-    let end = bare
-        .char_indices()
-        .find(|(_, c)| !(c.is_ascii_digit() || matches!(c, '-' | ':' | '/' | ' ' | 'T' | '.')))
-        .map_or(bare.len(), |(i, _)| i);
-    let time = bare[..end].trim().trim_end_matches([':', '-', '.']).trim();
-    if !time.contains(':') || time.len() < 4 {
-        return None;
-    }
-    let rest = bare[end..]
-        .trim_start_matches(['*', '`', ']', ' ', ':', '-', '–', '—'])
-        .trim();
-    Some((time, rest))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -209,7 +206,9 @@ mod tests {
                 "All times in UTC\n\n### 2017-10-17 07:42\n\nUsers report failing launches\n\n\
                  ### 08:47\n\nInvestigation starts.\n\nThe cluster is full.\n",
             ),
-            Tz::UTC,
+            None,
+            Dialect::in_zone(Tz::UTC),
+            None,
         );
         assert_eq!(read.entries.len(), 2, "{:?}", read.entries);
         assert_eq!(read.entries[0].text, "Users report failing launches");
@@ -236,7 +235,9 @@ mod tests {
             &lines(
                 "All times in CET.\n\n| Time | Event |\n| :--- | --- |\n| 2020-02-03 11:21 | CoreDNS pods crash loop |\n| 2020-02-03 11:52 | Deployment manually downgraded |",
             ),
-            Tz::UTC,
+            None,
+            Dialect::in_zone(Tz::UTC),
+            None,
         );
         assert_eq!(read.entries.len(), 2);
         assert_eq!(
@@ -255,7 +256,9 @@ mod tests {
     fn exact_utc_rows_keep_no_written_time() {
         let read = read(
             &lines("| Time | Event |\n|--|--|\n| 2021-06-22 08:21 | VPC CNI replaced |"),
-            Tz::UTC,
+            None,
+            Dialect::in_zone(Tz::UTC),
+            None,
         );
         assert_eq!(read.entries[0].written_at, None);
         assert!(read.notes.is_empty(), "a plain header is not kept");
@@ -267,7 +270,9 @@ mod tests {
             &lines(
                 "| Date and Time in CET | Event |\n|:--|--|\n| 2019-12-04 00:30 | Nodes deleted |",
             ),
-            Tz::UTC,
+            None,
+            Dialect::in_zone(Tz::UTC),
+            None,
         );
         assert_eq!(read.zone, Some(Tz::CET));
         assert_eq!(
@@ -283,7 +288,9 @@ mod tests {
             &lines(
                 "- 2026-03-10 13:55 Canary starts\n- **14:06** p99 alert fires\n- Someone said hi",
             ),
-            Tz::UTC,
+            None,
+            Dialect::in_zone(Tz::UTC),
+            None,
         );
         assert_eq!(read.entries.len(), 2);
         assert_eq!(
@@ -298,7 +305,9 @@ mod tests {
     fn rows_without_a_usable_time_are_still_entries() {
         let read = read(
             &lines("| Time | Event |\n|--|--|\n| 20xx-MM-DD HH:mm | Short event description |"),
-            Tz::UTC,
+            None,
+            Dialect::in_zone(Tz::UTC),
+            None,
         );
         assert_eq!(read.entries.len(), 1);
         assert_eq!(read.entries[0].at, None);

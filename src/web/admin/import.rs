@@ -143,7 +143,7 @@ async fn import(
     let now = state.clock.now();
     for source in &sources {
         page.results.push(if dry_run {
-            let document = markdown::parse(source, zone, now);
+            let document = markdown::parse(source, zone);
             FileResult {
                 name: source.name.clone(),
                 number: None,

@@ -31,8 +31,10 @@ pub fn key_facts(
         mitigated: incident.mitigated_at,
         resolved: incident.resolved_at,
     };
+    // An entry whose time is unknown says nothing about when anything was.
     let kinds: Vec<(TimelineKind, DateTime<Utc>)> = entries
         .iter()
+        .filter(|entry| !entry.time_unknown)
         .map(|entry| (entry.kind, entry.occurred_at))
         .collect();
     let times = typed.filled_from(&kinds);
@@ -93,7 +95,11 @@ pub fn entry_views(
         .iter()
         .map(|entry| EntryView {
             id: entry.id.to_string(),
-            when: time::format_in(entry.occurred_at, zone),
+            when: if entry.time_unknown {
+                "time unknown".to_owned()
+            } else {
+                time::format_in(entry.occurred_at, zone)
+            },
             kind: entry.kind,
             speaker: entry.speaker.clone(),
             html: render(&entry.text),
@@ -172,7 +178,11 @@ impl PhaseChart {
             times.resolved,
             times.mitigated,
             times.detected,
-            entries.last().map(|e| e.occurred_at),
+            entries
+                .iter()
+                .rev()
+                .find(|e| !e.time_unknown)
+                .map(|e| e.occurred_at),
         ]
         .into_iter()
         .flatten()
@@ -216,7 +226,9 @@ impl PhaseChart {
             .collect();
         let ticks = entries
             .iter()
-            .filter(|entry| entry.occurred_at >= start && entry.occurred_at <= end)
+            .filter(|entry| {
+                !entry.time_unknown && entry.occurred_at >= start && entry.occurred_at <= end
+            })
             .map(|entry| PhaseTick {
                 x: x(entry.occurred_at),
                 title: format!(

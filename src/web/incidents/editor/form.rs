@@ -132,7 +132,11 @@ impl EntryRow {
     pub fn from_entry(entry: &TimelineEntry, zone: Tz) -> EntryRow {
         let mut row = EntryRow {
             key: entry.id.to_string(),
-            at: time::to_local_input(entry.occurred_at, zone),
+            at: if entry.time_unknown {
+                String::new()
+            } else {
+                time::to_local_input(entry.occurred_at, zone)
+            },
             kind: entry.kind.as_str().to_owned(),
             speaker: entry.speaker.clone().unwrap_or_default(),
             text: entry.text.clone(),

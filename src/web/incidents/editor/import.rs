@@ -358,6 +358,7 @@ fn entry_fields(
     };
     EntryFields {
         occurred_at,
+        time_unknown: false,
         kind,
         speaker: entry
             .author

@@ -3,6 +3,7 @@
 //! keyed by the id of the input it is about. The save and the live
 //! checklist both start here, so they read a form the same way.
 
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
@@ -152,7 +153,9 @@ pub fn parse(form: &DocumentForm, known: &Known<'_>, zone: Tz) -> (Edits, FormEr
         let value = parse_factors(form, known.factors, &mut errors);
         edits.factors = Some(Touched { base, mine, value });
     }
-    for (index, row) in form.entry_rows().into_iter().enumerate() {
+    let rows = form.entry_rows();
+    let sort_times = sort_times(&rows, zone);
+    for (index, row) in rows.into_iter().enumerate() {
         if row.is_blank() || (!row.is_new() && row.fingerprint() == row.base && !row.removed) {
             continue;
         }
@@ -166,7 +169,7 @@ pub fn parse(form: &DocumentForm, known: &Known<'_>, zone: Tz) -> (Edits, FormEr
         let value = if row.removed {
             None
         } else {
-            match parse_entry(&row, zone, index) {
+            match parse_entry(&row, zone, index, sort_times[index]) {
                 Ok(fields) => Some(fields),
                 Err(problems) => {
                     errors.extend(problems);
@@ -259,11 +262,41 @@ fn parse_factors(
     factors
 }
 
-/// One timeline row, with problems keyed `entry-{index}-{field}`.
-pub fn parse_entry(row: &EntryRow, zone: Tz, index: usize) -> Result<EntryFields, FormErrors> {
+/// For each row, where it sorts if its time is left blank ("time unknown"):
+/// at the time of the row above it, or of the first row with a time.
+fn sort_times(rows: &[EntryRow], zone: Tz) -> Vec<Option<DateTime<Utc>>> {
+    let times: Vec<Option<DateTime<Utc>>> = rows
+        .iter()
+        .map(|row| time::parse_local(&row.at, zone).ok())
+        .collect();
+    let first = times.iter().flatten().next().copied();
+    let mut last = first;
+    times
+        .iter()
+        .map(|at| {
+            last = at.or(last);
+            last
+        })
+        .collect()
+}
+
+/// One timeline row, with problems keyed `entry-{index}-{field}`. A row
+/// left without a time is "time unknown" and sorts at `sort_at`; there must
+/// be another row with a time to sort it by.
+pub fn parse_entry(
+    row: &EntryRow,
+    zone: Tz,
+    index: usize,
+    sort_at: Option<DateTime<Utc>>,
+) -> Result<EntryFields, FormErrors> {
     let mut errors = FormErrors::default();
     let key = |field: &str| format!("entry-{index}-{field}");
-    let occurred_at = errors.check(key("at"), time::parse_local(&row.at, zone));
+    let time_unknown = row.at.trim().is_empty() && sort_at.is_some();
+    let occurred_at = if time_unknown {
+        sort_at
+    } else {
+        errors.check(key("at"), time::parse_local(&row.at, zone))
+    };
     let kind = errors.check(
         key("kind"),
         TimelineKind::parse(&row.kind).ok_or("Pick a kind."),
@@ -293,6 +326,7 @@ pub fn parse_entry(row: &EntryRow, zone: Tz, index: usize) -> Result<EntryFields
     match (occurred_at, kind, errors.is_empty()) {
         (Some(occurred_at), Some(kind), true) => Ok(EntryFields {
             occurred_at,
+            time_unknown,
             kind,
             speaker: Some(speaker.to_owned()).filter(|speaker| !speaker.is_empty()),
             text: text.to_owned(),
