@@ -201,6 +201,54 @@ pub fn from_table_row(
     Some(item)
 }
 
+/// `[Action Item] text` or `Action item: text` in the middle of another part
+/// (a timeline, a narrative).
+static MARKED: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)^\s*(?:[-*+]\s+)?(?:\*\*)?\[?(?:action item|action|todo|follow[- ]up)\]?(?:\*\*)?\s*[:\]]?\s*(?:\*\*)?(?P<text>.+)$")
+        .expect("marked action pattern")
+});
+
+/// Action items marked inline in `lines` (`[Action Item] …`), each with the
+/// lines that continue its paragraph; the lines stay where they are too.
+pub fn marked_in(lines: &[String], order: DateOrder) -> Vec<ImportedAction> {
+    let mut out = Vec::new();
+    let mut index = 0;
+    while index < lines.len() {
+        let line = &lines[index];
+        index += 1;
+        let marked = line.trim_start().starts_with(['[', '*', '-', 'A', 'a', 'T', 't', 'F', 'f'])
+            && has_marker(line);
+        let Some(found) = MARKED.captures(line).filter(|_| marked) else {
+            continue;
+        };
+        let mut text = found["text"].trim().to_owned();
+        while let Some(next) = lines.get(index) {
+            if next.trim().is_empty() || next.trim_start().starts_with(['#', '-', '*', '|']) {
+                break;
+            }
+            text.push(' ');
+            text.push_str(next.trim());
+            index += 1;
+        }
+        out.extend(from_list_item(&text, &[], order));
+    }
+    out
+}
+
+/// Whether a line opens with an explicit action marker: `[Action Item]`,
+/// `Action item:`, `**TODO**:`; a sentence merely starting with "Action" is not one.
+fn has_marker(line: &str) -> bool {
+    let bare = line
+        .trim_start()
+        .trim_start_matches(['-', '*', '+', ' '])
+        .to_ascii_lowercase();
+    ["[action item]", "action item:", "[action]", "action:", "[todo]", "todo:", "[follow-up]", "follow-up:", "follow up:"]
+        .iter()
+        .any(|marker| bare.starts_with(marker))
+        || bare.starts_with("action item**:")
+        || bare.starts_with("todo**:")
+}
+
 /// Paragraphs of prose, each an action: lines joined unless every line of a
 /// paragraph ends a sentence, when each line is one. Code, quotes, tables
 /// and headings are not actions: they come back as the second list.
@@ -393,6 +441,20 @@ mod tests {
 
     fn list_item(text: &str, nested: &[String]) -> Option<ImportedAction> {
         from_list_item(text, nested, DateOrder::DayFirst)
+    }
+
+    #[test]
+    fn actions_marked_inside_other_parts_are_found() {
+        let lines: Vec<String> = "Launches hit the limit.\n\n[Action Item] launches rejected by the rate limit are\ncounted as failed launches.\n\nAction items were discussed later."
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let found = marked_in(&lines, DateOrder::DayFirst);
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found[0].title,
+            "launches rejected by the rate limit are counted as failed launches."
+        );
     }
 
     #[test]

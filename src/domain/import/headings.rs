@@ -84,6 +84,7 @@ const NAMES: &[(&str, Target)] = &[
     ("review actions", Target::Actions),
     ("action plan", Target::Actions),
     ("future actions", Target::Actions),
+    ("actions following review", Target::Actions),
     ("follow up", Target::Actions),
     ("follow up tasks", Target::Actions),
     ("improvements", Target::Actions),

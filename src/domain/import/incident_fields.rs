@@ -161,7 +161,9 @@ impl IncidentFields {
                 continue;
             };
             let slot = match label.as_str() {
-                l if l.contains("detect") || l.contains("identified") => &mut self.detected_at,
+                l if l.contains("detect") || l.contains("identified") || l.contains("aware") => {
+                    &mut self.detected_at
+                }
                 l if l.contains("repair") || l.contains("mitigat") => &mut self.mitigated_at,
                 l if l.contains("resolv") || l.contains("fixed") || l.starts_with("end") => {
                     &mut self.resolved_at
@@ -225,7 +227,7 @@ impl IncidentFields {
 /// the time in whatever form it is written.
 static KEY_TIME: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(
-        r"(?i)^\s*(?:[-*+]\s+)?(?:\*\*)?(?P<label>first detected|detected|identified|repaired|mitigated|resolved|fixed|started|start time|start|began|end time|ended|incident date|date)(?:\*\*)?\s*(?:at|on)?\s*[:\-–]?\s*(?:\*\*)?\s*(?P<rest>.+)$",
+        r"(?i)^\s*(?:[-*+]\s+)?(?:\*\*)?(?P<label>first detected|fault detected|detected|team aware|identified|repaired|mitigated|resolved|fixed|fault occurs|fault occurred|incident start|incident started|started|start time|start|began|end time|ended|incident date|date)(?:\*\*)?\s*(?:at|on)?\s*[:\-–]?\s*(?:\*\*)?\s*(?P<rest>.+)$",
     )
     .expect("key time pattern")
 });

@@ -210,6 +210,16 @@ fn place(
     if content.is_empty() && block.heading.is_none() {
         return;
     }
+    if block.target != Some(Target::Actions) {
+        let marked = actions::marked_in(&block.lines, dialect.order);
+        if !marked.is_empty() {
+            doc.report.push(format!(
+                "“{heading}”: {} action items marked inline (the text stays in place too)",
+                marked.len()
+            ));
+            doc.actions.extend(marked);
+        }
+    }
     match block.target {
         Some(Target::Section(field)) => {
             if let Some(section) = doc.sections.text_mut(field) {

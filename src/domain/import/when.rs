@@ -20,7 +20,7 @@ const WEEKDAY: &str = r"(?:(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(?:day
 const CLOCK: &str = r"\d{1,2}(?::\d{2}(?::\d{2})?(?:\s*[ap]\.?m\b\.?)?|\s*[ap]\.?m\b\.?)";
 /// As [`CLOCK`], also with a dot (`14.05`): only after a date, where it
 /// cannot be a figure.
-const CLOCK_AFTER_DATE: &str = r"\d{1,2}(?:[:.h]\d{2}(?::\d{2})?(?:\s*[ap]\.?m\b\.?)?|\s*[ap]\.?m\b\.?)";
+const CLOCK_AFTER_DATE: &str = r"(?:\d{1,2}(?:[:.h]\d{2}(?::\d{2})?(?:\s*[ap]\.?m\b\.?)?|\s*[ap]\.?m\b\.?)|(?:[01]\d|2[0-3])[0-5]\d\b)";
 
 /// A date with its month as a word: `6th Nov 2023`, `November 6, 2023`,
 /// `Tue 6 Nov`; the year may be missing.
@@ -45,6 +45,11 @@ static ISO_DATE: LazyLock<Regex> = LazyLock::new(|| {
         .expect("date pattern")
 });
 
+/// `2022-03-10 1156`: a time without its colon, read only after a date.
+static HHMM: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^[\s,T]*(?:at\s+)?([01]\d|2[0-3])([0-5]\d)\b").expect("hhmm pattern")
+});
+
 static TIME: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)(?P<h>\d{1,2})(?:[:.h](?P<m>\d{2})(?::\d{2})?\s*(?P<half>[ap]\.?m\.?)?|\s*(?P<half_only>[ap]\.?m)\b)")
         .expect("time pattern")
@@ -62,8 +67,10 @@ static LEADING: LazyLock<Regex> = LazyLock::new(|| {
     .expect("leading time pattern")
 });
 
+/// A zone as lines name it: an offset (`UTC+1`, `GMT-7`), an abbreviation,
+/// a tz name (`Europe/Zurich`), "Pacific" or "Eastern", or a `Z` after a time.
 static ZONE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b(UTC|GMT|CET|CEST|EET|EEST|WET|WEST|BST|PST|PDT|PT|EST|EDT|ET|CST|CDT|MST|MDT|[A-Z][a-z]+/[A-Z][A-Za-z_]+)\b|\d(Z)\b")
+    Regex::new(r"\b(?:UTC|GMT)\s?(?P<offset>[+-]\d{1,2})(?::?00)?\b|\b(UTC|GMT|CET|CEST|EET|EEST|WET|WEST|BST|PST|PDT|PT|EST|EDT|ET|CST|CDT|MST|MDT|Pacific|Eastern|[A-Z][a-z]+/[A-Z][A-Za-z_]+)\b|\d(Z)\b")
         .expect("zone pattern")
 });
 
@@ -264,7 +271,11 @@ fn find_date(text: &str, order: DateOrder, year_hint: Option<i32>) -> Option<Dat
 pub fn read_time(cell: &str, dialect: Dialect, day: Option<NaiveDate>) -> Reading {
     let date = find_date(cell, dialect.order, day.map(|d| d.year()));
     let after_date = date.as_ref().map_or(cell, |found| &cell[found.end..]);
-    let time = TIME.captures(after_date).and_then(|found| {
+    let hhmm = HHMM
+        .captures(after_date)
+        .filter(|_| date.is_some())
+        .and_then(|hhmm| NaiveTime::from_hms_opt(hhmm[1].parse().ok()?, hhmm[2].parse().ok()?, 0));
+    let time = hhmm.or_else(|| TIME.captures(after_date).and_then(|found| {
         let mut hour: u32 = found["h"].parse().ok()?;
         let minute = match found.name("m") {
             Some(m) => m.as_str().parse().ok()?,
@@ -280,7 +291,7 @@ pub fn read_time(cell: &str, dialect: Dialect, day: Option<NaiveDate>) -> Readin
             };
         }
         NaiveTime::from_hms_opt(hour, minute, 0)
-    });
+    }));
     let (on, whole_date) = match &date {
         Some(found) => (found.day, found.whole),
         None => (day, false),
@@ -325,7 +336,16 @@ fn month_named(word: &str) -> Option<u32> {
 /// The zone a line names ("All times in CET.", "Time (UTC)", `10:00Z`), if any.
 pub fn zone_named_in(line: &str) -> Option<Tz> {
     ZONE.captures_iter(line).find_map(|found| {
-        let name = found.get(1).or(found.get(2))?.as_str();
+        if let Some(offset) = found.name("offset") {
+            // The tz database names fixed offsets with the sign reversed.
+            let hours: i32 = offset.as_str().parse().ok()?;
+            let name = match hours {
+                0 => "Etc/GMT".to_owned(),
+                hours => format!("Etc/GMT{:+}", -hours),
+            };
+            return name.parse().ok();
+        }
+        let name = found.get(2).or(found.get(3))?.as_str();
         zone_for(if name == "Z" { "UTC" } else { name })
     })
 }
@@ -339,8 +359,8 @@ fn zone_for(name: &str) -> Option<Tz> {
         "EET" | "EEST" => "EET",
         "WET" | "WEST" => "WET",
         "BST" => "Europe/London",
-        "PST" | "PDT" | "PT" => "America/Los_Angeles",
-        "EST" | "EDT" | "ET" => "America/New_York",
+        "PST" | "PDT" | "PT" | "Pacific" => "America/Los_Angeles",
+        "EST" | "EDT" | "ET" | "Eastern" => "America/New_York",
         "CST" | "CDT" => "America/Chicago",
         "MST" | "MDT" => "America/Denver",
         other => other,
@@ -477,6 +497,18 @@ mod tests {
             Some(Tz::Europe__Copenhagen)
         );
         assert_eq!(zone_named_in("Time"), None);
+        assert_eq!(
+            zone_named_in("All times in UTC+1 (Zurich time)"),
+            Some(Tz::Etc__GMTMinus1)
+        );
+        assert_eq!(
+            zone_named_in("All times in PST (UTC-7)"),
+            Some(Tz::America__Los_Angeles)
+        );
+        assert_eq!(
+            zone_named_in("All times in UC/Pacific"),
+            Some(Tz::America__Los_Angeles)
+        );
     }
 
     #[test]
@@ -521,6 +553,11 @@ mod tests {
         assert_eq!(
             read_time("24.03.2026 14.05", day_first, None),
             Reading::Exact(utc(2026, 3, 24, 14, 5))
+        );
+        assert_eq!(
+            read_time("2022-03-10 1156", day_first, None),
+            Reading::Exact(utc(2022, 3, 10, 11, 56)),
+            "a time without its colon, after a date"
         );
     }
 
