@@ -54,7 +54,9 @@ pub fn dry_run(sources: &[Source], skipped: &[(String, String)], zone: Tz) {
     print_skipped(skipped);
     let unmapped = crate::domain::import::unmapped_headings(&documents);
     if !unmapped.is_empty() {
-        println!("headings that mapped nowhere (kept in other notes); add a synonym at /admin/import:");
+        println!(
+            "headings that mapped nowhere (kept in other notes); add a synonym at /admin/import:"
+        );
         for (heading, files) in &unmapped {
             println!("  {files:>5} of {} files  {heading}", documents.len());
         }
@@ -68,9 +70,18 @@ pub fn dry_run(sources: &[Source], skipped: &[(String, String)], zone: Tz) {
         "dry run: {} files read, nothing saved; {} with a start time, {} with a resolution time, {} with a severity; \
          {entries} timeline entries ({unknown} time unknown), {} action items",
         documents.len(),
-        documents.iter().filter(|d| d.fields.started_at.is_some()).count(),
-        documents.iter().filter(|d| d.fields.resolved_at.is_some()).count(),
-        documents.iter().filter(|d| d.fields.severity.is_some()).count(),
+        documents
+            .iter()
+            .filter(|d| d.fields.started_at.is_some())
+            .count(),
+        documents
+            .iter()
+            .filter(|d| d.fields.resolved_at.is_some())
+            .count(),
+        documents
+            .iter()
+            .filter(|d| d.fields.severity.is_some())
+            .count(),
         documents.iter().map(|d| d.actions.len()).sum::<usize>(),
     );
 }

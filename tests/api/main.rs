@@ -14,6 +14,7 @@ mod import;
 mod incidents;
 mod ops;
 mod proxy;
+mod real_archives;
 mod review;
 mod search;
 mod security;

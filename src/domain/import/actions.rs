@@ -82,7 +82,8 @@ pub fn from_list_item(text: &str, nested: &[String], order: DateOrder) -> Option
         DUE.captures(line)
             .and_then(|found| when::read_day(&found["due"], order))
     });
-    let tracker_url = lines().find_map(|line| TRACKER_LINK.find(line).map(|m| m.as_str().to_owned()));
+    let tracker_url =
+        lines().find_map(|line| TRACKER_LINK.find(line).map(|m| m.as_str().to_owned()));
     let own_line_has_meta = OWNER.is_match(&text) || MENTION.is_match(&text) || DUE.is_match(&text);
     if own_line_has_meta {
         text = TRAILING_META.replace(&text, "").into_owned();
@@ -216,7 +217,9 @@ pub fn marked_in(lines: &[String], order: DateOrder) -> Vec<ImportedAction> {
     while index < lines.len() {
         let line = &lines[index];
         index += 1;
-        let marked = line.trim_start().starts_with(['[', '*', '-', 'A', 'a', 'T', 't', 'F', 'f'])
+        let marked = line
+            .trim_start()
+            .starts_with(['[', '*', '-', 'A', 'a', 'T', 't', 'F', 'f'])
             && has_marker(line);
         let Some(found) = MARKED.captures(line).filter(|_| marked) else {
             continue;
@@ -242,9 +245,19 @@ fn has_marker(line: &str) -> bool {
         .trim_start()
         .trim_start_matches(['-', '*', '+', ' '])
         .to_ascii_lowercase();
-    ["[action item]", "action item:", "[action]", "action:", "[todo]", "todo:", "[follow-up]", "follow-up:", "follow up:"]
-        .iter()
-        .any(|marker| bare.starts_with(marker))
+    [
+        "[action item]",
+        "action item:",
+        "[action]",
+        "action:",
+        "[todo]",
+        "todo:",
+        "[follow-up]",
+        "follow-up:",
+        "follow up:",
+    ]
+    .iter()
+    .any(|marker| bare.starts_with(marker))
         || bare.starts_with("action item**:")
         || bare.starts_with("todo**:")
 }
@@ -461,7 +474,10 @@ mod tests {
     fn checklists_tracker_links_and_nested_owner_lines_are_read() {
         let item = list_item(
             "[x] Alert on queue depth ([#4521](https://github.com/acme/ops/issues/4521))",
-            &["- Owner: Priya".to_owned(), "- Due: 24 March 2026".to_owned()],
+            &[
+                "- Owner: Priya".to_owned(),
+                "- Due: 24 March 2026".to_owned(),
+            ],
         )
         .unwrap();
         assert_eq!(item.status, ActionStatus::Done);
@@ -486,12 +502,11 @@ mod tests {
 
     #[test]
     fn a_mention_names_the_owner() {
-        let item = list_item("[ ] Add an alert on pool saturation @sam.okafor", &[])
-            .expect("an item");
+        let item =
+            list_item("[ ] Add an alert on pool saturation @sam.okafor", &[]).expect("an item");
         assert_eq!(item.owner.as_deref(), Some("sam.okafor"));
         assert_eq!(item.status, ActionStatus::Open);
-        let mailed =
-            list_item("Write to ops@example.com about the runbook", &[]).expect("an item");
+        let mailed = list_item("Write to ops@example.com about the runbook", &[]).expect("an item");
         assert_eq!(mailed.owner, None, "an email address is not a mention");
     }
 

@@ -77,20 +77,30 @@ pub struct Items {
 }
 
 /// Splits a section's lines into list items and everything else. Blank
-/// lines end an item unless the next line is indented under it.
+/// lines end an item unless the next line is indented under it. The
+/// top level is where the section's first item is (some archives indent
+/// every item by two spaces).
 pub fn split_items(lines: &[String]) -> Items {
     let mut out = Items::default();
     let mut in_item = false;
+    let top = lines
+        .iter()
+        .find_map(|line| list_item(line).map(|(indent, _)| indent))
+        .unwrap_or(0);
     for line in lines {
         if line.trim().is_empty() {
+            // Between paragraphs a blank line is kept: it separates them.
+            if !in_item {
+                out.other.push(String::new());
+            }
             continue;
         }
         match list_item(line) {
-            Some((indent, text)) if indent < 2 => {
+            Some((indent, text)) if indent < top + 2 => {
                 out.items.push((text.to_owned(), Vec::new()));
                 in_item = true;
             }
-            _ if in_item && (line.starts_with(' ') || line.starts_with('\t')) => {
+            _ if in_item && line.len() - line.trim_start().len() > top => {
                 if let Some((_, nested)) = out.items.last_mut() {
                     nested.push(line.trim().to_owned());
                 }

@@ -139,7 +139,12 @@ impl IncidentFields {
     /// or `Date: 2024-11-29 13:00 - 15:30`, and incident durations in impact
     /// tables or lines (`| Duration | 3h 45m |`). A time the front matter
     /// gave already is kept.
-    pub(super) fn read_key_times(&mut self, body: &str, dialect: Dialect, report: &mut Vec<String>) {
+    pub(super) fn read_key_times(
+        &mut self,
+        body: &str,
+        dialect: Dialect,
+        report: &mut Vec<String>,
+    ) {
         for line in body.lines() {
             if let Some(found) = DURATION_LINE.captures(line) {
                 if let Some(duration) = when::parse_duration(&found["duration"])

@@ -128,6 +128,8 @@ fn split_blocks(body: &str) -> (Option<String>, Vec<Block>) {
     // way of writing sections.
     let mut labels_allowed = true;
     let mut under_label = false;
+    // How far the lines under a label are indented: that of its first line.
+    let mut label_indent: Option<usize> = None;
     for line in body.lines() {
         if labels_allowed && let Some((label, rest)) = bold_label(line) {
             let target = match headings::classify(label) {
@@ -147,6 +149,7 @@ fn split_blocks(body: &str) -> (Option<String>, Vec<Block>) {
                     },
                 });
                 under_label = true;
+                label_indent = None;
                 continue;
             }
         }
@@ -181,10 +184,10 @@ fn split_blocks(body: &str) -> (Option<String>, Vec<Block>) {
         }
         if let Some(block) = found.last_mut() {
             // The points nested under a label are the section's own lines.
-            let line = if under_label {
-                line.strip_prefix("    ")
-                    .or_else(|| line.strip_prefix("  "))
-                    .unwrap_or(line)
+            let line = if under_label && !line.trim().is_empty() {
+                let indent = line.len() - line.trim_start().len();
+                let by = *label_indent.get_or_insert(indent);
+                if indent >= by { &line[by..] } else { line }
             } else {
                 line
             };
@@ -320,9 +323,10 @@ fn place_actions(
                 let roles = actions::columns(&cells);
                 header = Some((cells, roles));
             }
-            Some((names, roles)) => doc
-                .actions
-                .extend(actions::from_table_row(names, roles, &cells, dialect.order)),
+            Some((names, roles)) => {
+                doc.actions
+                    .extend(actions::from_table_row(names, roles, &cells, dialect.order))
+            }
         }
     }
     let split = blocks::split_items(&list_lines);

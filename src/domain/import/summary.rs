@@ -21,9 +21,10 @@ impl ImportedDocument {
             ("kind", f.kind.map(|kind| kind.label().to_owned())),
             (
                 "severity",
-                Some(f.severity.map_or("not given (SEV3)".to_owned(), |s| {
-                    s.label().to_owned()
-                })),
+                Some(
+                    f.severity
+                        .map_or("not given (SEV3)".to_owned(), |s| s.label().to_owned()),
+                ),
             ),
             ("started", time(f.started_at)),
             ("detected", time(f.detected_at)),
@@ -97,9 +98,18 @@ mod tests {
             Tz::UTC,
         );
         let two = parse_markdown("b.md", "# B\n\n## Reflections\n\nz\n", Tz::UTC);
-        assert!(one.field_lines().contains(&"started: 2024-11-29 13:00 UTC".to_owned()));
+        assert!(
+            one.field_lines()
+                .contains(&"started: 2024-11-29 13:00 UTC".to_owned())
+        );
         let entries = one.entry_lines();
-        assert!(entries[0].starts_with("2024-11-29 13:00  detection"), "{entries:?}");
-        assert_eq!(unmapped_headings([&one, &two]), vec![("Reflections".to_owned(), 2)]);
+        assert!(
+            entries[0].starts_with("2024-11-29 13:00  detection"),
+            "{entries:?}"
+        );
+        assert_eq!(
+            unmapped_headings([&one, &two]),
+            vec![("Reflections".to_owned(), 2)]
+        );
     }
 }

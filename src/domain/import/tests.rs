@@ -3,7 +3,6 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use super::*;
 use crate::domain::{incident::Severity, postmortem::TimelineKind};
 
-
 const BLAMELESS: &str = include_str!("../../../tests/fixtures/corpus/examples/blameless.md");
 
 #[test]
@@ -65,12 +64,12 @@ fn unknown_headings_and_stats_are_kept_in_other_notes() {
 #[test]
 fn a_file_without_a_title_is_named_after_itself_and_timeless_rows_stay_time_unknown() {
     let text = "## Timeline\n\n| Time | Event |\n|--|--|\n| 20xx-MM-DD HH:mm | Short event description |\n\n## Action Items\n\n-\n";
-    let doc = parse_markdown(
-        "dir/PMyyyy-nnn - Postmortem template.md",
-        text,
-        Tz::UTC);
+    let doc = parse_markdown("dir/PMyyyy-nnn - Postmortem template.md", text, Tz::UTC);
     assert_eq!(doc.title, "PMyyyy-nnn - Postmortem template");
-    assert_eq!(doc.timeline[0].at, None, "never stamped with the import time");
+    assert_eq!(
+        doc.timeline[0].at, None,
+        "never stamped with the import time"
+    );
     assert_eq!(doc.timeline[0].kind, TimelineKind::Note);
     assert!(doc.actions.is_empty(), "a bare dash is not an action item");
 }
@@ -80,7 +79,8 @@ fn the_report_says_where_each_heading_went() {
     let doc = parse_markdown(
         "x.md",
         "# T\n\n## Contributing Factors (findings)\n\n- Slow alerts\n",
-        Tz::UTC);
+        Tz::UTC,
+    );
     assert!(
         doc.report
             .iter()
@@ -145,7 +145,8 @@ fn key_times_written_as_lines_are_read_in_the_files_zone() {
     let stated = parse_markdown(
         "y.md",
         "Started: 2021-01-04 10:00 UTC\n",
-        chrono_tz::Europe::London);
+        chrono_tz::Europe::London,
+    );
     assert_eq!(stated.fields.started_at, Some(utc("2021-01-04T10:00:00Z")));
 }
 

@@ -65,10 +65,32 @@ pub fn read(
                  pending: &mut Option<(String, Vec<String>)>,
                  day: &mut Option<NaiveDate>| {
         if let Some((time, text)) = pending.take() {
-            push_entry(out, &time, &text.join("\n"), dialect, day);
+            // A date alone on its line (`8 Jan`) is the day of the rows
+            // under it, not an entry.
+            let reading = read_time(&time, dialect, *day);
+            let date_only = text.iter().all(|line| line.trim().is_empty())
+                && !matches!(reading, Reading::Exact(_))
+                && !time.contains(':');
+            match reading.at() {
+                Some(at) if date_only => *day = Some(at.with_timezone(&dialect.zone).date_naive()),
+                _ => push_entry(out, &time, &text.join("\n"), dialect, day),
+            }
         }
     };
+    // Inside a fenced block (logs, commands) nothing is a new entry: the
+    // lines belong to the entry above, or to the notes.
+    let mut in_code = false;
     for line in lines {
+        if is_fence(line) {
+            in_code = !in_code;
+        }
+        if in_code || is_fence(line) {
+            match &mut under_heading {
+                Some((_, text)) => text.push(line.to_owned()),
+                None => out.notes.push(line.clone()),
+            }
+            continue;
+        }
         if line.trim().is_empty() {
             continue;
         }
@@ -99,6 +121,14 @@ pub fn read(
                 .collect::<Vec<_>>()
                 .join(" | ");
             push_entry(&mut out, &time, &text, dialect, &mut day);
+            continue;
+        }
+        // A line that is only a date or time (`8 Jan`) heads the lines under it.
+        if list_item(line).is_none()
+            && let Some((time, "")) = leading_time(line)
+        {
+            flush(&mut out, &mut under_heading, &mut day);
+            under_heading = Some((time.to_owned(), Vec::new()));
             continue;
         }
         // A list item or a paragraph line that starts with its time.
@@ -163,6 +193,13 @@ fn push_entry(
         text,
         written_at,
     });
+}
+
+/// A line that opens or closes a fenced block: three backticks (or
+/// tildes) and no closing ones on the same line.
+fn is_fence(line: &str) -> bool {
+    let bare = line.trim_start();
+    (bare.starts_with("```") && !bare[3..].contains("```")) || bare.starts_with("~~~")
 }
 
 /// Table cells are Markdown, where `&amp;` means `&`; entries are plain text.
