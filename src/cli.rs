@@ -219,7 +219,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             let (sources, skipped) = crate::archive::markdown::collect(&paths)?;
             if dry_run {
-                import::dry_run(&sources, &skipped, zone);
+                // The admin's heading synonyms and severity words when the
+                // database can be reached; the built-in ones otherwise.
+                let words = match db::connect(&database).await {
+                    Ok(pool) => crate::store::import_words::load(&pool).await.ok(),
+                    Err(_) => None,
+                };
+                if words.is_none() {
+                    eprintln!(
+                        "database not reachable: reading with the built-in headings and severity words"
+                    );
+                }
+                import::dry_run(&sources, &skipped, zone, &words.unwrap_or_default());
                 return Ok(());
             }
             let pool = db::connect(&database).await?;

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::{
     domain::{
         attachment::{safe_file_name, sniff},
-        import::{ImportedDocument, parse_markdown},
+        import::{ImportedDocument, Vocabulary, parse_markdown},
     },
     store::{self, attachments::NewAttachment},
 };
@@ -139,8 +139,8 @@ fn read_source(path: &Path, name: String) -> anyhow::Result<Source> {
 }
 
 /// Reads one source without saving it.
-pub fn parse(source: &Source, zone: Tz) -> ImportedDocument {
-    parse_markdown(&source.name, &source.text, zone)
+pub fn parse(source: &Source, zone: Tz, words: &Vocabulary) -> ImportedDocument {
+    parse_markdown(&source.name, &source.text, zone, words)
 }
 
 /// Imports one source in its own transaction, with a revision saying so.
@@ -150,9 +150,10 @@ pub async fn import_one(
     owners: &HashMap<String, Uuid>,
     importer: Option<Uuid>,
     zone: Tz,
+    words: &Vocabulary,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Outcome> {
-    let mut document = parse(source, zone);
+    let mut document = parse(source, zone, words);
     let mut tx = pool.begin().await?;
     // One search refresh for the whole file instead of one per statement.
     store::search::defer_refresh(&mut *tx).await?;

@@ -18,16 +18,17 @@ use uuid::Uuid;
 use crate::{
     archive::markdown::{self, Outcome, Source},
     clock::Clock,
+    domain::import::Vocabulary,
     store,
 };
 
 /// Prints, for each file, the incident fields read, each timeline entry
 /// with the time it was read as, and where every heading went; then the
 /// headings that mapped nowhere across all files.
-pub fn dry_run(sources: &[Source], skipped: &[(String, String)], zone: Tz) {
+pub fn dry_run(sources: &[Source], skipped: &[(String, String)], zone: Tz, words: &Vocabulary) {
     let mut documents = Vec::with_capacity(sources.len());
     for source in sources {
-        let doc = markdown::parse(source, zone);
+        let doc = markdown::parse(source, zone, words);
         println!("{}\n  title: {}", source.name, doc.title);
         for line in doc.field_lines() {
             println!("  {line}");
@@ -107,13 +108,21 @@ pub async fn run(
         None => None,
     };
     let owners = Arc::new(store::imports::load_owner_names(pool).await?);
+    let words = Arc::new(store::import_words::load(pool).await?);
     let total = sources.len();
     let tally = if total <= SEQUENTIAL_UP_TO {
         let mut tally = Tally::default();
         for (index, source) in sources.iter().enumerate() {
-            let result =
-                markdown::import_one(pool, source, &owners, importer, zone, Clock::system().now())
-                    .await;
+            let result = markdown::import_one(
+                pool,
+                source,
+                &owners,
+                importer,
+                zone,
+                &words,
+                Clock::system().now(),
+            )
+            .await;
             if let Ok(outcome) = &result {
                 print_outcome(index + 1, total, outcome);
             }
@@ -121,7 +130,7 @@ pub async fn run(
         }
         tally
     } else {
-        run_parallel(pool, sources, owners, importer, zone).await
+        run_parallel(pool, sources, owners, words, importer, zone).await
     };
     print_skipped(skipped);
     eprintln!(
@@ -148,6 +157,7 @@ async fn run_parallel(
     pool: &PgPool,
     sources: &[Source],
     owners: Arc<HashMap<String, Uuid>>,
+    words: Arc<Vocabulary>,
     importer: Option<Uuid>,
     zone: Tz,
 ) -> Tally {
@@ -156,8 +166,13 @@ async fn run_parallel(
     let next = Arc::new(AtomicUsize::new(0));
     let mut workers = tokio::task::JoinSet::new();
     for _ in 0..WORKERS {
-        let (pool, sources, next, owners) =
-            (pool.clone(), sources.clone(), next.clone(), owners.clone());
+        let (pool, sources, next, owners, words) = (
+            pool.clone(),
+            sources.clone(),
+            next.clone(),
+            owners.clone(),
+            words.clone(),
+        );
         workers.spawn(async move {
             let mut tally = Tally::default();
             loop {
@@ -171,6 +186,7 @@ async fn run_parallel(
                     &owners,
                     importer,
                     zone,
+                    &words,
                     Clock::system().now(),
                 )
                 .await;

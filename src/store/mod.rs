@@ -10,6 +10,7 @@ pub mod checklist;
 pub mod documents;
 pub mod drafts;
 pub mod follow_up;
+pub mod import_words;
 pub mod imports;
 pub mod incidents;
 pub mod links;

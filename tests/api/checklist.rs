@@ -31,6 +31,7 @@ async fn import_example(app: &TestApp, file: &str) -> i32 {
         &owners,
         None,
         Tz::UTC,
+        &debrief::domain::import::Vocabulary::default(),
         app.clock.now(),
     )
     .await

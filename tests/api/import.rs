@@ -28,9 +28,17 @@ async fn import_all(app: &TestApp, sources: &[Source]) {
         .await
         .expect("test data");
     for source in sources {
-        markdown::import_one(&app.db, source, &owners, None, Tz::UTC, app.clock.now())
-            .await
-            .unwrap_or_else(|error| panic!("{}: {error:#}", source.name));
+        markdown::import_one(
+            &app.db,
+            source,
+            &owners,
+            None,
+            Tz::UTC,
+            &debrief::domain::import::Vocabulary::default(),
+            app.clock.now(),
+        )
+        .await
+        .unwrap_or_else(|error| panic!("{}: {error:#}", source.name));
     }
 }
 
@@ -357,11 +365,20 @@ async fn upload_markdown(
     dry_run: bool,
 ) -> crate::helpers::Page {
     let text = std::fs::read(corpus("examples/blameless.md")).expect("example");
+    upload(client, "blameless.md", text, dry_run).await
+}
+
+async fn upload(
+    client: &crate::helpers::TestClient,
+    name: &str,
+    text: Vec<u8>,
+    dry_run: bool,
+) -> crate::helpers::Page {
     let token = client.csrf_token().await;
     let mut form = reqwest::multipart::Form::new()
         .part(
             "files",
-            reqwest::multipart::Part::bytes(text).file_name("blameless.md"),
+            reqwest::multipart::Part::bytes(text).file_name(name.to_owned()),
         )
         .text("time_zone", "UTC");
     if dry_run {
@@ -447,6 +464,7 @@ async fn images_beside_an_imported_file_become_attachments_and_missing_ones_are_
         &owners,
         None,
         Tz::UTC,
+        &debrief::domain::import::Vocabulary::default(),
         app.clock.now(),
     )
     .await
@@ -477,4 +495,111 @@ async fn images_beside_an_imported_file_become_attachments_and_missing_ones_are_
     let image = client.get(&path).await;
     assert_eq!(image.status, StatusCode::OK);
     assert_eq!(image.headers["content-type"], "image/png");
+}
+
+#[tokio::test]
+async fn an_admins_heading_synonyms_and_severity_words_change_the_next_import() {
+    let app = TestApp::spawn().await;
+    let (admin, _) = app.signed_in(Role::Admin).await;
+    let (member, _) = app.signed_in(Role::Member).await;
+    let text = b"# Queue stall\n\nSeverity: Red\n\n## Reflections\n\nSmaller batches.\n\n## Timeline\n\n- 29-11-2024 13:00 Alert fired\n- 29-11-2024 13:20 Rolled back\n".to_vec();
+
+    let before = upload(&admin, "stall.md", text.clone(), true).await;
+    assert!(
+        before.body.contains("Headings that mapped nowhere"),
+        "{}",
+        before.body
+    );
+    assert!(
+        before.body.contains("severity: not given (SEV3)"),
+        "{}",
+        before.body
+    );
+    assert!(
+        before.body.contains("2024-11-29 13:00  detection"),
+        "each entry with the time it was read as: {}",
+        before.body
+    );
+
+    let refused = admin
+        .post_form(
+            "/admin/import/headings",
+            &[("heading", "  "), ("target", "lessons")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("Type the heading as the documents write it")
+    );
+    assert!(
+        refused
+            .body
+            .contains(r#"<option value="lessons" selected>"#),
+        "the choice is kept"
+    );
+
+    let saved = admin
+        .post_form(
+            "/admin/import/headings",
+            &[("heading", "Reflections:"), ("target", "lessons")],
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    let page = admin.get("/admin/import").await;
+    assert!(
+        page.body
+            .contains("Headings “reflections” now go to Lessons learned."),
+        "{}",
+        page.body
+    );
+    let saved = admin
+        .post_form(
+            "/admin/import/severity-words",
+            &[("word", "Red"), ("severity", "sev1")],
+        )
+        .await;
+    assert!(
+        admin
+            .get("/admin/import")
+            .await
+            .body
+            .contains("“red” now means SEV1.")
+    );
+
+    let after = upload(&admin, "stall.md", text, true).await;
+    assert!(
+        after.body.contains("“Reflections” → Lessons learned"),
+        "{}",
+        after.body
+    );
+    assert!(!after.body.contains("Headings that mapped nowhere"));
+    assert!(after.body.contains("severity: SEV1"), "{}", after.body);
+
+    let audit: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM audit_events WHERE action LIKE 'import_%_saved'"#
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("audit");
+    assert_eq!(audit, 2);
+
+    let forbidden = member
+        .post_form(
+            "/admin/import/severity-words",
+            &[("word", "blue"), ("severity", "sev1")],
+        )
+        .await;
+    assert_eq!(forbidden.status, StatusCode::FORBIDDEN);
+    let removed = admin
+        .post_form("/admin/import/severity-words/remove", &[("word", "red")])
+        .await;
+    assert_eq!(removed.status, StatusCode::SEE_OTHER);
+    let page = admin.get("/admin/import").await;
+    assert!(
+        page.body.contains("“red” is no longer a severity word."),
+        "{}",
+        page.body
+    );
 }

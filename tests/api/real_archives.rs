@@ -440,9 +440,17 @@ async fn check_archive(folder: &str, expected_files: usize) -> [(usize, usize); 
         .await
         .expect("owners");
     for source in &sources {
-        markdown::import_one(&app.db, source, &owners, None, IMPORT_ZONE, app.clock.now())
-            .await
-            .unwrap_or_else(|error| panic!("{}: {error:#}", source.name));
+        markdown::import_one(
+            &app.db,
+            source,
+            &owners,
+            None,
+            IMPORT_ZONE,
+            &debrief::domain::import::Vocabulary::default(),
+            app.clock.now(),
+        )
+        .await
+        .unwrap_or_else(|error| panic!("{}: {error:#}", source.name));
     }
     let mut totals = [(0, 0); 4];
     let mut problems = Vec::new();

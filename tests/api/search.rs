@@ -30,6 +30,7 @@ async fn import_dfds(app: &TestApp) {
             &Default::default(),
             None,
             Tz::UTC,
+            &debrief::domain::import::Vocabulary::default(),
             app.clock.now(),
         )
         .await

@@ -1,6 +1,8 @@
 //! Which part of a postmortem a heading in an imported document names,
 //! tolerant of case, punctuation, plurals, synonyms and small typos.
 
+use crate::domain::section::Section;
+
 /// Where the lines under a heading go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
@@ -11,9 +13,62 @@ pub enum Target {
     Actions,
     /// "Stats" lines fill incident fields and are kept in other notes.
     Stats,
+    /// A "Severity" section: its first words are the severity.
+    Severity,
     /// Known headings with no section of their own (attendees, ...): kept
     /// verbatim in other notes under their heading.
     Notes,
+}
+
+impl Target {
+    /// Every place a heading can send its lines, for the admin's choice.
+    pub fn choices() -> Vec<Target> {
+        let mut all: Vec<Target> = Section::ALL
+            .iter()
+            .map(|section| Target::Section(section.field()))
+            .collect();
+        all.extend([
+            Target::Timeline,
+            Target::Factors,
+            Target::Actions,
+            Target::Severity,
+            Target::Stats,
+            Target::Notes,
+        ]);
+        all
+    }
+
+    /// The name kept in the database: a section's field, or `timeline`, ...
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Section(field) => field,
+            Target::Timeline => "timeline",
+            Target::Factors => "factors",
+            Target::Actions => "actions",
+            Target::Severity => "severity",
+            Target::Stats => "stats",
+            Target::Notes => "notes",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Target> {
+        Target::choices()
+            .into_iter()
+            .find(|target| target.name() == name)
+    }
+
+    /// What people read: "Summary", "Timeline entries", ...
+    pub fn label(self) -> &'static str {
+        match self {
+            Target::Section(field) => Section::from_field(field).map_or(field, Section::heading),
+            Target::Timeline => "Timeline entries",
+            Target::Factors => "Contributing factors",
+            Target::Actions => "Action items",
+            Target::Severity => "Severity",
+            Target::Stats => "Incident fields (Key: value lines)",
+            Target::Notes => "Other notes, under their heading",
+        }
+    }
 }
 
 /// Heading names (normalized) and where they go.
@@ -94,6 +149,10 @@ const NAMES: &[(&str, Target)] = &[
     ("todo", Target::Actions),
     ("to do", Target::Actions),
     ("stats", Target::Stats),
+    ("severity", Target::Severity),
+    ("severity level", Target::Severity),
+    ("incident severity", Target::Severity),
+    ("priority", Target::Severity),
     ("statistics", Target::Stats),
     ("metrics", Target::Stats),
     ("metadata", Target::Stats),
@@ -146,7 +205,7 @@ fn classify_whole(heading: &str) -> Option<Target> {
 }
 
 /// Lowercase words only: "Root Cause(s):" becomes "root causes".
-fn normalize(heading: &str) -> String {
+pub fn normalize(heading: &str) -> String {
     let cleaned: String = heading
         .chars()
         .map(|c| match c {

@@ -5,15 +5,20 @@
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
+use super::vocabulary::Vocabulary;
 use super::{
     front_matter::Field,
     timeline::ImportedEntry,
     when::{self, DateOrder, Dialect},
 };
 use crate::domain::{
-    incident::{IncidentKind, Severity},
+    incident::{IncidentKind, Severity, is_web_link},
     time::parse_zone,
 };
+
+/// Longest front-matter summary taken as the Summary; a longer one is kept
+/// in other notes.
+const SUMMARY_MAX: usize = 1200;
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct IncidentFields {
@@ -26,6 +31,10 @@ pub struct IncidentFields {
     pub mitigated_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub source_url: Option<String>,
+    /// A short summary the front matter gave.
+    pub summary: Option<String>,
+    /// Authors the front matter names (kept in other notes).
+    pub authors: Vec<String>,
     /// Durations from "Stats" lines, applied once the start is known.
     time_to_detect: Option<Duration>,
     time_to_mitigate: Option<Duration>,
@@ -41,6 +50,7 @@ impl IncidentFields {
         fields: &[Field],
         zone: Tz,
         order: DateOrder,
+        words: &Vocabulary,
         title: &mut String,
         notes: &mut Vec<String>,
         report: &mut Vec<String>,
@@ -60,49 +70,96 @@ impl IncidentFields {
                 continue;
             }
             let time = || read_moment(&first, dialect);
-            match field.key.as_str() {
-                "title" => *title = first,
-                "timezone" | "time_zone" | "zone" => {}
-                "severity" | "sev" | "priority" => self.severity = parse_severity(&first),
-                "kind" | "type" => self.kind = parse_kind(&first),
-                "services" | "service" | "systems" | "product" | "products" => {
-                    self.services.extend(field.values.iter().cloned())
+            let shown_time = |at: Option<DateTime<Utc>>| {
+                at.map(|at| format!("{} UTC", at.format("%Y-%m-%d %H:%M")))
+            };
+            let went: Option<String> = match field.key.as_str() {
+                "title" => {
+                    *title = first.clone();
+                    Some("the title".to_owned())
+                }
+                "timezone" | "time_zone" | "zone" => Some(format!("times read in {}", zone.name())),
+                "severity" | "sev" | "priority" | "impact_level" => {
+                    self.severity = words.severity(&first).or(self.severity);
+                    self.severity.map(|s| format!("severity {}", s.label()))
+                }
+                "kind" | "type" => {
+                    self.kind = parse_kind(&first);
+                    self.kind.map(|k| format!("kind {}", k.label()))
+                }
+                "services" | "service" | "systems" | "system" | "product" | "products"
+                | "components" | "component" => {
+                    self.services.extend(field.values.iter().cloned());
+                    Some("services".to_owned())
                 }
                 "tags" | "tag" | "categories" | "category" | "labels" | "keywords" => {
-                    self.tags.extend(field.values.iter().cloned())
+                    self.tags.extend(field.values.iter().cloned());
+                    Some("tags".to_owned())
                 }
-                "company" | "organization" | "org" => self
-                    .tags
-                    .extend(field.values.iter().map(|v| format!("company: {v}"))),
-                "url" | "link" | "source" | "source_url" => self.source_url = Some(first),
+                "company" | "organization" | "organisation" | "org" => {
+                    self.tags
+                        .extend(field.values.iter().map(|v| format!("company: {v}")));
+                    Some("tags (company: …)".to_owned())
+                }
+                "url" | "link" | "source" | "source_url" if is_web_link(first.trim()) => {
+                    self.source_url = Some(first.trim().to_owned());
+                    Some("the source link".to_owned())
+                }
+                "summary" | "description" | "abstract" | "tldr"
+                    if first.chars().count() <= SUMMARY_MAX =>
+                {
+                    self.summary = Some(field.values.join("\n"));
+                    Some("the Summary".to_owned())
+                }
+                "authors" | "author" | "owner" | "owners" | "written_by" | "editors" => {
+                    self.authors.extend(field.values.iter().cloned());
+                    Some("authors (in other notes)".to_owned())
+                }
                 "started_at" | "start" | "started" | "start_time" | "start_date" | "date"
-                | "began_at" => self.started_at = self.started_at.or(time()),
-                "detected_at" | "detected" => self.detected_at = time(),
-                "mitigated_at" | "mitigated" => self.mitigated_at = time(),
-                "resolved_at" | "resolved" | "ended_at" | "end" | "end_time" | "end_date" => {
-                    self.resolved_at = time()
+                | "began_at" | "incident_date" => {
+                    self.started_at = self.started_at.or(time());
+                    shown_time(time()).map(|at| format!("start {at}"))
                 }
-                _ => unmapped.extend(field.raw.iter().cloned()),
+                "detected_at" | "detected" | "detection_time" => {
+                    self.detected_at = time();
+                    shown_time(time()).map(|at| format!("detected {at}"))
+                }
+                "mitigated_at" | "mitigated" => {
+                    self.mitigated_at = time();
+                    shown_time(time()).map(|at| format!("mitigated {at}"))
+                }
+                "resolved_at" | "resolved" | "ended_at" | "end" | "end_time" | "end_date" => {
+                    self.resolved_at = time();
+                    shown_time(time()).map(|at| format!("resolved {at}"))
+                }
+                _ => None,
+            };
+            let key = if field.key.is_empty() {
+                field.raw.join(" ")
+            } else {
+                field.key.clone()
+            };
+            match went {
+                Some(place) => report.push(format!("front matter “{key}” → {place}")),
+                None => {
+                    report.push(format!("front matter “{key}” → other notes (not read)"));
+                    unmapped.extend(field.raw.iter().cloned());
+                }
             }
         }
-        if !fields.is_empty() {
-            report.push(format!(
-                "front matter → incident fields ({} keys)",
-                fields.len() - unmapped.len().min(fields.len())
-            ));
-        }
         if !unmapped.is_empty() {
-            report.push(format!(
-                "front matter: {} lines kept in other notes",
-                unmapped.len()
-            ));
             notes.push(format!("### Front matter\n\n{}", unmapped.join("\n")));
         }
         dialect
     }
 
     /// Reads `Key: value` lines of a "Stats" section.
-    pub(super) fn read_stats(&mut self, lines: &[String], report: &mut Vec<String>) {
+    pub(super) fn read_stats(
+        &mut self,
+        lines: &[String],
+        words: &Vocabulary,
+        report: &mut Vec<String>,
+    ) {
         for line in lines {
             let bare = line
                 .trim()
@@ -127,7 +184,7 @@ impl IncidentFields {
                         .map(|t| t.trim().to_owned())
                         .filter(|t| !t.is_empty()),
                 ),
-                "severity" => self.severity = parse_severity(value).or(self.severity),
+                "severity" | "priority" => self.severity = words.severity(value).or(self.severity),
                 _ => continue,
             }
             report.push(format!("stats: “{}” → incident field", bare.trim()));
@@ -143,9 +200,23 @@ impl IncidentFields {
         &mut self,
         body: &str,
         dialect: Dialect,
+        words: &Vocabulary,
         report: &mut Vec<String>,
     ) {
         for line in body.lines() {
+            if let Some(found) = SEVERITY_LINE.captures(line) {
+                if self.severity.is_none()
+                    && let Some(severity) = words.severity(&found["value"])
+                {
+                    self.severity = Some(severity);
+                    report.push(format!(
+                        "severity: “{}” → {}",
+                        line.trim(),
+                        severity.label()
+                    ));
+                }
+                continue;
+            }
             if let Some(found) = DURATION_LINE.captures(line) {
                 if let Some(duration) = when::parse_duration(&found["duration"])
                     && self.time_to_resolve.is_none()
@@ -237,6 +308,14 @@ static KEY_TIME: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(||
     .expect("key time pattern")
 });
 
+/// `Severity: High`, `**Priority**: P1`, `| Severity | SEV-2 |`.
+static SEVERITY_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r"(?i)^\s*(?:[-*+|]\s*)?(?:\*\*)?(?:incident )?(?:severity|sev|priority|impact level)(?: level)?(?:\*\*)?\s*[|:]\s*(?:\*\*)?(?P<value>[^|]+)",
+    )
+    .expect("severity line pattern")
+});
+
 /// A line or table row giving the incident's duration.
 static DURATION_LINE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
     regex::Regex::new(
@@ -252,26 +331,6 @@ fn read_moment(text: &str, dialect: Dialect) -> Option<DateTime<Utc>> {
         return Some(at.with_timezone(&Utc));
     }
     when::read_time(text, dialect, None).at()
-}
-
-/// `SEV2`, `sev-2`, `2`, `critical`, `high`, ...
-pub fn parse_severity(text: &str) -> Option<Severity> {
-    let lower = text.trim().to_ascii_lowercase();
-    let digits: String = lower.chars().filter(char::is_ascii_digit).collect();
-    match digits.as_str() {
-        "1" => return Some(Severity::Sev1),
-        "2" => return Some(Severity::Sev2),
-        "3" => return Some(Severity::Sev3),
-        "4" | "5" => return Some(Severity::Sev4),
-        _ => {}
-    }
-    match lower.as_str() {
-        "critical" | "major" => Some(Severity::Sev1),
-        "high" => Some(Severity::Sev2),
-        "medium" | "moderate" => Some(Severity::Sev3),
-        "low" | "minor" => Some(Severity::Sev4),
-        _ => None,
-    }
 }
 
 fn parse_kind(text: &str) -> Option<IncidentKind> {

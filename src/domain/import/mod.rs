@@ -11,17 +11,23 @@ mod headings;
 mod incident_fields;
 mod summary;
 mod timeline;
+mod vocabulary;
 pub mod when;
 
 use chrono_tz::Tz;
 
 pub use actions::ImportedAction;
-use headings::Target;
+pub use headings::Target;
+pub use headings::normalize as normalize_heading;
 pub use incident_fields::IncidentFields;
 pub use summary::unmapped_headings;
 pub use timeline::ImportedEntry;
+pub use vocabulary::{DEFAULT_SEVERITY_WORDS, Vocabulary};
 
 use crate::domain::{document::Sections, postmortem::FactorCategory};
+
+/// Words above which a text without headings is a narrative, not a summary.
+const NARRATIVE_WORDS: usize = 150;
 
 /// Longest factor description the database keeps.
 const FACTOR_MAX: usize = 2000;
@@ -55,7 +61,12 @@ struct Block {
 /// Reads `text`, the Markdown file `source_name`; times without a named
 /// zone are read in `zone`; entries with no usable time are kept as "time
 /// unknown".
-pub fn parse_markdown(source_name: &str, text: &str, zone: Tz) -> ImportedDocument {
+pub fn parse_markdown(
+    source_name: &str,
+    text: &str,
+    zone: Tz,
+    words: &Vocabulary,
+) -> ImportedDocument {
     let text = text.replace("\r\n", "\n");
     let (fields, body) = match front_matter::split(&text) {
         Some((lines, body)) => (front_matter::fields(&lines), body),
@@ -80,17 +91,19 @@ pub fn parse_markdown(source_name: &str, text: &str, zone: Tz) -> ImportedDocume
         &fields,
         zone,
         order,
+        words,
         &mut doc.title,
         &mut notes,
         &mut doc.report,
     );
-    let (title, found) = split_blocks(body);
+    let (title, found) = split_blocks(body, words);
     if doc.title.is_empty()
         && let Some(title) = title
     {
         doc.title = title;
     }
-    doc.fields.read_key_times(body, dialect, &mut doc.report);
+    doc.fields
+        .read_key_times(body, dialect, words, &mut doc.report);
     // Rows giving only a time of day start on the incident's day: from its
     // key times, else a date in the title, else the file's name.
     let first_day = doc
@@ -100,8 +113,32 @@ pub fn parse_markdown(source_name: &str, text: &str, zone: Tz) -> ImportedDocume
         .map(|at| at.with_timezone(&dialect.zone).date_naive())
         .or_else(|| when::read_day(&doc.title, order))
         .or_else(|| when::read_day(source_name, order));
+    let headed = found.iter().any(|block| block.heading.is_some());
     for block in found {
-        place(&mut doc, block, dialect, first_day, &mut notes);
+        place(&mut doc, block, dialect, first_day, words, &mut notes);
+    }
+    // A document that is one long story without headings is a narrative:
+    // kept whole in other notes, with its first paragraph as the summary.
+    if !headed && doc.sections.summary.split_whitespace().count() > NARRATIVE_WORDS {
+        let story = std::mem::take(&mut doc.sections.summary);
+        doc.sections.summary = story
+            .split("\n\n")
+            .next()
+            .filter(|first| first.split_whitespace().count() <= NARRATIVE_WORDS)
+            .unwrap_or_default()
+            .to_owned();
+        notes.insert(0, format!("### Narrative\n\n{story}"));
+        doc.report
+            .push("a long text without headings → other notes (narrative), its first paragraph the Summary".to_owned());
+    }
+    // A short summary from front matter comes first in the Summary.
+    if let Some(summary) = doc.fields.summary.take() {
+        let body = std::mem::take(&mut doc.sections.summary);
+        doc.sections.summary = summary;
+        append_text(&mut doc.sections.summary, &body, None);
+    }
+    if !doc.fields.authors.is_empty() {
+        notes.push(format!("### Authors\n\n{}", doc.fields.authors.join(", ")));
     }
     // No title in the document: the summary's first sentence, else the
     // file's name made readable.
@@ -116,7 +153,7 @@ pub fn parse_markdown(source_name: &str, text: &str, zone: Tz) -> ImportedDocume
 }
 
 /// The first H1 (the title) and the blocks under each heading.
-fn split_blocks(body: &str) -> (Option<String>, Vec<Block>) {
+fn split_blocks(body: &str, words: &Vocabulary) -> (Option<String>, Vec<Block>) {
     let mut title = None;
     let mut found = vec![Block {
         target: Some(Target::Section("summary")),
@@ -132,7 +169,7 @@ fn split_blocks(body: &str) -> (Option<String>, Vec<Block>) {
     let mut label_indent: Option<usize> = None;
     for line in body.lines() {
         if labels_allowed && let Some((label, rest)) = bold_label(line) {
-            let target = match headings::classify(label) {
+            let target = match words.classify(label) {
                 // Lines under a "Key events" label rarely start with their
                 // time; their key times are read from the body instead.
                 Some(Target::Timeline) => Some(Target::Notes),
@@ -156,7 +193,7 @@ fn split_blocks(body: &str) -> (Option<String>, Vec<Block>) {
         if let Some((level, text)) = blocks::heading(line) {
             // `# Title: Checkout 502s` names the title after its label.
             let text = strip_label(text, "title").unwrap_or(text);
-            let target = headings::classify(text);
+            let target = words.classify(text);
             if level == 1 && title.is_none() && target.is_none() && !text.is_empty() {
                 title = Some(text.to_owned());
                 continue;
@@ -203,6 +240,7 @@ fn place(
     block: Block,
     dialect: when::Dialect,
     first_day: Option<chrono::NaiveDate>,
+    words: &Vocabulary,
     notes: &mut Vec<String>,
 ) {
     let heading = block
@@ -249,11 +287,27 @@ fn place(
         Some(Target::Factors) => place_factors(doc, &heading, &block.lines, notes),
         Some(Target::Actions) => place_actions(doc, &heading, &block.lines, dialect, notes),
         Some(Target::Stats) => {
-            doc.fields.read_stats(&block.lines, &mut doc.report);
+            doc.fields.read_stats(&block.lines, words, &mut doc.report);
             keep(notes, &heading, &block.lines);
             doc.report.push(format!(
                 "“{heading}” → incident fields, and kept in other notes"
             ));
+        }
+        Some(Target::Severity) => {
+            let said = block.lines.iter().map(|l| l.trim()).find(|l| !l.is_empty());
+            match said.and_then(|said| words.severity(said)) {
+                Some(severity) if doc.fields.severity.is_none() => {
+                    doc.fields.severity = Some(severity);
+                    doc.report.push(format!(
+                        "“{heading}” → severity {}, and kept in other notes",
+                        severity.label()
+                    ));
+                }
+                _ => doc.report.push(format!(
+                    "“{heading}” → other notes (no severity word the table knows)"
+                )),
+            }
+            keep(notes, &heading, &block.lines);
         }
         Some(Target::Notes) => {
             keep(notes, &heading, &block.lines);

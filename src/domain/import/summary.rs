@@ -92,12 +92,14 @@ mod tests {
 
     #[test]
     fn a_check_lists_fields_entries_and_headings_that_went_nowhere() {
+        let words = crate::domain::import::Vocabulary::default();
         let one = parse_markdown(
             "a.md",
             "# Queue stall\n\nSeverity: high\n\n## Timeline\n\n- 29-11-2024 13:00 Alert fired\n- sometime later: restarted\n\n## Corrective and Preventative Measures\n\nx\n\n## Reflections\n\ny\n",
             Tz::UTC,
+            &words,
         );
-        let two = parse_markdown("b.md", "# B\n\n## Reflections\n\nz\n", Tz::UTC);
+        let two = parse_markdown("b.md", "# B\n\n## Reflections\n\nz\n", Tz::UTC, &words);
         assert!(
             one.field_lines()
                 .contains(&"started: 2024-11-29 13:00 UTC".to_owned())

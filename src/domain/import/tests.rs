@@ -1,13 +1,17 @@
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
 use super::*;
+
+fn read(name: &str, text: &str, zone: Tz) -> ImportedDocument {
+    parse_markdown(name, text, zone, &Vocabulary::default())
+}
 use crate::domain::{incident::Severity, postmortem::TimelineKind};
 
 const BLAMELESS: &str = include_str!("../../../tests/fixtures/corpus/examples/blameless.md");
 
 #[test]
 fn the_blameless_example_maps_front_matter_sections_timeline_factors_and_items() {
-    let doc = parse_markdown("blameless.md", BLAMELESS, Tz::UTC);
+    let doc = read("blameless.md", BLAMELESS, Tz::UTC);
     assert_eq!(
         doc.title,
         "Checkout latency outage after fraud-check algorithm change"
@@ -44,7 +48,7 @@ fn the_blameless_example_maps_front_matter_sections_timeline_factors_and_items()
 #[test]
 fn unknown_headings_and_stats_are_kept_in_other_notes() {
     let text = "# Outage\n\n## Summary\n\nIt broke.\n\n## Atendees\n\n- Sam\n\n## Weird extra\n\nKeep me.\n\n# Stats\n\n- Category: Kubernetes\n- Time to detection: 8 minutes\n- Time to recovery: 31 minutes\n\n## Timeline\n\n| Time | Event |\n|--|--|\n| 2020-02-03 11:21 | Started |\n";
-    let doc = parse_markdown("x.md", text, Tz::UTC);
+    let doc = read("x.md", text, Tz::UTC);
     let notes = &doc.sections.other_notes;
     assert!(notes.contains("### Atendees\n\n- Sam"), "{notes}");
     assert!(notes.contains("### Weird extra\n\nKeep me."));
@@ -64,7 +68,7 @@ fn unknown_headings_and_stats_are_kept_in_other_notes() {
 #[test]
 fn a_file_without_a_title_is_named_after_itself_and_timeless_rows_stay_time_unknown() {
     let text = "## Timeline\n\n| Time | Event |\n|--|--|\n| 20xx-MM-DD HH:mm | Short event description |\n\n## Action Items\n\n-\n";
-    let doc = parse_markdown("dir/PMyyyy-nnn - Postmortem template.md", text, Tz::UTC);
+    let doc = read("dir/PMyyyy-nnn - Postmortem template.md", text, Tz::UTC);
     assert_eq!(doc.title, "PMyyyy-nnn - Postmortem template");
     assert_eq!(
         doc.timeline[0].at, None,
@@ -76,7 +80,7 @@ fn a_file_without_a_title_is_named_after_itself_and_timeless_rows_stay_time_unkn
 
 #[test]
 fn the_report_says_where_each_heading_went() {
-    let doc = parse_markdown(
+    let doc = read(
         "x.md",
         "# T\n\n## Contributing Factors (findings)\n\n- Slow alerts\n",
         Tz::UTC,
@@ -93,7 +97,7 @@ fn the_report_says_where_each_heading_went() {
 
 #[test]
 fn titles_are_never_section_names_and_come_from_the_best_place_there_is() {
-    let title = |name: &str, text: &str| parse_markdown(name, text, Tz::UTC).title;
+    let title = |name: &str, text: &str| read(name, text, Tz::UTC).title;
     assert_eq!(
         title("a.md", "# Title: Checkout 502s\n\nText.\n"),
         "Checkout 502s"
@@ -129,7 +133,7 @@ fn key_times_written_as_lines_are_read_in_the_files_zone() {
     let text = "# Incident on 2020-08-07\n\n- **Key events**\n  - First detected 2020-08-07 15:51\n  \
                 - Repaired 2020-08-07 16:29\n  - Incident declared 2020-08-07 16:39\n  \
                 - Resolved 2020-08-14 10:06\n\n- **Time to repair**: 0h 38m\n";
-    let doc = parse_markdown("x.md", text, chrono_tz::Europe::London);
+    let doc = read("x.md", text, chrono_tz::Europe::London);
     let utc = |s: &str| {
         DateTime::parse_from_rfc3339(s)
             .expect("time")
@@ -142,7 +146,7 @@ fn key_times_written_as_lines_are_read_in_the_files_zone() {
     );
     assert_eq!(doc.fields.mitigated_at, Some(utc("2020-08-07T15:29:00Z")));
     assert_eq!(doc.fields.resolved_at, Some(utc("2020-08-14T09:06:00Z")));
-    let stated = parse_markdown(
+    let stated = read(
         "y.md",
         "Started: 2021-01-04 10:00 UTC\n",
         chrono_tz::Europe::London,
@@ -157,7 +161,7 @@ fn bold_labels_in_a_list_before_any_heading_act_as_sections() {
                 - **Impact**:\n  - Increased risk for a brief period\n\n\
                 - **Resolution**:\n  - Replaced all master nodes with c5.4xlarge instances\n\n\
                 - **Review actions**:\n  - Alert when a master node cannot be launched\n";
-    let doc = parse_markdown("x.md", text, Tz::UTC);
+    let doc = read("x.md", text, Tz::UTC);
     assert_eq!(
         doc.title,
         "Incident on 2020-08-07 - Master node provisioning failure"
@@ -184,7 +188,7 @@ fn bold_labels_in_a_list_before_any_heading_act_as_sections() {
 fn front_matter_start_and_end_times_and_keywords_are_read_and_empty_keys_ignored() {
     let text = "---\ntitle: Queue backlog\nstart_time: 2016-06-06T21:00:00Z\nend_time: 2016-06-06 23:00\n\
                 keywords: [queue, aws]\nseverity:\n---\n\nText.\n";
-    let doc = parse_markdown("x.md", text, Tz::UTC);
+    let doc = read("x.md", text, Tz::UTC);
     let utc = |s: &str| {
         DateTime::parse_from_rfc3339(s)
             .expect("time")
@@ -200,5 +204,60 @@ fn front_matter_start_and_end_times_and_keywords_are_read_and_empty_keys_ignored
     assert!(
         !doc.sections.other_notes.contains("severity"),
         "an empty key is not kept"
+    );
+}
+
+#[test]
+fn severities_front_matter_summaries_and_narratives_are_read_where_they_are() {
+    let doc = read(
+        "x.md",
+        "---\nseverity: Major\nsummary: Checkout failed for 20 minutes.\nauthors: [Priya, Sam]\nsource_url: javascript:alert(1)\n---\n\n# Checkout outage\n\n## Timeline\n\n- 2024-11-29 13:00 Alert\n",
+        Tz::UTC,
+    );
+    assert_eq!(doc.fields.severity, Some(Severity::Sev1));
+    assert!(
+        doc.sections
+            .summary
+            .starts_with("Checkout failed for 20 minutes.")
+    );
+    assert!(doc.sections.other_notes.contains("Priya, Sam"));
+    assert_eq!(doc.fields.source_url, None, "only web links are links");
+    assert!(
+        doc.sections.other_notes.contains("javascript:alert(1)"),
+        "kept, not lost"
+    );
+    for key in ["severity", "summary", "authors", "source_url"] {
+        assert!(
+            doc.report
+                .iter()
+                .any(|line| line.contains(&format!("“{key}”"))),
+            "the report names {key}: {:?}",
+            doc.report
+        );
+    }
+    let line = read(
+        "y.md",
+        "# T\n\n**Severity**: P1\n\n## Impact\n\nx\n",
+        Tz::UTC,
+    );
+    assert_eq!(line.fields.severity, Some(Severity::Sev1));
+    let section = read("z.md", "# T\n\n## Severity\n\nHigh\n", Tz::UTC);
+    assert_eq!(section.fields.severity, Some(Severity::Sev2));
+    let story = "We deployed on Friday. ".repeat(60);
+    let narrative = read("n.md", &format!("Short intro.\n\n{story}\n"), Tz::UTC);
+    assert_eq!(narrative.sections.summary, "Short intro.");
+    assert!(narrative.sections.other_notes.contains("### Narrative"));
+}
+
+#[test]
+fn a_duration_in_an_impact_table_gives_the_resolution() {
+    let doc = read(
+        "x.md",
+        "# T\n\n---\n\n## Impact\n\n| Field | Value |\n|--|--|\n| Duration | 3h 45m |\n\n## Timeline\n\n- 2024-11-29 13:00 Alert fired\n",
+        Tz::UTC,
+    );
+    assert_eq!(
+        doc.fields.resolved_at,
+        Some(Utc.with_ymd_and_hms(2024, 11, 29, 16, 45, 0).unwrap())
     );
 }

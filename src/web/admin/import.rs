@@ -6,32 +6,47 @@ use std::collections::HashMap;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::{
-    Router,
+    Form, Router,
     extract::{DefaultBodyLimit, Multipart, State},
     http::StatusCode,
-    response::{IntoResponse, Response},
-    routing::get,
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
 };
 use chrono_tz::Tz;
+use serde::Deserialize;
+use serde_json::json;
 
 use crate::{
     archive::markdown::{self, Source},
-    domain::time::{self, COMMON_ZONES},
-    store,
+    domain::{
+        import::{ImportedDocument, Target, Vocabulary, unmapped_headings},
+        incident::Severity,
+        time::{self, COMMON_ZONES},
+    },
+    store::{self, audit::AuditEvent},
     web::{
         AppError, AppState,
+        form::FormErrors,
         layout::{Layout, Nav},
-        session::Admin,
+        session::{Admin, CurrentUser},
     },
 };
 
 pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
-    Router::new().route(
-        "/admin/import",
-        get(show_form)
-            .post(import)
-            .layer(DefaultBodyLimit::max(max_upload_bytes + 64 * 1024)),
-    )
+    Router::new()
+        .route(
+            "/admin/import",
+            get(show_page)
+                .post(import)
+                .layer(DefaultBodyLimit::max(max_upload_bytes + 64 * 1024)),
+        )
+        .route("/admin/import/headings", post(add_heading))
+        .route("/admin/import/headings/remove", post(remove_heading))
+        .route("/admin/import/severity-words", post(add_severity_word))
+        .route(
+            "/admin/import/severity-words/remove",
+            post(remove_severity_word),
+        )
 }
 
 /// One file's result, for the page.
@@ -41,8 +56,28 @@ pub struct FileResult {
     created: bool,
     title: String,
     counts: String,
+    /// Incident fields as read, one `name: value` each.
+    fields: Vec<String>,
+    /// Each timeline entry with the time it was read as.
+    entries: Vec<String>,
     report: Vec<String>,
     error: Option<String>,
+}
+
+impl FileResult {
+    fn read(name: String, number: Option<i32>, created: bool, document: ImportedDocument) -> Self {
+        FileResult {
+            name,
+            number,
+            created,
+            title: document.title.clone(),
+            counts: counts(&document),
+            fields: document.field_lines(),
+            entries: document.entry_lines(),
+            report: document.report,
+            error: None,
+        }
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -52,25 +87,216 @@ pub struct ImportPage {
     zone: String,
     dry_run: bool,
     results: Vec<FileResult>,
+    /// Headings that mapped nowhere in this upload, with how many files.
+    unmapped: Vec<(String, usize)>,
     problem: Option<String>,
     max_mb: usize,
+    words: Vocabulary,
+    /// What was typed into the vocabulary forms, kept when refused.
+    heading: String,
+    target: String,
+    word: String,
+    severity: String,
+    errors: FormErrors,
 }
 
 impl ImportPage {
     fn zones(&self) -> &'static [&'static str] {
         COMMON_ZONES
     }
+
+    fn targets(&self) -> Vec<Target> {
+        Target::choices()
+    }
+
+    fn severities(&self) -> &'static [Severity] {
+        Severity::ALL
+    }
+
+    async fn load(state: &AppState, admin: &CurrentUser) -> Result<ImportPage, AppError> {
+        Ok(ImportPage {
+            layout: Layout::for_user(admin, Nav::Admin),
+            zone: "UTC".to_owned(),
+            dry_run: true,
+            results: Vec::new(),
+            unmapped: Vec::new(),
+            problem: None,
+            max_mb: state.config.max_upload_mb.max(1),
+            words: store::import_words::load(&state.db).await?,
+            heading: String::new(),
+            target: "notes".to_owned(),
+            word: String::new(),
+            severity: "sev3".to_owned(),
+            errors: FormErrors::default(),
+        })
+    }
 }
 
-async fn show_form(State(state): State<AppState>, Admin(admin): Admin) -> ImportPage {
-    ImportPage {
-        layout: Layout::for_user(&admin, Nav::Admin),
-        zone: "UTC".to_owned(),
-        dry_run: true,
-        results: Vec::new(),
-        problem: None,
-        max_mb: state.config.max_upload_mb.max(1),
+async fn show_page(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+) -> Result<ImportPage, AppError> {
+    ImportPage::load(&state, &admin).await
+}
+
+#[derive(Deserialize)]
+struct HeadingForm {
+    #[serde(default)]
+    heading: String,
+    #[serde(default)]
+    target: String,
+}
+
+/// Adds (or changes) a heading synonym, so the next import maps it.
+async fn add_heading(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Form(form): Form<HeadingForm>,
+) -> Result<Response, AppError> {
+    let heading = crate::domain::import::normalize_heading(&form.heading);
+    let mut errors = FormErrors::default();
+    if heading.is_empty() {
+        errors.add(
+            "heading",
+            "Type the heading as the documents write it, such as “Reflections”.",
+        );
+    } else if heading.chars().count() > 200 {
+        errors.add("heading", "Keep a heading under 200 characters.");
     }
+    let target = Target::from_name(&form.target);
+    if target.is_none() {
+        errors.add("target", "Pick where its lines go.");
+    }
+    let (Some(target), true) = (target, errors.is_empty()) else {
+        let mut page = ImportPage::load(&state, &admin).await?;
+        page.heading = form.heading;
+        page.target = form.target;
+        page.errors = errors;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    store::import_words::put_heading(&mut *tx, &heading, target, admin.id, now).await?;
+    let event = AuditEvent::new(admin.id, "import_heading_saved")
+        .detail(json!({ "heading": heading, "target": target.name() }));
+    store::audit::record(&mut *tx, event, now).await?;
+    tx.commit().await?;
+    admin
+        .flash(
+            &state,
+            &format!("Headings “{heading}” now go to {}.", target.label()),
+        )
+        .await?;
+    Ok(Redirect::to("/admin/import#words").into_response())
+}
+
+#[derive(Deserialize)]
+struct RemoveHeadingForm {
+    #[serde(default)]
+    heading: String,
+}
+
+async fn remove_heading(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Form(form): Form<RemoveHeadingForm>,
+) -> Result<Response, AppError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if store::import_words::remove_heading(&mut *tx, &form.heading).await? {
+        let event = AuditEvent::new(admin.id, "import_heading_removed")
+            .detail(json!({ "heading": form.heading }));
+        store::audit::record(&mut *tx, event, now).await?;
+        tx.commit().await?;
+        admin
+            .flash(
+                &state,
+                &format!("“{}” is no longer a heading synonym.", form.heading),
+            )
+            .await?;
+    } else {
+        admin
+            .flash_refusal(&state, "That heading synonym was removed already.")
+            .await?;
+    }
+    Ok(Redirect::to("/admin/import#words").into_response())
+}
+
+#[derive(Deserialize)]
+struct SeverityWordForm {
+    #[serde(default)]
+    word: String,
+    #[serde(default)]
+    severity: String,
+}
+
+/// Adds (or changes) the severity a word means.
+async fn add_severity_word(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Form(form): Form<SeverityWordForm>,
+) -> Result<Response, AppError> {
+    let word = form.word.trim().to_lowercase();
+    let mut errors = FormErrors::default();
+    if word.is_empty() || !word.chars().all(|c| c.is_alphanumeric() || c == '-') {
+        errors.add("word", "Type one word, such as “blocker” or “red”.");
+    } else if word.chars().count() > 60 {
+        errors.add("word", "Keep a word under 60 characters.");
+    }
+    let severity = Severity::parse(&form.severity);
+    if severity.is_none() {
+        errors.add("severity", "Pick the severity it means.");
+    }
+    let (Some(severity), true) = (severity, errors.is_empty()) else {
+        let mut page = ImportPage::load(&state, &admin).await?;
+        page.word = form.word;
+        page.severity = form.severity;
+        page.errors = errors;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    store::import_words::put_severity_word(&mut *tx, &word, severity, admin.id, now).await?;
+    let event = AuditEvent::new(admin.id, "import_severity_word_saved")
+        .detail(json!({ "word": word, "severity": severity.as_str() }));
+    store::audit::record(&mut *tx, event, now).await?;
+    tx.commit().await?;
+    admin
+        .flash(&state, &format!("“{word}” now means {}.", severity.label()))
+        .await?;
+    Ok(Redirect::to("/admin/import#words").into_response())
+}
+
+#[derive(Deserialize)]
+struct RemoveWordForm {
+    #[serde(default)]
+    word: String,
+}
+
+async fn remove_severity_word(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Form(form): Form<RemoveWordForm>,
+) -> Result<Response, AppError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if store::import_words::remove_severity_word(&mut *tx, &form.word).await? {
+        let event = AuditEvent::new(admin.id, "import_severity_word_removed")
+            .detail(json!({ "word": form.word }));
+        store::audit::record(&mut *tx, event, now).await?;
+        tx.commit().await?;
+        admin
+            .flash(
+                &state,
+                &format!("“{}” is no longer a severity word.", form.word),
+            )
+            .await?;
+    } else {
+        admin
+            .flash_refusal(&state, "That severity word was removed already.")
+            .await?;
+    }
+    Ok(Redirect::to("/admin/import#words").into_response())
 }
 
 /// The uploaded Markdown files, images beside them, and the options.
@@ -124,7 +350,7 @@ async fn import(
     Admin(admin): Admin,
     multipart: Multipart,
 ) -> Result<Response, AppError> {
-    let mut page = show_form(State(state.clone()), Admin(admin.clone())).await;
+    let mut page = ImportPage::load(&state, &admin).await?;
     let (sources, zone_name, dry_run) = match read_form(multipart).await {
         Ok(read) => read,
         Err(problem) => {
@@ -141,29 +367,23 @@ async fn import(
     }
     let owners = store::imports::load_owner_names(&state.db).await?;
     let now = state.clock.now();
+    let mut read = Vec::new();
     for source in &sources {
         page.results.push(if dry_run {
-            let document = markdown::parse(source, zone);
-            FileResult {
-                name: source.name.clone(),
-                number: None,
-                created: false,
-                title: document.title.clone(),
-                counts: counts(&document),
-                report: document.report,
-                error: None,
-            }
+            let document = markdown::parse(source, zone, &page.words);
+            read.push(document.clone());
+            FileResult::read(source.name.clone(), None, false, document)
         } else {
-            match markdown::import_one(&state.db, source, &owners, Some(admin.id), zone, now).await {
-                Ok(outcome) => FileResult {
-                    name: outcome.name,
-                    number: outcome.saved.map(|(number, _)| number),
-                    created: outcome.saved.is_some_and(|(_, created)| created),
-                    title: outcome.document.title.clone(),
-                    counts: counts(&outcome.document),
-                    report: outcome.document.report,
-                    error: None,
-                },
+            match markdown::import_one(&state.db, source, &owners, Some(admin.id), zone, &page.words, now).await {
+                Ok(outcome) => {
+                    read.push(outcome.document.clone());
+                    FileResult::read(
+                        outcome.name,
+                        outcome.saved.map(|(number, _)| number),
+                        outcome.saved.is_some_and(|(_, created)| created),
+                        outcome.document,
+                    )
+                }
                 Err(error) => {
                     tracing::warn!(file = %source.name, error = %format!("{error:#}"), "import failed");
                     FileResult {
@@ -172,6 +392,8 @@ async fn import(
                         created: false,
                         title: String::new(),
                         counts: String::new(),
+                        fields: Vec::new(),
+                        entries: Vec::new(),
                         report: Vec::new(),
                         error: Some("This file could not be saved; nothing of it was imported. The server log has the details.".to_owned()),
                     }
@@ -179,6 +401,7 @@ async fn import(
             }
         });
     }
+    page.unmapped = unmapped_headings(&read);
     Ok(page.into_response())
 }
 
@@ -188,7 +411,7 @@ fn is_markdown_name(name: &str) -> bool {
     lower.ends_with(".md") || lower.ends_with(".markdown") || !lower.contains('.')
 }
 
-fn counts(document: &crate::domain::import::ImportedDocument) -> String {
+fn counts(document: &ImportedDocument) -> String {
     format!(
         "{} timeline entries, {} contributing factors, {} action items",
         document.timeline.len(),
