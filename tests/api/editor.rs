@@ -517,3 +517,58 @@ async fn the_reading_page_shows_edit_controls_only_to_those_who_may_edit() {
         "Markdown in timeline entries is rendered"
     );
 }
+
+#[tokio::test]
+async fn a_row_left_without_a_time_is_kept_as_time_unknown_and_never_counted() {
+    let app = TestApp::spawn().await;
+    let (author, author_id) = app.signed_in(Role::Member).await;
+    let number = create_incident(&author, "Checkout 502s").await;
+    let path = format!("/incidents/{number}/postmortem/edit");
+    let mut fields = whole_document(&author_id.to_string());
+    let second_time = fields
+        .iter()
+        .rposition(|(k, _)| k == "entry_at")
+        .expect("two rows");
+    fields[second_time].1 = String::new();
+    let saved = post(&author, &path, &fields).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let rows: Vec<(String, bool)> = sqlx::query_as(
+        "SELECT text, time_unknown FROM timeline_entries ORDER BY occurred_at, created_at",
+    )
+    .fetch_all(&app.db)
+    .await
+    .expect("rows");
+    assert_eq!(
+        rows,
+        vec![
+            ("Config change deployed".to_owned(), false),
+            ("Error rate alert fired".to_owned(), true)
+        ],
+        "kept in its place, after the row above it"
+    );
+    // Without a typed detection time, only a timed detection row could give one.
+    sqlx::query("UPDATE incidents SET detected_at = NULL")
+        .execute(&app.db)
+        .await
+        .expect("clear");
+    let reading = author.get(&format!("/incidents/{number}")).await;
+    assert!(reading.body.contains("time unknown"), "{}", reading.body);
+    assert!(
+        !reading.body.contains("<dt>Detected</dt>"),
+        "the only detection row has no time, so there is no detection time"
+    );
+    let editor = author.get(&path).await;
+    assert!(editor.body.contains(r#"placeholder="time unknown""#));
+
+    // With no row that has a time, a blank time is a problem to fix.
+    let other = create_incident(&author, "Queue stall").await;
+    let mut alone = whole_document(&author_id.to_string());
+    for (key, value) in alone.iter_mut() {
+        if key == "entry_at" {
+            value.clear();
+        }
+    }
+    let refused = post(&author, &format!("/incidents/{other}/postmortem/edit"), &alone).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("Use the form 2026-03-01 14:05."), "{}", refused.body);
+}

@@ -295,6 +295,10 @@ pub fn read_time(cell: &str, dialect: Dialect, day: Option<NaiveDate>) -> Readin
             NaiveTime::from_hms_opt(hour, minute, 0)
         })
     });
+    // No date and no time of day: nothing here says when.
+    if date.is_none() && time.is_none() {
+        return Reading::Unknown;
+    }
     let (on, whole_date) = match &date {
         Some(found) => (found.day, found.whole),
         None => (day, false),
@@ -626,6 +630,11 @@ mod tests {
             read_time("14:05", Dialect::in_zone(Tz::UTC), None),
             Reading::Unknown,
             "a time alone with no day to put it on"
+        );
+        assert_eq!(
+            read_time("sometime after lunch", Dialect::in_zone(Tz::UTC), utc_day(2024, 1, 10)),
+            Reading::Unknown,
+            "words with no time in them say nothing about when"
         );
     }
 
