@@ -433,7 +433,10 @@ async fn exact(
     if ranked {
         // Title, then summary, trigger and factors, then the other sections;
         // timeline and action items count for matching, not for rank. Ranked
-        // by the query as typed: a phrase by its words in order.
+        // by the query as typed: a phrase by its words in order. For words
+        // that must all appear, ts_rank weighs how close together they
+        // stand, so "connection pool" ranks a postmortem where they are
+        // neighbours above one where they are paragraphs apart.
         query.push(
             "ts_rank('{0.1, 0.2, 0.4, 1.0}', s.ranking, (SELECT websearch_to_tsquery('english', ",
         );

@@ -568,7 +568,16 @@ async fn a_row_left_without_a_time_is_kept_as_time_unknown_and_never_counted() {
             value.clear();
         }
     }
-    let refused = post(&author, &format!("/incidents/{other}/postmortem/edit"), &alone).await;
+    let refused = post(
+        &author,
+        &format!("/incidents/{other}/postmortem/edit"),
+        &alone,
+    )
+    .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.body.contains("Use the form 2026-03-01 14:05."), "{}", refused.body);
+    assert!(
+        refused.body.contains("Use the form 2026-03-01 14:05."),
+        "{}",
+        refused.body
+    );
 }

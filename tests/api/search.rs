@@ -414,3 +414,45 @@ async fn a_query_with_one_word_the_postmortem_lacks_still_finds_it_and_says_so()
     let (body, _) = results(&app, &reader, "Kubernetes nodes").await;
     assert!(!body.contains("most of the words"));
 }
+
+#[tokio::test]
+async fn words_close_together_rank_above_the_same_words_far_apart() {
+    let app = TestApp::spawn().await;
+    let (reader, _) = app.signed_in(Role::Viewer).await;
+    let filler =
+        "Traffic was normal for most of the morning and nothing looked unusual. ".repeat(6);
+    // The far one is shorter (so plain ranking favours it) and imported
+    // first (so a tie would too): only closeness puts the near one first.
+    for (name, summary) in [
+        (
+            "far.md",
+            format!("The pool shrank. {filler} A connection dropped."),
+        ),
+        (
+            "near.md",
+            format!(
+                "The connection pool ran dry under load. {filler} Workers were fine and the registry kept serving every request."
+            ),
+        ),
+    ] {
+        let source = markdown::Source {
+            name: name.to_owned(),
+            text: format!("# Incident {name}\n\n## Summary\n\n{summary}\n"),
+            folder: None,
+            files: Default::default(),
+        };
+        markdown::import_one(
+            &app.db,
+            &source,
+            &Default::default(),
+            None,
+            Tz::UTC,
+            &debrief::domain::import::Vocabulary::default(),
+            app.clock.now(),
+        )
+        .await
+        .expect("import");
+    }
+    let (_, files) = results(&app, &reader, "connection pool").await;
+    assert_eq!(files, vec!["near.md".to_owned(), "far.md".to_owned()]);
+}

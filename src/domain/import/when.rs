@@ -632,7 +632,11 @@ mod tests {
             "a time alone with no day to put it on"
         );
         assert_eq!(
-            read_time("sometime after lunch", Dialect::in_zone(Tz::UTC), utc_day(2024, 1, 10)),
+            read_time(
+                "sometime after lunch",
+                Dialect::in_zone(Tz::UTC),
+                utc_day(2024, 1, 10)
+            ),
             Reading::Unknown,
             "words with no time in them say nothing about when"
         );
