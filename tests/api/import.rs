@@ -560,6 +560,7 @@ async fn an_admins_heading_synonyms_and_severity_words_change_the_next_import() 
             &[("word", "Red"), ("severity", "sev1")],
         )
         .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
     assert!(
         admin
             .get("/admin/import")

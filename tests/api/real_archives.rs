@@ -91,10 +91,10 @@ fn zone_of(lines: &[&str]) -> Tz {
     for line in lines {
         let has = |word: &str| line.contains(word);
         if has("UTC+1") {
-            return "Etc/GMT-1".parse().unwrap();
+            return Tz::Etc__GMTMinus1;
         }
         if has("GMT+2") {
-            return "Etc/GMT-2".parse().unwrap();
+            return Tz::Etc__GMTMinus2;
         }
         if has("PST") || has("PDT") || has("Pacific") || has("PT)") || has(" PT") {
             return Tz::America__Los_Angeles;
@@ -306,19 +306,17 @@ fn read_stated(source: &Source) -> Stated {
                 continue;
             }
         }
-        if let Some((_, zone)) = timeline {
-            if let Some((at, rest)) =
+        if let Some((_, zone)) = timeline
+            && let Some((at, rest)) =
                 leading_moment(strip_marks(line).replace("**", "").trim(), day)
                     .map(|(at, rest)| (at, rest.to_owned()))
-            {
-                day = Some(at.date());
-                // A date alone on its line is the day of the rows under it.
-                let alone = at.time() == NaiveTime::MIN
-                    && first_word(&rest).is_empty()
-                    && heading.is_none();
-                if !alone {
-                    stated.rows.push((local(zone, at), first_word(&rest)));
-                }
+        {
+            day = Some(at.date());
+            // A date alone on its line is the day of the rows under it.
+            let alone =
+                at.time() == NaiveTime::MIN && first_word(&rest).is_empty() && heading.is_none();
+            if !alone {
+                stated.rows.push((local(zone, at), first_word(&rest)));
             }
         }
         if actions.is_some() {

@@ -158,6 +158,10 @@ const NAMES: &[(&str, Target)] = &[
     ("metadata", Target::Stats),
     ("details", Target::Stats),
     ("attendees", Target::Notes),
+    ("date", Target::Notes),
+    ("incident date", Target::Notes),
+    ("date of incident", Target::Notes),
+    ("when", Target::Notes),
     ("participants", Target::Notes),
     ("supporting information", Target::Notes),
     ("references", Target::Notes),
@@ -171,6 +175,14 @@ const NAMES: &[(&str, Target)] = &[
     ("related issues prs", Target::Notes),
     ("acknowledgements", Target::Notes),
 ];
+
+/// The part a normalized heading names exactly (no typo forgiven).
+pub fn named(normal: &str) -> Option<Target> {
+    NAMES
+        .iter()
+        .find(|(name, _)| *name == normal)
+        .map(|(_, target)| *target)
+}
 
 /// Where a heading's lines go, or `None` for a heading that names nothing
 /// known (kept as it is, inside whatever section it appears in).

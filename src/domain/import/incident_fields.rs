@@ -3,13 +3,12 @@
 //! lines such as `Time to detection: 8 minutes`.
 
 use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Tz;
 
 use super::vocabulary::Vocabulary;
 use super::{
     front_matter::Field,
     timeline::ImportedEntry,
-    when::{self, DateOrder, Dialect},
+    when::{self, Dialect},
 };
 use crate::domain::{
     incident::{IncidentKind, Severity, is_web_link},
@@ -43,13 +42,12 @@ pub struct IncidentFields {
 
 impl IncidentFields {
     /// Takes what front matter says; returns how the file writes its times
-    /// (its zone, from front matter or else `zone`, and `order`). Keys that
-    /// map nowhere are kept in `notes`.
+    /// (`file`, with the zone front matter names, if any). Keys that map
+    /// nowhere are kept in `notes`.
     pub(super) fn read_front_matter(
         &mut self,
         fields: &[Field],
-        zone: Tz,
-        order: DateOrder,
+        file: Dialect,
         words: &Vocabulary,
         title: &mut String,
         notes: &mut Vec<String>,
@@ -60,8 +58,8 @@ impl IncidentFields {
             .find(|f| matches!(f.key.as_str(), "timezone" | "time_zone" | "zone"))
             .and_then(|f| f.values.first())
             .and_then(|name| parse_zone(name).or_else(|| when::zone_named_in(name)))
-            .unwrap_or(zone);
-        let dialect = Dialect { zone, order };
+            .unwrap_or(file.zone);
+        let dialect = Dialect { zone, ..file };
         let mut unmapped = Vec::new();
         for field in fields {
             let first = field.values.first().cloned().unwrap_or_default();
@@ -261,6 +259,7 @@ impl IncidentFields {
                 && let Some(end) = rest
                     .strip_prefix("to ")
                     .or_else(|| rest.strip_prefix("until "))
+                    .or_else(|| rest.strip_prefix('/').map(str::trim_start))
                     .or(Some(rest))
                     .and_then(when::leading_time)
                 && self.resolved_at.is_none()

@@ -89,8 +89,7 @@ pub fn parse_markdown(
     doc.report.extend(decided);
     let dialect = doc.fields.read_front_matter(
         &fields,
-        zone,
-        order,
+        when::Dialect { zone, order },
         words,
         &mut doc.title,
         &mut notes,
@@ -104,6 +103,35 @@ pub fn parse_markdown(
     }
     doc.fields
         .read_key_times(body, dialect, words, &mut doc.report);
+    // A "Date" section: with a time it is the start; a day alone is the day
+    // of time-only rows, and the start only if nothing better turns up.
+    let date_section = found
+        .iter()
+        .filter(|block| {
+            block.heading.as_deref().is_some_and(|heading| {
+                matches!(
+                    headings::normalize(heading).as_str(),
+                    "date" | "incident date" | "date of incident" | "when"
+                )
+            })
+        })
+        .flat_map(|block| block.lines.iter())
+        .find_map(|line| {
+            let (written, _) = when::leading_time(line)?;
+            Some(when::read_time(written, dialect, None))
+        });
+    if let Some(when::Reading::Exact(at)) = date_section
+        && doc.fields.started_at.is_none()
+    {
+        doc.fields.started_at = Some(at);
+        doc.report.push(format!(
+            "“Date” section → start {} UTC",
+            at.format("%Y-%m-%d %H:%M")
+        ));
+    }
+    let section_day = date_section
+        .and_then(when::Reading::at)
+        .map(|at| at.with_timezone(&dialect.zone).date_naive());
     // Rows giving only a time of day start on the incident's day: from its
     // key times, else a date in the title, else the file's name.
     let first_day = doc
@@ -111,6 +139,7 @@ pub fn parse_markdown(
         .started_at
         .or(doc.fields.detected_at)
         .map(|at| at.with_timezone(&dialect.zone).date_naive())
+        .or(section_day)
         .or_else(|| when::read_day(&doc.title, order))
         .or_else(|| when::read_day(source_name, order));
     let headed = found.iter().any(|block| block.heading.is_some());
@@ -147,6 +176,15 @@ pub fn parse_markdown(
             first_sentence(&doc.sections.summary).unwrap_or_else(|| title_from_name(source_name));
     }
     doc.fields.finish(&doc.timeline, &mut doc.report);
+    if doc.fields.started_at.is_none()
+        && let Some(day) = date_section.and_then(when::Reading::at)
+    {
+        doc.fields.started_at = Some(day);
+        doc.report.push(format!(
+            "“Date” section → start {} (a day without a time)",
+            day.format("%Y-%m-%d")
+        ));
+    }
     append_notes(&mut doc.sections.other_notes, &notes);
     doc.title = doc.title.chars().take(200).collect();
     doc
@@ -167,6 +205,7 @@ fn split_blocks(body: &str, words: &Vocabulary) -> (Option<String>, Vec<Block>) 
     let mut under_label = false;
     // How far the lines under a label are indented: that of its first line.
     let mut label_indent: Option<usize> = None;
+    let mut previous_blank = true;
     for line in body.lines() {
         if labels_allowed && let Some((label, rest)) = bold_label(line) {
             let target = match words.classify(label) {
@@ -190,6 +229,20 @@ fn split_blocks(body: &str, words: &Vocabulary) -> (Option<String>, Vec<Block>) 
                 continue;
             }
         }
+        // `Action Items` (or `Timeline:`) alone on a line after a blank one
+        // is a heading written without its marks.
+        if previous_blank && let Some((label, target)) = bare_label(line, words) {
+            labels_allowed = false;
+            under_label = false;
+            found.push(Block {
+                target: Some(target),
+                heading: Some(label.to_owned()),
+                lines: Vec::new(),
+            });
+            previous_blank = false;
+            continue;
+        }
+        previous_blank = line.trim().is_empty();
         if let Some((level, text)) = blocks::heading(line) {
             // `# Title: Checkout 502s` names the title after its label.
             let text = strip_label(text, "title").unwrap_or(text);
@@ -452,6 +505,34 @@ fn bold_label(line: &str) -> Option<(&str, &str)> {
     let label = label.trim().trim_end_matches(':').trim();
     let after = after.trim_start().trim_start_matches(':').trim();
     (!label.is_empty()).then_some((label, after))
+}
+
+/// A line that is only a part's name (`Action Items`, `**Timeline:**`):
+/// short, no sentence in it, and a name the vocabulary knows exactly.
+fn bare_label<'a>(line: &'a str, words: &Vocabulary) -> Option<(&'a str, Target)> {
+    let label = line
+        .trim()
+        .trim_matches('*')
+        .trim()
+        .trim_end_matches(':')
+        .trim_matches('*')
+        .trim();
+    let bold = line.trim_start().starts_with("**");
+    let marked = line
+        .trim_start()
+        .starts_with(['-', '*', '#', '|', '>', '+'])
+        && !bold;
+    if label.is_empty()
+        || label.chars().count() > 40
+        || marked
+        || label.contains(['.', ',', '!', '?', '('])
+        || blocks::list_item(line).is_some()
+    {
+        return None;
+    }
+    let target = words.classify_exact(label)?;
+    matches!(target, Target::Actions | Target::Timeline | Target::Factors)
+        .then_some((label, target))
 }
 
 /// `text` after a leading `label:` (any case), trimmed.

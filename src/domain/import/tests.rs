@@ -261,3 +261,56 @@ fn a_duration_in_an_impact_table_gives_the_resolution() {
         Some(Utc.with_ymd_and_hms(2024, 11, 29, 16, 45, 0).unwrap())
     );
 }
+
+#[test]
+fn an_ambiguous_file_is_read_by_its_unambiguous_dates_and_time_only_rows_take_the_date_section() {
+    let doc = read(
+        "x.md",
+        "# Outage\n\n## Timeline\n\n| Time | Event |\n|--|--|\n| 04/05/2024 10:00 | Alert fired |\n| 04/13/2024 11:00 | Fixed |\n",
+        Tz::UTC,
+    );
+    assert_eq!(
+        doc.timeline[0].at,
+        Some(Utc.with_ymd_and_hms(2024, 4, 5, 10, 0, 0).unwrap()),
+        "04/13 can only be month first, so 04/05 is April the 5th"
+    );
+    assert!(
+        doc.report
+            .iter()
+            .any(|line| line.contains("read month first"))
+    );
+    let dated = read(
+        "y.md",
+        "# Outage\n\n## Date\n\n29 November 2024\n\n## Timeline\n\n- 13:00 Alert fired\n- 13:20: Rolled back\n",
+        Tz::UTC,
+    );
+    assert_eq!(
+        dated.timeline[1].at,
+        Some(Utc.with_ymd_and_hms(2024, 11, 29, 13, 20, 0).unwrap())
+    );
+    assert_eq!(dated.timeline[1].text, "Rolled back");
+    let spans = read(
+        "z.md",
+        "# Outage\n\nDate: 2024-11-29 13:00 / 15:30\n\n## Impact\n\nx\n",
+        Tz::UTC,
+    );
+    assert_eq!(
+        spans.fields.resolved_at,
+        Some(Utc.with_ymd_and_hms(2024, 11, 29, 15, 30, 0).unwrap())
+    );
+}
+
+#[test]
+fn a_bare_action_items_line_opens_the_action_items() {
+    let doc = read(
+        "x.md",
+        "# Outage\n\nThe queue stalled.\n\nAction Items\n\n- [x] Alert on queue depth\n- Add a runbook\n",
+        Tz::UTC,
+    );
+    assert_eq!(doc.actions.len(), 2);
+    assert_eq!(
+        doc.actions[0].status,
+        crate::domain::action::ActionStatus::Done
+    );
+    assert_eq!(doc.sections.summary, "The queue stalled.");
+}

@@ -56,6 +56,17 @@ impl Vocabulary {
             .or_else(|| headings::classify(heading))
     }
 
+    /// As [`Vocabulary::classify`], without forgiving typos: for lines that
+    /// might be a heading written without its marks.
+    pub fn classify_exact(&self, heading: &str) -> Option<Target> {
+        let normal = headings::normalize(heading);
+        self.headings
+            .iter()
+            .find(|(name, _)| *name == normal)
+            .map(|(_, target)| *target)
+            .or_else(|| headings::named(&normal))
+    }
+
     /// A severity as written: `SEV-2`, `sev2`, `S1`, `P1` (P0 and P1 are
     /// SEV1), a bare digit, or one of the severity words ("Critical").
     pub fn severity(&self, text: &str) -> Option<Severity> {
