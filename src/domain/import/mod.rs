@@ -315,6 +315,10 @@ fn place(
         }
     }
     match block.target {
+        // A root-cause section that is a list names contributing factors.
+        Some(Target::Section("trigger")) if is_list(&block.lines) => {
+            place_factors(doc, &heading, &block.lines, notes);
+        }
         Some(Target::Section(field)) => {
             if let Some(section) = doc.sections.text_mut(field) {
                 append_text(
@@ -460,6 +464,12 @@ fn place_actions(
         doc.actions.len() - before
     ));
     keep(notes, heading, &other);
+}
+
+/// Whether the lines are a list of two or more items and nothing else.
+fn is_list(lines: &[String]) -> bool {
+    let split = blocks::split_items(lines);
+    split.items.len() >= 2 && split.other.iter().all(|line| line.trim().is_empty())
 }
 
 /// Keeps lines verbatim in other notes under the heading they had.

@@ -314,3 +314,17 @@ fn a_bare_action_items_line_opens_the_action_items() {
     );
     assert_eq!(doc.sections.summary, "The queue stalled.");
 }
+
+#[test]
+fn a_root_cause_list_becomes_contributing_factors_and_prose_stays_the_root_cause() {
+    let listed = read(
+        "x.md",
+        "# Outage\n\n## Root causes\n\n- The pool size was not validated\n- No alert on saturation\n",
+        Tz::UTC,
+    );
+    assert_eq!(listed.factors.len(), 2);
+    assert!(listed.sections.trigger.is_empty());
+    let prose = read("y.md", "# Outage\n\n## Root cause\n\nA config change.\n", Tz::UTC);
+    assert!(prose.factors.is_empty());
+    assert_eq!(prose.sections.trigger, "A config change.");
+}
