@@ -324,7 +324,11 @@ fn a_root_cause_list_becomes_contributing_factors_and_prose_stays_the_root_cause
     );
     assert_eq!(listed.factors.len(), 2);
     assert!(listed.sections.trigger.is_empty());
-    let prose = read("y.md", "# Outage\n\n## Root cause\n\nA config change.\n", Tz::UTC);
+    let prose = read(
+        "y.md",
+        "# Outage\n\n## Root cause\n\nA config change.\n",
+        Tz::UTC,
+    );
     assert!(prose.factors.is_empty());
     assert_eq!(prose.sections.trigger, "A config change.");
 }

@@ -172,11 +172,12 @@ fn push_entry(
             format!("{} {}", time.trim(), zone.name())
         }
     });
-    if !matches!(reading, Reading::Exact(_)) {
+    // Every entry's time is listed in the check; the report names only the
+    // rows whose time could not be read.
+    if reading == Reading::Unknown {
         out.report.push(format!(
-            "timeline: time “{}” read as {}",
-            time.trim(),
-            shown.map_or("time unknown".to_owned(), |s| format!("{s} UTC"))
+            "timeline: “{}” has no time that can be read: kept as time unknown",
+            time.trim()
         ));
     }
     let mut text = decode_entities(text.trim());
