@@ -7,7 +7,9 @@ use chrono::{DateTime, Utc};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
-use super::{document::Document, incident::IncidentKind, postmortem::TimelineKind};
+use super::{
+    document::Document, incident::IncidentKind, postmortem::TimelineKind, section::Section,
+};
 
 /// A rule of the checklist, as people read it.
 #[derive(Debug, PartialEq, Eq)]
@@ -114,6 +116,13 @@ impl Default for Settings {
                 "should have known",
                 "sloppy",
                 "failed to",
+                "dropped the ball",
+                "asleep at the wheel",
+                "messed up",
+                "screwed up",
+                "fat-fingered",
+                "fat fingered",
+                "forgot to",
             ]),
             vague_phrases: list(&[
                 "improve monitoring",
@@ -353,6 +362,9 @@ const PERSON_WORDS: &[&str] = &[
 struct Matchers {
     /// Every name, and stand-ins such as "Engineer X".
     names: Vec<Regex>,
+    /// People's first names ("Maria"), which blame only as the subject of a
+    /// blaming verb or after "because of".
+    first_names: Option<Regex>,
     /// Every blame phrase, as one pattern.
     blame: Option<Regex>,
     /// Every vague phrase, as one pattern.
@@ -377,7 +389,15 @@ fn matchers(settings: &Settings, people: &[String]) -> std::sync::Arc<Matchers> 
         .map(|name| name.trim())
         .filter(|name| name.chars().count() >= 3)
         .collect();
+    let mut first_names: Vec<&str> = names
+        .iter()
+        .filter_map(|name| name.split_whitespace().next())
+        .filter(|first| first.chars().count() >= 3)
+        .collect();
+    first_names.sort_unstable();
+    first_names.dedup();
     let compiled = std::sync::Arc::new(Matchers {
+        first_names: any_of(&first_names, false),
         names: any_of(&names, false)
             .into_iter()
             .chain(Regex::new(
@@ -441,7 +461,7 @@ fn passage(text: &str, start: usize, end: usize) -> Passage {
 
 /// Whether a person is the subject just before `start`: a known name, a
 /// word such as "engineer" or "he", or a stand-in such as "Engineer X".
-fn person_before(text: &str, start: usize, names: &[Regex]) -> bool {
+fn person_before(text: &str, start: usize, names: &[Regex], first_names: Option<&Regex>) -> bool {
     let window: Vec<&str> = text[..start].split_whitespace().rev().take(3).collect();
     let lowered: Vec<String> = window
         .iter()
@@ -460,18 +480,77 @@ fn person_before(text: &str, start: usize, names: &[Regex]) -> bool {
     while !text.is_char_boundary(from) {
         from -= 1;
     }
-    names.iter().any(|name| name.is_match(&text[from..start]))
+    let before = &text[from..start];
+    names.iter().any(|name| name.is_match(before))
+        || first_names.is_some_and(|first| {
+            // The name must be among the last three words: "Maria failed to",
+            // "Maria quickly failed to", not a name a sentence earlier.
+            window
+                .iter()
+                .any(|word| first.is_match(word.trim_matches(|c: char| !c.is_alphanumeric())))
+        })
+}
+
+/// Verbs that blame when a person is their subject ("Maria failed to
+/// notice", "Bob should've caught it"), and are fine after a system ("the
+/// alert failed to fire", "the job did not start").
+static PERSON_VERBS: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+    Regex::new(
+        r"(?i)\b(?:failed to|did not|didn't|didn’t|forgot|missed|should've|should’ve|should have|could've|could’ve|could have|shouldn't have|neglected to|overlooked)\b",
+    )
+    .expect("person verbs pattern")
+});
+
+static BECAUSE_OF: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:because of|due to|thanks to|caused by)\s+(?:the\s+)?")
+        .expect("because-of pattern")
+});
+
+/// Whether a person comes right after `at`: a name, a first name, or a word
+/// such as "him" or "the engineer" ("because of Sam").
+fn person_after(text: &str, at: usize, matchers: &Matchers) -> Option<usize> {
+    let rest = &text[at..];
+    let word_end = rest
+        .find(|c: char| !(c.is_alphanumeric() || c == '-'))
+        .unwrap_or(rest.len());
+    let word = &rest[..word_end];
+    let lower = word.to_lowercase();
+    let named = matchers
+        .names
+        .iter()
+        .find_map(|name| name.find(rest).filter(|m| m.start() == 0).map(|m| m.end()));
+    if let Some(end) = named {
+        return Some(at + end);
+    }
+    let is_person = ["him", "her", "them"].contains(&lower.as_str())
+        || PERSON_WORDS.contains(&lower.as_str())
+        || matchers
+            .first_names
+            .as_ref()
+            .is_some_and(|first| first.find(word).is_some_and(|m| m.as_str() == word));
+    (is_person && !word.is_empty()).then_some(at + word_end)
 }
 
 fn blame(doc: &Document, matchers: &Matchers) -> Vec<Problem> {
     let names = &matchers.names;
-    let mut places: Vec<(String, &str)> = vec![
-        ("Summary".to_owned(), doc.sections.summary.as_str()),
+    // Every section where people write about causes; not what went well,
+    // where naming people is thanking them, nor the lessons, where "be more
+    // careful" is a team's resolution rather than a cause.
+    let mut places: Vec<(String, &str)> = [
+        Section::Summary,
+        Section::Trigger,
+        Section::Detection,
+        Section::Resolution,
+        Section::WentPoorly,
+    ]
+    .into_iter()
+    .map(|section| {
         (
-            "Trigger and root cause".to_owned(),
-            doc.sections.trigger.as_str(),
-        ),
-    ];
+            section.heading().to_owned(),
+            doc.sections.text(section.field()),
+        )
+    })
+    .collect();
     for factor in &doc.factors {
         places.push((
             "Contributing factor".to_owned(),
@@ -488,9 +567,10 @@ fn blame(doc: &Document, matchers: &Matchers) -> Vec<Problem> {
     let mut problems = Vec::new();
     for (place, text) in places {
         let mut found: Vec<(usize, usize, String)> = Vec::new();
+        let first = matchers.first_names.as_ref();
         for hit in matchers.blame.iter().flat_map(|re| re.find_iter(text)) {
             let failed_to = hit.as_str().eq_ignore_ascii_case("failed to");
-            if failed_to && !person_before(text, hit.start(), names) {
+            if failed_to && !person_before(text, hit.start(), names, first) {
                 continue;
             }
             found.push((
@@ -498,6 +578,27 @@ fn blame(doc: &Document, matchers: &Matchers) -> Vec<Problem> {
                 hit.end(),
                 format!("“{}” puts the cause on a person.", hit.as_str()),
             ));
+        }
+        for hit in PERSON_VERBS.find_iter(text) {
+            if person_before(text, hit.start(), names, first) {
+                found.push((
+                    hit.start(),
+                    hit.end(),
+                    format!(
+                        "“{}” with a person as its subject puts the cause on them.",
+                        hit.as_str()
+                    ),
+                ));
+            }
+        }
+        for hit in BECAUSE_OF.find_iter(text) {
+            if let Some(end) = person_after(text, hit.end(), matchers) {
+                found.push((
+                    hit.start(),
+                    end,
+                    format!("“{}” makes a person the cause.", &text[hit.start()..end]),
+                ));
+            }
         }
         for re in names {
             for hit in re.find_iter(text) {
@@ -800,6 +901,70 @@ mod tests {
             Some("2026-04-01"),
         ));
         assert!(failing(&doc, &people()).contains(&BLAME));
+    }
+
+    /// The passages the blame rule highlights in `text` written as the
+    /// root cause.
+    fn blamed(field: &str, text: &str) -> Vec<String> {
+        let mut doc = good();
+        *doc.sections.text_mut(field).expect("a section") = text.to_owned();
+        evaluate(&doc, &ctx(&people()), &Settings::default())
+            .into_iter()
+            .filter(|finding| finding.rule.id == BLAME)
+            .flat_map(|finding| finding.problems)
+            .filter_map(|problem| problem.passage.map(|p| p.matched))
+            .collect()
+    }
+
+    #[test]
+    fn contractions_idioms_subjects_and_because_of_a_person_are_blame() {
+        let cases = [
+            ("Nina should've caught it in review.", "should've"),
+            ("Nina could have rolled back sooner.", "could have"),
+            ("Jon dropped the ball on the renewal.", "dropped the ball"),
+            (
+                "The on-call was asleep at the wheel.",
+                "asleep at the wheel",
+            ),
+            ("Someone messed up the config.", "messed up"),
+            ("We screwed up the rollout.", "screwed up"),
+            ("An operator fat-fingered the CIDR.", "fat-fingered"),
+            ("The team forgot to renew the certificate.", "forgot to"),
+            ("The outage happened because of Sam.", "because of Sam"),
+            ("It broke because of him.", "because of him"),
+            ("Nina failed to notice the alert.", "failed to"),
+            ("Nina did not check the dashboard.", "did not"),
+            ("Nina didn't page anyone.", "didn't"),
+            ("Nina forgot the flag.", "forgot"),
+            ("Nina missed the warning.", "missed"),
+        ];
+        for (text, expected) in cases {
+            let found = blamed("trigger", text);
+            assert!(found.iter().any(|m| m == expected), "{text}: {found:?}");
+        }
+        assert_eq!(
+            blamed("went_poorly", "Sam Okafor missed the page."),
+            ["Sam Okafor", "missed"],
+            "what went poorly is checked too"
+        );
+    }
+
+    #[test]
+    fn systems_that_miss_or_fail_and_thanks_are_not_blame() {
+        for text in [
+            "The alert failed to fire.",
+            "The job did not start and the cache missed every key.",
+            "The probe should have caught it; we are adding one.",
+            "It broke because of the config change.",
+            "The deploy was slow due to the registry.",
+        ] {
+            assert_eq!(blamed("trigger", text), Vec::<String>::new(), "{text}");
+        }
+        assert_eq!(
+            blamed("went_well", "Nina missed nothing; thanks, Nina Kowalski."),
+            Vec::<String>::new(),
+            "what went well is where people are thanked"
+        );
     }
 
     #[test]

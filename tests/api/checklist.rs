@@ -296,3 +296,34 @@ async fn admins_switch_rules_make_them_block_and_edit_phrases_and_everyone_reads
             .contains("These checks must pass before publishing: Every section is filled.")
     );
 }
+
+#[tokio::test]
+async fn the_dfds_archive_has_exactly_its_one_real_blame_finding() {
+    let app = TestApp::spawn().await;
+    let (sources, _) = markdown::collect(&[corpus("dfds")]).expect("corpus");
+    let owners = store::imports::load_owner_names(&app.db)
+        .await
+        .expect("owners");
+    for source in &sources {
+        markdown::import_one(
+            &app.db,
+            source,
+            &owners,
+            None,
+            Tz::UTC,
+            &debrief::domain::import::Vocabulary::default(),
+            app.clock.now(),
+        )
+        .await
+        .expect("import");
+    }
+    let blamed: Vec<String> = sqlx::query_scalar(
+        "SELECT i.imported_from FROM postmortems p JOIN incidents i ON i.id = p.incident_id
+         WHERE 'blame' = ANY (p.checklist_failing) ORDER BY 1",
+    )
+    .fetch_all(&app.db)
+    .await
+    .expect("blamed");
+    assert_eq!(blamed.len(), 1, "{blamed:?}");
+    assert!(blamed[0].starts_with("PM2022-002"), "{blamed:?}");
+}
