@@ -37,6 +37,48 @@ if (pasteForm) {
   });
 }
 
+// Commenting on a passage: selecting text inside a section of the reading
+// page offers a button that opens that section's comment form with the
+// passage quoted. Without script, comments are on the whole section.
+const commentable = document.querySelectorAll("[data-commentable]");
+if (commentable.length) {
+  const offer = document.createElement("button");
+  offer.type = "button";
+  offer.className = "btn btn-small comment-offer";
+  offer.textContent = "Comment on this passage";
+  offer.hidden = true;
+  document.body.appendChild(offer);
+  let chosen = null;
+  document.addEventListener("selectionchange", () => {
+    const selection = document.getSelection();
+    const text = selection ? selection.toString().trim() : "";
+    const node = selection && selection.anchorNode;
+    const section = node && (node.nodeType === 1 ? node : node.parentElement);
+    const host = section && section.closest("[data-commentable]");
+    if (!text || !host) {
+      if (document.activeElement !== offer) offer.hidden = true;
+      return;
+    }
+    const box = selection.getRangeAt(0).getBoundingClientRect();
+    chosen = { anchor: host.dataset.commentable, quote: text.slice(0, 2000) };
+    offer.style.top = `${window.scrollY + box.bottom + 6}px`;
+    offer.style.left = `${window.scrollX + box.left}px`;
+    offer.hidden = false;
+  });
+  offer.addEventListener("click", () => {
+    if (!chosen) return;
+    const form = document.getElementById(`comment-form-${chosen.anchor}`);
+    if (!form) return;
+    form.closest("details").open = true;
+    form.querySelector("input[name=quote]").value = chosen.quote;
+    const shown = form.querySelector("[data-quote-shown]");
+    shown.textContent = `“${chosen.quote}”`;
+    shown.hidden = false;
+    offer.hidden = true;
+    form.querySelector("textarea").focus();
+  });
+}
+
 // Pages say which of their parts need script, and which stand in for it.
 document.documentElement.classList.add("js");
 

@@ -532,7 +532,6 @@ fn person_after(text: &str, at: usize, matchers: &Matchers) -> Option<usize> {
 }
 
 fn blame(doc: &Document, matchers: &Matchers) -> Vec<Problem> {
-    let names = &matchers.names;
     // Every section where people write about causes; not what went well,
     // where naming people is thanking them, nor the lessons, where "be more
     // careful" is a team's resolution rather than a cause.
@@ -566,56 +565,7 @@ fn blame(doc: &Document, matchers: &Matchers) -> Vec<Problem> {
     }
     let mut problems = Vec::new();
     for (place, text) in places {
-        let mut found: Vec<(usize, usize, String)> = Vec::new();
-        let first = matchers.first_names.as_ref();
-        for hit in matchers.blame.iter().flat_map(|re| re.find_iter(text)) {
-            let failed_to = hit.as_str().eq_ignore_ascii_case("failed to");
-            if failed_to && !person_before(text, hit.start(), names, first) {
-                continue;
-            }
-            found.push((
-                hit.start(),
-                hit.end(),
-                format!("“{}” puts the cause on a person.", hit.as_str()),
-            ));
-        }
-        for hit in PERSON_VERBS.find_iter(text) {
-            if person_before(text, hit.start(), names, first) {
-                found.push((
-                    hit.start(),
-                    hit.end(),
-                    format!(
-                        "“{}” with a person as its subject puts the cause on them.",
-                        hit.as_str()
-                    ),
-                ));
-            }
-        }
-        for hit in BECAUSE_OF.find_iter(text) {
-            if let Some(end) = person_after(text, hit.end(), matchers) {
-                found.push((
-                    hit.start(),
-                    end,
-                    format!("“{}” makes a person the cause.", &text[hit.start()..end]),
-                ));
-            }
-        }
-        for re in names {
-            for hit in re.find_iter(text) {
-                found.push((
-                    hit.start(),
-                    hit.end(),
-                    format!("“{}” names a person as part of the cause.", hit.as_str()),
-                ));
-            }
-        }
-        found.sort_by_key(|(start, end, _)| (*start, std::cmp::Reverse(*end)));
-        let mut last_end = 0;
-        for (start, end, message) in found {
-            if start < last_end {
-                continue;
-            }
-            last_end = end;
+        for (start, end, message) in blame_in(text, matchers) {
             problems.push(Problem {
                 place: place.clone(),
                 message,
@@ -624,6 +574,81 @@ fn blame(doc: &Document, matchers: &Matchers) -> Vec<Problem> {
         }
     }
     problems
+}
+
+/// The passages of `text` that put the cause on a person, with what is
+/// wrong with each, as (start, end, message), without overlaps.
+fn blame_in(text: &str, matchers: &Matchers) -> Vec<(usize, usize, String)> {
+    let names = &matchers.names;
+    let first = matchers.first_names.as_ref();
+    let mut found: Vec<(usize, usize, String)> = Vec::new();
+    for hit in matchers.blame.iter().flat_map(|re| re.find_iter(text)) {
+        let failed_to = hit.as_str().eq_ignore_ascii_case("failed to");
+        if failed_to && !person_before(text, hit.start(), names, first) {
+            continue;
+        }
+        found.push((
+            hit.start(),
+            hit.end(),
+            format!("“{}” puts the cause on a person.", hit.as_str()),
+        ));
+    }
+    for hit in PERSON_VERBS.find_iter(text) {
+        if person_before(text, hit.start(), names, first) {
+            found.push((
+                hit.start(),
+                hit.end(),
+                format!(
+                    "“{}” with a person as its subject puts the cause on them.",
+                    hit.as_str()
+                ),
+            ));
+        }
+    }
+    for hit in BECAUSE_OF.find_iter(text) {
+        if let Some(end) = person_after(text, hit.end(), matchers) {
+            found.push((
+                hit.start(),
+                end,
+                format!("“{}” makes a person the cause.", &text[hit.start()..end]),
+            ));
+        }
+    }
+    for re in names {
+        for hit in re.find_iter(text) {
+            found.push((
+                hit.start(),
+                hit.end(),
+                format!("“{}” names a person as part of the cause.", hit.as_str()),
+            ));
+        }
+    }
+    found.sort_by_key(|(start, end, _)| (*start, std::cmp::Reverse(*end)));
+    let mut last_end = 0;
+    found.retain(|(start, end, _)| {
+        let keep = *start >= last_end;
+        if keep {
+            last_end = *end;
+        }
+        keep
+    });
+    found
+}
+
+/// What in a piece of free text (a comment) puts the cause on a person:
+/// the same phrases, names and patterns as the "No blame" rule, one message
+/// each. Naming someone is fine in a comment; blaming them is not, so names
+/// alone are not reported.
+pub fn blame_in_comment(text: &str, settings: &Settings, people: &[String]) -> Vec<String> {
+    if !settings.is_on(BLAME) {
+        return Vec::new();
+    }
+    let matchers = matchers(settings, people);
+    blame_in(text, &matchers)
+        .into_iter()
+        .filter(|(_, _, message)| !message.ends_with("names a person as part of the cause."))
+        .map(|(_, _, message)| message)
+        .collect()
 }
 
 /// Words that make "investigate X" an item with an outcome.

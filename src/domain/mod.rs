@@ -6,6 +6,7 @@ pub mod attachment;
 pub mod chart;
 pub mod checklist;
 pub mod closed_set;
+pub mod comment;
 pub mod digest;
 pub mod document;
 pub mod email;

@@ -7,6 +7,7 @@ pub mod attachments;
 pub mod audit;
 pub mod bulk;
 pub mod checklist;
+pub mod comments;
 pub mod documents;
 pub mod drafts;
 pub mod follow_up;

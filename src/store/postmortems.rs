@@ -7,6 +7,7 @@ use uuid::Uuid;
 use super::{
     action_items::ActionItem,
     attachments::AttachmentInfo,
+    comments::Comment,
     incidents::{Incident, LinkedIncident, Reader, TeamRef},
     timeline::TimelineEntry,
 };
@@ -104,7 +105,18 @@ pub async fn find_by_number(
                        AND (op.status = 'published' OR $3
                             OR EXISTS (SELECT 1 FROM postmortem_authors a WHERE a.postmortem_id = op.id AND a.user_id = $4)
                             OR EXISTS (SELECT 1 FROM postmortem_reviewers r WHERE r.postmortem_id = op.id AND r.user_id = $4)))
-                  END AS "links: Json<Vec<LinkedIncident>>"
+                  END AS "links: Json<Vec<LinkedIncident>>",
+                  CASE WHEN $2 THEN
+                    (SELECT COALESCE(json_agg(json_build_object(
+                               'id', c.id, 'parent_id', c.parent_id, 'author_id', c.author_id,
+                               'author', cu.display_name, 'section', c.section, 'quote', c.quote,
+                               'body', c.body, 'created_at', c.created_at, 'edited_at', c.edited_at,
+                               'resolved_at', c.resolved_at, 'resolved_by', rb.display_name,
+                               'version', c.version) ORDER BY c.created_at, c.id), '[]')
+                     FROM comments c JOIN users cu ON cu.id = c.author_id
+                     LEFT JOIN users rb ON rb.id = c.resolved_by
+                     WHERE c.postmortem_id = p.id)
+                  END AS "comments: Json<Vec<Comment>>"
            FROM incidents i JOIN postmortems p ON p.incident_id = i.id
            WHERE i.number = $1"#,
         number,
@@ -172,6 +184,7 @@ pub async fn find_by_number(
                 content: row.content_stamp.unwrap_or_default(),
                 directory: row.directory_stamp.unwrap_or_default(),
                 links: row.links.map(|links| links.0).unwrap_or_default(),
+                comments: row.comments.map(|comments| comments.0).unwrap_or_default(),
             }),
         }
     }))
@@ -437,6 +450,8 @@ pub struct PageStamp {
     /// Links only to incidents the reader may see, by the same rule as
     /// `incidents::push_visible_to`.
     pub links: Vec<LinkedIncident>,
+    /// The review comments, always fresh.
+    pub comments: Vec<Comment>,
 }
 
 /// The reading page's parts, in one round trip.

@@ -7,6 +7,7 @@ mod attachments;
 mod auth;
 mod browser;
 mod checklist;
+mod comments;
 mod digest;
 mod editor;
 mod helpers;

@@ -2,6 +2,7 @@
 //! authoring pages, the timeline, workflow, history and exports.
 
 mod attachments;
+mod comments;
 mod editor;
 mod export;
 mod form;
@@ -35,6 +36,7 @@ pub use views::{ItemView, item_views};
 pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
     Router::new()
         .merge(attachments::routes(max_upload_bytes))
+        .merge(comments::routes())
         .merge(editor::routes(max_upload_bytes))
         .merge(list::routes())
         .merge(form::routes())

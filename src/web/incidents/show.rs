@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::{
     Case, ForReading,
+    comments::{CommentDraft, ThreadView, thread_views},
     views::{EntryView, Fact, ItemView, PhaseChart, entry_views, item_views, key_facts},
 };
 use crate::{
@@ -77,6 +78,11 @@ pub struct PostmortemPage {
     pub similar: Vec<Similar>,
     /// The review checklist as of the last save: passed, total, failing rules.
     pub checklist: Option<(i16, i16, Vec<&'static crate::domain::checklist::Rule>)>,
+    /// Review comments, by thread.
+    pub threads: Vec<ThreadView>,
+    /// A comment that was refused, back in its form.
+    pub comment_draft: Option<CommentDraft>,
+    pub can_comment: bool,
 }
 
 impl PostmortemPage {
@@ -116,7 +122,11 @@ impl PostmortemPage {
                 html: html.clone(),
             })
             .collect();
+        let threads = thread_views(&case, &stamp.comments, user);
         Ok(PostmortemPage {
+            threads,
+            comment_draft: None,
+            can_comment: user.can_write(),
             layout: Layout::for_user(user, Nav::Incidents),
             teams: parts.teams.clone(),
             chart: PhaseChart::build(&times, entries, zone),
@@ -256,6 +266,42 @@ impl PostmortemPage {
 
     fn can_send_back(&self) -> bool {
         self.case.access.can_edit || self.can_publish
+    }
+
+    /// The threads anchored to one section (or to the whole postmortem).
+    fn threads_for(&self, section: &str) -> Vec<&ThreadView> {
+        self.threads
+            .iter()
+            .filter(|thread| thread.section == section)
+            .collect()
+    }
+
+    fn unresolved(&self) -> usize {
+        self.threads
+            .iter()
+            .filter(|thread| thread.resolved.is_none())
+            .count()
+    }
+
+    /// The refused comment of one form (a section's, `reply-{id}`, `edit-{id}`).
+    fn draft_for(&self, form: &str) -> Option<&CommentDraft> {
+        self.comment_draft
+            .as_ref()
+            .filter(|draft| draft.form == form)
+    }
+
+    fn comment_prompt(&self, anchor: &str) -> &'static str {
+        if anchor == crate::domain::comment::GENERAL {
+            "Comment on the postmortem"
+        } else {
+            "Comment on this section"
+        }
+    }
+
+    /// The passage a refused new comment quoted, or nothing.
+    fn draft_quote(&self, form: &str) -> &str {
+        self.draft_for(form)
+            .map_or("", |draft| draft.quote.as_str())
     }
 
     fn is_draft(&self) -> bool {

@@ -41,7 +41,13 @@ struct StatusForm {
     /// "yes": publish although checks of the review checklist fail.
     #[serde(default)]
     acknowledge: String,
+    /// "yes": publish although review comments are unresolved.
+    #[serde(default)]
+    acknowledge_comments: String,
 }
+
+/// Kept with a revision published with unresolved review comments.
+const UNRESOLVED_COMMENTS: &str = "unresolved-comments";
 
 /// Who may make a move. Authors send to review; publishing needs a review,
 /// so only a reviewer (or an admin) publishes; either side may send back.
@@ -110,7 +116,7 @@ async fn change_status(
                 "These checks must pass before publishing: {}.",
                 titles(true)
             );
-            user.flash(&state, &message).await?;
+            user.flash_refusal(&state, &message).await?;
             return Ok(Redirect::to(&case.path()).into_response());
         }
         if !failing.is_empty() && form.acknowledge != "yes" {
@@ -118,10 +124,23 @@ async fn change_status(
                 "Some checks of the review checklist fail ({}). To publish anyway, tick the acknowledgement; it is kept with the revision.",
                 titles(false)
             );
-            user.flash(&state, &message).await?;
+            user.flash_refusal(&state, &message).await?;
             return Ok(Redirect::to(&case.path()).into_response());
         }
         acknowledged = failing.iter().map(|f| f.rule.id.to_owned()).collect();
+        let unresolved = store::comments::count_unresolved(&state.db, case.postmortem.id).await?;
+        if unresolved > 0 && form.acknowledge_comments != "yes" {
+            let message = format!(
+                "{unresolved} review comment{} unresolved: resolve {} or tick the acknowledgement to publish anyway.",
+                if unresolved == 1 { " is" } else { "s are" },
+                if unresolved == 1 { "it" } else { "them" },
+            );
+            user.flash_refusal(&state, &message).await?;
+            return Ok(Redirect::to(&format!("{}#comments", case.path())).into_response());
+        }
+        if unresolved > 0 {
+            acknowledged.push(UNRESOLVED_COMMENTS.to_owned());
+        }
     }
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;

@@ -58,13 +58,39 @@ async fn parts(
     (directory, checklist): (Directory, ChecklistPanel),
 ) -> Result<EditorParts, AppError> {
     let id = case.postmortem.id;
+    let comments = store::comments::list(&state.db, id).await?;
+    let open_threads = comments
+        .iter()
+        .filter(|c| c.parent_id.is_none() && c.resolved_at.is_none())
+        .map(|c| page::OpenThread {
+            id: c.id.to_string(),
+            anchor: crate::domain::comment::anchor_label(&c.section),
+            author: c.author.clone(),
+            excerpt: excerpt(&c.body),
+            outdated: crate::domain::comment::is_outdated(
+                c.quote.as_deref(),
+                case.postmortem.sections.text(&c.section),
+            ),
+        })
+        .collect();
     Ok(EditorParts {
         form,
         directory,
         factors: store::postmortems::list_factors(&state.db, id).await?,
         attachments: store::attachments::list_for_postmortem(&state.db, id).await?,
         checklist,
+        open_threads,
     })
+}
+
+/// The first 140 characters of a comment, on one line.
+fn excerpt(body: &str) -> String {
+    let line = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() > 140 {
+        line.chars().take(139).collect::<String>() + "…"
+    } else {
+        line
+    }
 }
 
 async fn show_editor(

@@ -50,6 +50,19 @@ pub struct EditorPage {
     pub restored: Option<String>,
     /// The item form defaults (owner: the author).
     pub blank_item: ItemForm,
+    /// Review threads nobody has resolved yet, listed at the top.
+    pub open_threads: Vec<OpenThread>,
+}
+
+/// A review thread still open, as the author sees it above the form.
+pub struct OpenThread {
+    pub id: String,
+    /// The section it is on: "Summary", "The postmortem as a whole".
+    pub anchor: &'static str,
+    pub author: String,
+    /// The start of what it says.
+    pub excerpt: String,
+    pub outdated: bool,
 }
 
 /// One problem of the summary at the top: where it is and what it says.
@@ -73,6 +86,7 @@ impl EditorPage {
             checklist: parts.checklist,
             restored: None,
             blank_item: ItemForm::new_for(user),
+            open_threads: parts.open_threads,
         }
     }
 
@@ -220,6 +234,7 @@ pub struct EditorParts {
     pub factors: Vec<FactorRow>,
     pub attachments: Vec<AttachmentInfo>,
     pub checklist: ChecklistPanel,
+    pub open_threads: Vec<OpenThread>,
 }
 
 /// Where a problem is, as a person reads it: `Timeline row 3`.

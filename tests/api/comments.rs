@@ -1,0 +1,229 @@
+//! Review as a conversation: comments on a section or a passage, replies,
+//! edits, resolving, outdated quotes, the blame check on comments, and
+//! publishing that waits for open threads.
+
+use debrief::domain::role::Role;
+use reqwest::StatusCode;
+
+use crate::{helpers::TestApp, incidents::create_incident};
+
+/// The id of the newest comment of the only postmortem.
+async fn newest_comment(app: &TestApp) -> String {
+    let id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM comments ORDER BY created_at DESC, id DESC LIMIT 1")
+            .fetch_one(&app.db)
+            .await
+            .expect("a comment");
+    id.to_string()
+}
+
+#[tokio::test]
+async fn a_passage_comment_goes_outdated_is_answered_resolved_and_then_publishing_proceeds() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let (reviewer, reviewer_id) = app.signed_in(Role::Member).await;
+    let number = create_incident(&author, "Checkout 502s").await;
+    sqlx::query(
+        "UPDATE postmortems SET summary = 'The pool was lowered from 50 to 5 by a config change.'",
+    )
+    .execute(&app.db)
+    .await
+    .expect("summary");
+    let status = format!("/incidents/{number}/status");
+    let sent = author
+        .post_form(
+            &status,
+            &[
+                ("status", "in_review"),
+                ("reviewers", &reviewer_id.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+
+    let path = format!("/incidents/{number}/comments");
+    let asked = reviewer
+        .post_form(
+            &path,
+            &[
+                ("section", "summary"),
+                ("quote", "from 50 to 5"),
+                ("body", "Why **5**? Was that a typo?"),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER, "{}", asked.body);
+    let thread = newest_comment(&app).await;
+    let page = author.get(&format!("/incidents/{number}")).await;
+    assert!(page.body.contains("1 unresolved"), "{}", page.body);
+    assert!(
+        page.body
+            .contains("Why <strong>5</strong>? Was that a typo?"),
+        "Markdown rendered"
+    );
+    assert!(page.body.contains("“from 50 to 5”"));
+    assert!(!page.body.contains("Outdated"));
+    let editor = author
+        .get(&format!("/incidents/{number}/postmortem/edit"))
+        .await;
+    assert!(
+        editor.body.contains("1 review comment to answer"),
+        "{}",
+        editor.body
+    );
+
+    // Publishing waits for the open thread, as a refusal.
+    let refused = reviewer
+        .post_form(&status, &[("status", "published"), ("acknowledge", "yes")])
+        .await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    let after = reviewer.get(&format!("/incidents/{number}")).await;
+    assert!(
+        after.body.contains("flash-refused"),
+        "a refusal looks like one"
+    );
+    assert!(
+        after.body.contains("1 review comment is unresolved"),
+        "{}",
+        after.body
+    );
+
+    // The author changes the passage: the comment stays, outdated, with its quote.
+    sqlx::query(
+        "UPDATE postmortems SET summary = 'The pool was lowered from 50 to 10 by a config change.'",
+    )
+    .execute(&app.db)
+    .await
+    .expect("summary");
+    let page = author.get(&format!("/incidents/{number}")).await;
+    assert!(page.body.contains("Outdated"), "{}", page.body);
+    assert!(
+        page.body.contains("“from 50 to 5”"),
+        "the original quote is kept"
+    );
+
+    let replied = author
+        .post_form(
+            &format!("/incidents/{number}/comments/{thread}/reply"),
+            &[("body", "It was: the limit is now 10, and validated.")],
+        )
+        .await;
+    assert_eq!(replied.status, StatusCode::SEE_OTHER);
+    let reply = newest_comment(&app).await;
+    let edited = author
+        .post_form(
+            &format!("/incidents/{number}/comments/{reply}/edit"),
+            &[
+                ("body", "It was a typo: the limit is now 10, and validated."),
+                ("version", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::SEE_OTHER);
+    let not_theirs = reviewer
+        .post_form(
+            &format!("/incidents/{number}/comments/{reply}/edit"),
+            &[("body", "changed"), ("version", "2")],
+        )
+        .await;
+    assert_eq!(
+        not_theirs.status,
+        StatusCode::FORBIDDEN,
+        "only the author edits a comment"
+    );
+    let resolved = author
+        .post_form(
+            &format!("/incidents/{number}/comments/{thread}/resolve"),
+            &[],
+        )
+        .await;
+    assert_eq!(resolved.status, StatusCode::SEE_OTHER);
+    let page = reviewer.get(&format!("/incidents/{number}")).await;
+    assert!(page.body.contains("Resolved by"), "{}", page.body);
+    assert!(
+        page.body.contains("It was a typo: the limit is now 10"),
+        "edited text shown"
+    );
+    assert!(!page.body.contains("1 unresolved"));
+
+    let published = reviewer
+        .post_form(&status, &[("status", "published"), ("acknowledge", "yes")])
+        .await;
+    assert_eq!(published.status, StatusCode::SEE_OTHER);
+    let state: String = sqlx::query_scalar("SELECT status::text FROM postmortems")
+        .fetch_one(&app.db)
+        .await
+        .expect("status");
+    assert_eq!(state, "published");
+}
+
+#[tokio::test]
+async fn a_blaming_comment_comes_back_with_the_finding_and_the_text_kept() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let (viewer, _) = app.signed_in(Role::Viewer).await;
+    let number = create_incident(&author, "Checkout 502s").await;
+    sqlx::query("UPDATE postmortems SET status = 'published', published_at = now()")
+        .execute(&app.db)
+        .await
+        .expect("publish");
+    let path = format!("/incidents/{number}/comments");
+    let blamed = author
+        .post_form(
+            &path,
+            &[
+                ("section", "trigger"),
+                ("body", "Honestly the on-call dropped the ball here."),
+            ],
+        )
+        .await;
+    assert_eq!(blamed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        blamed
+            .body
+            .contains("This comment may put the cause on a person")
+    );
+    assert!(blamed.body.contains("dropped the ball"));
+    assert!(
+        blamed
+            .body
+            .contains("Honestly the on-call dropped the ball here.</textarea>"),
+        "kept"
+    );
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM comments")
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+    assert_eq!(count, 0);
+    let anyway = author
+        .post_form(
+            &path,
+            &[
+                ("section", "trigger"),
+                ("body", "Honestly the on-call dropped the ball here."),
+                ("post_anyway", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(anyway.status, StatusCode::SEE_OTHER);
+
+    let empty = author
+        .post_form(&path, &[("section", "summary"), ("body", "   ")])
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("Write the comment first."));
+
+    let refused = viewer
+        .post_form(&path, &[("section", "summary"), ("body", "A question")])
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let page = viewer.get(&format!("/incidents/{number}")).await;
+    assert!(
+        page.body.contains("dropped the ball here"),
+        "viewers read comments"
+    );
+    assert!(
+        !page.body.contains("Comment on this section"),
+        "but have no form"
+    );
+}
