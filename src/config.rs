@@ -78,6 +78,10 @@ pub struct ServerConfig {
     #[arg(long, env = "DEBRIEF_REVIEW_DUE_DAYS", default_value_t = crate::domain::postmortem::DEFAULT_REVIEW_DUE_DAYS)]
     pub review_due_days: i64,
 
+    /// Reviewer approvals a postmortem needs before it can be published.
+    #[arg(long, env = "DEBRIEF_REQUIRED_APPROVALS", default_value_t = 1)]
+    pub required_approvals: i64,
+
     /// Hours after sign-in after which a session ends, however active.
     #[arg(long, env = "DEBRIEF_SESSION_LIFETIME_HOURS", default_value_t = 7 * 24)]
     pub session_lifetime_hours: i64,

@@ -81,9 +81,11 @@ pub async fn find_by_number(
                                             ORDER BY lower(u.display_name), u.id), '[]')
                    FROM postmortem_authors a JOIN users u ON u.id = a.user_id
                    WHERE a.postmortem_id = p.id) AS "authors!: Json<Vec<Person>>",
-                  (SELECT COALESCE(json_agg(json_build_object('id', u.id, 'display_name', u.display_name)
+                  (SELECT COALESCE(json_agg(json_build_object('id', u.id, 'display_name', u.display_name,
+                                                              'decision', d.decision, 'note', d.note)
                                             ORDER BY lower(u.display_name), u.id), '[]')
                    FROM postmortem_reviewers r JOIN users u ON u.id = r.user_id
+                   LEFT JOIN reviewer_decisions d ON d.postmortem_id = r.postmortem_id AND d.reviewer_id = r.user_id
                    WHERE r.postmortem_id = p.id) AS "reviewers!: Json<Vec<Person>>",
                   CASE WHEN $2 THEN
                     (SELECT s.xmin::text FROM search_entries s WHERE s.postmortem_id = p.id)
@@ -258,6 +260,11 @@ pub async fn set_status(
 pub struct Person {
     pub id: Uuid,
     pub display_name: String,
+    /// For a reviewer: their decision (`approved`, `changes_requested`), if any.
+    #[serde(default)]
+    pub decision: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 pub async fn list_authors(
@@ -266,7 +273,8 @@ pub async fn list_authors(
 ) -> sqlx::Result<Vec<Person>> {
     sqlx::query_as!(
         Person,
-        r#"SELECT u.id, u.display_name FROM postmortem_authors a JOIN users u ON u.id = a.user_id
+        r#"SELECT u.id, u.display_name, NULL::text AS decision, NULL::text AS note
+           FROM postmortem_authors a JOIN users u ON u.id = a.user_id
            WHERE a.postmortem_id = $1 ORDER BY lower(u.display_name)"#,
         postmortem_id
     )
@@ -505,4 +513,57 @@ pub async fn load_page_parts(
         attachments: row.attachments.0,
         imported_from: row.imported_from.map(|found| found.0),
     })
+}
+
+/// A reviewer's decision on a postmortem in review.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Approved,
+    ChangesRequested,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approved => "approved",
+            Decision::ChangesRequested => "changes_requested",
+        }
+    }
+}
+
+/// Records `reviewer_id`'s decision, replacing an earlier one.
+pub async fn decide(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+    reviewer_id: Uuid,
+    decision: Decision,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "INSERT INTO reviewer_decisions (postmortem_id, reviewer_id, decision, note, decided_at)
+         VALUES ($1, $2, $3::text::reviewer_decision, $4, $5)
+         ON CONFLICT (postmortem_id, reviewer_id)
+         DO UPDATE SET decision = EXCLUDED.decision, note = EXCLUDED.note, decided_at = EXCLUDED.decided_at",
+        postmortem_id,
+        reviewer_id,
+        decision.as_str(),
+        note,
+        now
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Forgets the current decisions (when the postmortem goes back to draft;
+/// the revisions keep them).
+pub async fn clear_decisions(db: impl PgExecutor<'_>, postmortem_id: Uuid) -> sqlx::Result<()> {
+    sqlx::query!(
+        "DELETE FROM reviewer_decisions WHERE postmortem_id = $1",
+        postmortem_id
+    )
+    .execute(db)
+    .await?;
+    Ok(())
 }

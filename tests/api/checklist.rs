@@ -209,7 +209,7 @@ async fn publishing_with_failing_checks_needs_an_acknowledgement_kept_with_the_r
     assert_eq!(status(&app, number).await, "published");
     let acknowledged: Vec<String> = sqlx::query_scalar(
         "SELECT r.acknowledged_checks FROM postmortem_revisions r JOIN postmortems p ON p.id = r.postmortem_id
-         JOIN incidents i ON i.id = p.incident_id WHERE i.number = $1 AND r.summary = 'Published'",
+         JOIN incidents i ON i.id = p.incident_id WHERE i.number = $1 AND r.summary LIKE '%published'",
     )
     .bind(number)
     .fetch_one(&app.db)

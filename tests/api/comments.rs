@@ -227,3 +227,102 @@ async fn a_blaming_comment_comes_back_with_the_finding_and_the_text_kept() {
         "but have no form"
     );
 }
+
+#[tokio::test]
+async fn each_reviewer_decides_and_a_request_for_changes_holds_publishing_until_approved() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let (first, first_id) = app.signed_in(Role::Member).await;
+    let (second, second_id) = app.signed_in(Role::Member).await;
+    let number = create_incident(&author, "Checkout 502s").await;
+    let status = format!("/incidents/{number}/status");
+    let (first_id, second_id) = (first_id.to_string(), second_id.to_string());
+    let sent = author
+        .post_form(
+            &status,
+            &[
+                ("status", "in_review"),
+                ("reviewers", &first_id),
+                ("reviewers", &second_id),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    let review = format!("/incidents/{number}/review");
+
+    let bare = first
+        .post_form(&review, &[("decision", "request_changes")])
+        .await;
+    assert_eq!(bare.status, StatusCode::SEE_OTHER);
+    assert!(
+        first
+            .get(&format!("/incidents/{number}"))
+            .await
+            .body
+            .contains("Say which changes you ask for")
+    );
+    let asked = first
+        .post_form(
+            &review,
+            &[
+                ("decision", "request_changes"),
+                ("note", "Add the detection gap to the factors."),
+            ],
+        )
+        .await;
+    assert_eq!(asked.status, StatusCode::SEE_OTHER);
+    let page = author.get(&format!("/incidents/{number}")).await;
+    assert!(page.body.contains("asked for changes"), "{}", page.body);
+    assert!(page.body.contains("Add the detection gap to the factors."));
+    assert!(page.body.contains("not decided yet"));
+    assert_eq!(
+        author
+            .post_form(&review, &[("decision", "approve")])
+            .await
+            .status,
+        StatusCode::FORBIDDEN,
+        "authors do not approve their own postmortem"
+    );
+
+    let held = second
+        .post_form(&status, &[("status", "published"), ("acknowledge", "yes")])
+        .await;
+    assert_eq!(held.status, StatusCode::SEE_OTHER);
+    let page = second.get(&format!("/incidents/{number}")).await;
+    assert!(
+        page.body
+            .contains("asked for changes: publishing waits until they approve"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("flash-refused"));
+
+    let approved = first
+        .post_form(
+            &review,
+            &[
+                ("decision", "approve"),
+                ("note", "Thanks, looks right now."),
+            ],
+        )
+        .await;
+    assert_eq!(approved.status, StatusCode::SEE_OTHER);
+    let published = second
+        .post_form(&status, &[("status", "published"), ("acknowledge", "yes")])
+        .await;
+    assert_eq!(published.status, StatusCode::SEE_OTHER);
+    let state: String = sqlx::query_scalar("SELECT status::text FROM postmortems")
+        .fetch_one(&app.db)
+        .await
+        .expect("status");
+    assert_eq!(state, "published");
+    let history = author.get(&format!("/incidents/{number}/history")).await;
+    for said in [
+        "Changes requested by",
+        "Add the detection gap",
+        "Approved by",
+        "and published",
+    ] {
+        assert!(history.body.contains(said), "{said}: {}", history.body);
+    }
+}

@@ -56,6 +56,7 @@ async fn start_server(
         session_lifetime_hours: 7 * 24,
         max_upload_mb: 10,
         review_due_days: 5,
+        required_approvals: 1,
         time_zone: chrono_tz::Tz::UTC,
         sweep_minutes: 15,
         mail: debrief::config::MailConfig::default(),

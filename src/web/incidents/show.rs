@@ -83,6 +83,8 @@ pub struct PostmortemPage {
     /// A comment that was refused, back in its form.
     pub comment_draft: Option<CommentDraft>,
     pub can_comment: bool,
+    /// Approvals publishing needs (the setting).
+    pub required_approvals: i64,
 }
 
 impl PostmortemPage {
@@ -127,6 +129,7 @@ impl PostmortemPage {
             threads,
             comment_draft: None,
             can_comment: user.can_write(),
+            required_approvals: state.config.required_approvals,
             layout: Layout::for_user(user, Nav::Incidents),
             teams: parts.teams.clone(),
             chart: PhaseChart::build(&times, entries, zone),

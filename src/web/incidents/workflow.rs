@@ -17,13 +17,14 @@ use crate::{
         incident::{LinkKind, parse_number},
         postmortem::{PostmortemStatus, can_move},
     },
-    store::{self, audit::AuditEvent},
+    store::{self, audit::AuditEvent, postmortems::Decision},
     web::{AppError, AppState, form::parse_id, session::CurrentUser},
 };
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/incidents/{number}/status", post(change_status))
+        .route("/incidents/{number}/review", post(decide))
         .route("/incidents/{number}/people", post(change_people))
         .route("/incidents/{number}/links", post(add_link))
         .route(
@@ -44,6 +45,87 @@ struct StatusForm {
     /// "yes": publish although review comments are unresolved.
     #[serde(default)]
     acknowledge_comments: String,
+}
+
+#[derive(Deserialize)]
+struct DecisionForm {
+    #[serde(default)]
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// A reviewer approves, or asks for changes with a note saying which; the
+/// decision shows beside their name and is kept as a revision.
+async fn decide(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    case: Case,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, AppError> {
+    if !(user.can_write() && case.access.is_reviewer) {
+        return Err(AppError::Forbidden(
+            "Only this postmortem's reviewers approve it or ask for changes.",
+        ));
+    }
+    if case.postmortem.status != PostmortemStatus::InReview {
+        user.flash_refusal(
+            &state,
+            "Decisions are taken while a postmortem is in review.",
+        )
+        .await?;
+        return Ok(Redirect::to(&case.path()).into_response());
+    }
+    let note = form.note.trim();
+    let decision = match form.decision.as_str() {
+        "approve" => Decision::Approved,
+        "request_changes" => Decision::ChangesRequested,
+        _ => return Err(AppError::Forbidden("That is not a decision.")),
+    };
+    if decision == Decision::ChangesRequested && note.is_empty() {
+        user.flash_refusal(
+            &state,
+            "Say which changes you ask for: the note goes to the authors.",
+        )
+        .await?;
+        return Ok(Redirect::to(&format!("{}#review", case.path())).into_response());
+    }
+    if note.chars().count() > 2000 {
+        user.flash_refusal(
+            &state,
+            "Keep the note under 2,000 characters; longer thoughts fit in a comment.",
+        )
+        .await?;
+        return Ok(Redirect::to(&format!("{}#review", case.path())).into_response());
+    }
+    let note = Some(note).filter(|note| !note.is_empty());
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    store::postmortems::lock_postmortem(&mut *tx, case.postmortem.id).await?;
+    store::postmortems::decide(&mut *tx, case.postmortem.id, user.id, decision, note, now).await?;
+    let said = match (decision, note) {
+        (Decision::Approved, None) => format!("Approved by {}", user.display_name),
+        (Decision::Approved, Some(note)) => format!("Approved by {}: {note}", user.display_name),
+        (Decision::ChangesRequested, note) => format!(
+            "Changes requested by {}: {}",
+            user.display_name,
+            note.unwrap_or_default()
+        ),
+    };
+    record_revision(&mut tx, &case, &user, &said, now).await?;
+    let event = AuditEvent::new(user.id, "review_decision").detail(
+        serde_json::json!({ "incident": case.incident.number, "decision": decision.as_str() }),
+    );
+    store::audit::record(&mut *tx, event, now).await?;
+    tx.commit().await?;
+    let message = match decision {
+        Decision::Approved => "Approved. Publishing needs the approvals the settings ask for.",
+        Decision::ChangesRequested => {
+            "Changes requested: the authors see your note beside your name."
+        }
+    };
+    user.flash(&state, message).await?;
+    Ok(Redirect::to(&format!("{}#review", case.path())).into_response())
 }
 
 /// Kept with a revision published with unresolved review comments.
@@ -141,6 +223,34 @@ async fn change_status(
         if unresolved > 0 {
             acknowledged.push(UNRESOLVED_COMMENTS.to_owned());
         }
+        // A reviewer publishing approves; the others' decisions count as
+        // they stand.
+        let others = case.reviewers.iter().filter(|r| r.id != user.id);
+        let approvals = others
+            .clone()
+            .filter(|r| r.decision.as_deref() == Some("approved"))
+            .count() as i64
+            + i64::from(case.access.is_reviewer);
+        let asking: Vec<&str> = others
+            .filter(|r| r.decision.as_deref() == Some("changes_requested"))
+            .map(|r| r.display_name.as_str())
+            .collect();
+        let needed = state.config.required_approvals;
+        if !asking.is_empty() || approvals < needed {
+            let message = if asking.is_empty() {
+                format!(
+                    "Publishing needs {needed} approval{}; it has {approvals}. The other reviewers approve on this page.",
+                    if needed == 1 { "" } else { "s" }
+                )
+            } else {
+                format!(
+                    "{} asked for changes: publishing waits until they approve.",
+                    asking.join(", ")
+                )
+            };
+            user.flash_refusal(&state, &message).await?;
+            return Ok(Redirect::to(&case.path()).into_response());
+        }
     }
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
@@ -148,17 +258,34 @@ async fn change_status(
     if !reviewers.is_empty() {
         store::postmortems::set_reviewers(&mut tx, case.postmortem.id, &reviewers).await?;
     }
+    if to == PostmortemStatus::Published && case.access.is_reviewer {
+        store::postmortems::decide(
+            &mut *tx,
+            case.postmortem.id,
+            user.id,
+            Decision::Approved,
+            None,
+            now,
+        )
+        .await?;
+    }
+    if to == PostmortemStatus::Draft {
+        store::postmortems::clear_decisions(&mut *tx, case.postmortem.id).await?;
+    }
     if !store::postmortems::set_status(&mut *tx, case.postmortem.id, from, to, now).await? {
         return Err(AppError::Conflict(
             "Someone else moved this postmortem just now. Reload the page to see where it stands.",
         ));
     }
     let summary = match to {
-        PostmortemStatus::Draft => "Returned to draft",
-        PostmortemStatus::InReview => "Sent to review",
-        PostmortemStatus::Published => "Published",
+        PostmortemStatus::Draft => "Returned to draft".to_owned(),
+        PostmortemStatus::InReview => "Sent to review".to_owned(),
+        PostmortemStatus::Published if case.access.is_reviewer => {
+            format!("Approved by {} and published", user.display_name)
+        }
+        PostmortemStatus::Published => "Published".to_owned(),
     };
-    let revision = record_revision(&mut tx, &case, &user, summary, now).await?;
+    let revision = record_revision(&mut tx, &case, &user, &summary, now).await?;
     if !acknowledged.is_empty() {
         store::revisions::set_acknowledged(&mut *tx, case.postmortem.id, revision, &acknowledged)
             .await?;
