@@ -48,9 +48,15 @@ pub struct Facts {
 }
 
 pub async fn facts(db: &mut PgConnection, postmortem_id: Uuid) -> sqlx::Result<Facts> {
-    let people = sqlx::query_scalar!("SELECT display_name FROM users")
-        .fetch_all(&mut *db)
-        .await?;
+    // The directory's names and those of the incident's participants
+    // without an account: naming any of them as the cause is blame.
+    let people = sqlx::query_scalar!(
+        r#"SELECT display_name AS "name!" FROM users
+           UNION SELECT name AS "name!" FROM participants WHERE postmortem_id = $1 AND name IS NOT NULL"#,
+        postmortem_id
+    )
+    .fetch_all(&mut *db)
+    .await?;
     let row = sqlx::query!(
         r#"SELECT p.published_at,
                   (SELECT count(*) FROM attachments a WHERE a.postmortem_id = p.id) AS "attachments!"

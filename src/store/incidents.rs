@@ -202,6 +202,8 @@ pub struct IncidentFilter {
     pub status: Option<PostmortemStatus>,
     pub service: Option<String>,
     pub team_id: Option<Uuid>,
+    /// A participant's name (an account's or a typed one).
+    pub participant: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -335,6 +337,9 @@ pub async fn list_incidents(
             team_id: filter.team_id,
         },
     );
+    if let Some(name) = &filter.participant {
+        super::participants::push_named(&mut query, "p.id", name);
+    }
     query.push(sort.order_by());
     push_page(&mut query, limit, offset);
     query.build_query_as().fetch_all(db).await

@@ -16,6 +16,7 @@ pub mod imports;
 pub mod incidents;
 pub mod links;
 pub mod outbox;
+pub mod participants;
 pub mod postmortems;
 pub mod review;
 pub mod revisions;

@@ -9,6 +9,7 @@ use super::{
     attachments::AttachmentInfo,
     comments::Comment,
     incidents::{Incident, LinkedIncident, Reader, TeamRef},
+    participants::Participant,
     timeline::TimelineEntry,
 };
 use crate::domain::{
@@ -118,7 +119,14 @@ pub async fn find_by_number(
                      FROM comments c JOIN users cu ON cu.id = c.author_id
                      LEFT JOIN users rb ON rb.id = c.resolved_by
                      WHERE c.postmortem_id = p.id)
-                  END AS "comments: Json<Vec<Comment>>"
+                  END AS "comments: Json<Vec<Comment>>",
+                  CASE WHEN $2 THEN
+                    (SELECT COALESCE(json_agg(json_build_object(
+                               'id', pa.id, 'user_id', pa.user_id, 'name', COALESCE(pa.name, pu.display_name),
+                               'role', pa.role) ORDER BY pa.created_at, pa.id), '[]')
+                     FROM participants pa LEFT JOIN users pu ON pu.id = pa.user_id
+                     WHERE pa.postmortem_id = p.id)
+                  END AS "participants: Json<Vec<Participant>>"
            FROM incidents i JOIN postmortems p ON p.incident_id = i.id
            WHERE i.number = $1"#,
         number,
@@ -187,6 +195,7 @@ pub async fn find_by_number(
                 directory: row.directory_stamp.unwrap_or_default(),
                 links: row.links.map(|links| links.0).unwrap_or_default(),
                 comments: row.comments.map(|comments| comments.0).unwrap_or_default(),
+                participants: row.participants.map(|p| p.0).unwrap_or_default(),
             }),
         }
     }))
@@ -460,6 +469,8 @@ pub struct PageStamp {
     pub links: Vec<LinkedIncident>,
     /// The review comments, always fresh.
     pub comments: Vec<Comment>,
+    /// Who took part, and how.
+    pub participants: Vec<Participant>,
 }
 
 /// The reading page's parts, in one round trip.

@@ -29,6 +29,8 @@ pub struct SearchFilter {
     pub service: Option<String>,
     pub tag: Option<String>,
     pub team_id: Option<Uuid>,
+    /// A participant's name (an account's or a typed one).
+    pub participant: Option<String>,
     pub year: Option<i32>,
     /// 1 to 4, with `year`.
     pub quarter: Option<i32>,
@@ -226,6 +228,9 @@ fn push_filters(query: &mut QueryBuilder<Postgres>, filter: &SearchFilter) {
             .push(" AND s.team_ids @> ARRAY[")
             .push_bind(team_id)
             .push("]::uuid[]");
+    }
+    if let Some(name) = &filter.participant {
+        super::participants::push_named(query, "s.postmortem_id", name);
     }
     if let Some((from, until)) = filter.period() {
         query

@@ -58,6 +58,9 @@ pub struct SearchParams {
     tag: String,
     #[serde(default)]
     team: String,
+    /// A participant's name.
+    #[serde(default)]
+    participant: String,
     /// `2021` or `2021-Q3`.
     #[serde(default)]
     when: String,
@@ -78,6 +81,7 @@ impl SearchParams {
             service: Some(self.service.clone()).filter(|s| !s.is_empty()),
             tag: Some(self.tag.clone()).filter(|s| !s.is_empty()),
             team_id: uuid::Uuid::parse_str(&self.team).ok(),
+            participant: Some(self.participant.trim().to_owned()).filter(|s| !s.is_empty()),
             year,
             quarter,
             zone,
@@ -144,6 +148,7 @@ impl SearchPage {
             ("service", p.service.as_str()),
             ("tag", p.tag.as_str()),
             ("team", p.team.as_str()),
+            ("participant", p.participant.as_str()),
             ("when", p.when.as_str()),
             ("sort", p.sort.as_str()),
         ];

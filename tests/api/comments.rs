@@ -326,3 +326,88 @@ async fn each_reviewer_decides_and_a_request_for_changes_holds_publishing_until_
         assert!(history.body.contains(said), "{said}: {}", history.body);
     }
 }
+
+#[tokio::test]
+async fn participants_are_listed_filter_the_list_and_search_and_are_known_to_the_blame_check() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let (_, responder_id) = app.signed_in(Role::Member).await;
+    let number = create_incident(&author, "Checkout 502s").await;
+    let other = create_incident(&author, "Queue stall").await;
+    sqlx::query("UPDATE postmortems SET status = 'published', published_at = now()")
+        .execute(&app.db)
+        .await
+        .expect("publish");
+    let path = format!("/incidents/{number}/participants");
+    let added = author
+        .post_form(
+            &path,
+            &[
+                ("user", ""),
+                ("name", "Priya Raman"),
+                ("role", "Incident commander"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+    let added = author
+        .post_form(
+            &path,
+            &[
+                ("user", &responder_id.to_string()),
+                ("role", "other"),
+                ("other_role", "Vendor liaison"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER);
+    let refused = author
+        .post_form(&path, &[("user", ""), ("name", ""), ("role", "Responder")])
+        .await;
+    assert_eq!(refused.status, StatusCode::SEE_OTHER);
+    let page = author.get(&format!("/incidents/{number}")).await;
+    assert!(
+        page.body.contains("Pick a person, or type the name"),
+        "a refusal where the eye is"
+    );
+    assert!(page.body.contains("Priya Raman") && page.body.contains("Incident commander"));
+    assert!(page.body.contains("Vendor liaison"));
+    let revisions: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM postmortem_revisions WHERE summary LIKE '%added as%'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("revisions");
+    assert_eq!(revisions, 2, "each change is a revision");
+
+    let list = author.get("/incidents?participant=priya%20raman").await;
+    assert!(list.body.contains("Checkout 502s"), "{}", list.body);
+    assert!(
+        !list.body.contains("Queue stall"),
+        "only the incidents Priya took part in"
+    );
+    let search = author.get("/search?q=&participant=Priya%20Raman").await;
+    assert!(
+        search.body.contains(&format!("/incidents/{number}\"")),
+        "{}",
+        search.body
+    );
+    assert!(!search.body.contains(&format!("/incidents/{other}\"")));
+
+    // A participant without an account is a person to the blame check.
+    let comment = author
+        .post_form(
+            &format!("/incidents/{number}/comments"),
+            &[
+                ("section", "trigger"),
+                ("body", "It went wrong because of Priya."),
+            ],
+        )
+        .await;
+    assert_eq!(comment.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        comment.body.contains("because of Priya"),
+        "{}",
+        comment.body
+    );
+}

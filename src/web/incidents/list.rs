@@ -50,6 +50,9 @@ struct ListQuery {
     service: String,
     #[serde(default)]
     team: String,
+    /// A participant's name.
+    #[serde(default)]
+    participant: String,
     #[serde(default)]
     sort: String,
     #[serde(default)]
@@ -108,9 +111,17 @@ impl IncidentListPage {
 
     fn is_filtered(&self) -> bool {
         let q = &self.query;
-        [&q.q, &q.severity, &q.kind, &q.status, &q.service, &q.team]
-            .iter()
-            .any(|value| !value.is_empty())
+        [
+            &q.q,
+            &q.severity,
+            &q.kind,
+            &q.status,
+            &q.service,
+            &q.team,
+            &q.participant,
+        ]
+        .iter()
+        .any(|value| !value.is_empty())
     }
 
     /// The list's address with its filters, for the pager.
@@ -123,6 +134,7 @@ impl IncidentListPage {
             ("status", &q.status),
             ("service", &q.service),
             ("team", &q.team),
+            ("participant", &q.participant),
             ("sort", &q.sort),
         ];
         query::prefix(
@@ -171,6 +183,7 @@ async fn list_incidents(
             .iter()
             .find(|team| team.id.to_string() == query.team)
             .map(|team| team.id),
+        participant: Some(query.participant.trim().to_owned()).filter(|name| !name.is_empty()),
     };
     let sort = IncidentSort::parse(&query.sort);
     let mut pagination = PageQuery::from_raw(query.page.clone()).pagination(PAGE_SIZE);

@@ -8,6 +8,7 @@ mod export;
 mod form;
 mod history;
 mod list;
+mod participants;
 pub(super) mod show;
 mod views;
 mod workflow;
@@ -39,6 +40,7 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .merge(comments::routes())
         .merge(editor::routes(max_upload_bytes))
         .merge(list::routes())
+        .merge(participants::routes())
         .merge(form::routes())
         .merge(show::routes())
         .merge(workflow::routes())

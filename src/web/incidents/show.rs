@@ -85,6 +85,8 @@ pub struct PostmortemPage {
     pub can_comment: bool,
     /// Approvals publishing needs (the setting).
     pub required_approvals: i64,
+    /// Who took part in the incident, and how.
+    pub participants: Vec<store::participants::Participant>,
 }
 
 impl PostmortemPage {
@@ -130,6 +132,7 @@ impl PostmortemPage {
             comment_draft: None,
             can_comment: user.can_write(),
             required_approvals: state.config.required_approvals,
+            participants: stamp.participants.clone(),
             layout: Layout::for_user(user, Nav::Incidents),
             teams: parts.teams.clone(),
             chart: PhaseChart::build(&times, entries, zone),
@@ -299,6 +302,18 @@ impl PostmortemPage {
         } else {
             "Comment on this section"
         }
+    }
+
+    fn roles(&self) -> &'static [&'static str] {
+        super::participants::ROLES
+    }
+
+    /// The incident list of those a participant took part in.
+    fn participant_link(&self, name: &str) -> String {
+        format!(
+            "/incidents?{}",
+            crate::web::query::encode([("participant", name)])
+        )
     }
 
     /// The passage a refused new comment quoted, or nothing.
