@@ -908,3 +908,108 @@ async fn a_chat_log_becomes_timeline_rows_with_guessed_kinds_and_the_repeat_left
     );
     browser.client.clone().close().await.expect("close");
 }
+
+#[tokio::test]
+async fn a_review_conversation_runs_from_a_passage_comment_to_publication() {
+    let app = TestApp::spawn().await;
+    let (writer, number) = sam_writes(&app, "Checkout 502s").await;
+    sqlx::query(
+        "UPDATE postmortems SET summary = 'The pool was lowered from 50 to 5 by a config change.'",
+    )
+    .execute(&app.db)
+    .await
+    .expect("summary");
+    let member = debrief::domain::role::Role::Member;
+    let nina = app
+        .create_user("nina@example.com", "Nina Kowalski", member)
+        .await;
+    let sent = writer
+        .post_form(
+            &format!("/incidents/{number}/status"),
+            &[("status", "in_review"), ("reviewers", &nina.to_string())],
+        )
+        .await;
+    assert_eq!(sent.status, reqwest::StatusCode::SEE_OTHER);
+    let page = format!("{}/incidents/{number}", app.address);
+
+    // The reviewer selects a passage and comments on it.
+    let reviewer = Browser::start().await;
+    reviewer.sign_in(&app, "nina@example.com").await;
+    reviewer.client.goto(&page).await.expect("open");
+    reviewer
+        .client
+        .execute(
+            "const text = document.querySelector('[data-commentable=summary] p').firstChild;
+             const at = text.data.indexOf('from 50 to 5');
+             const range = document.createRange();
+             range.setStart(text, at); range.setEnd(text, at + 'from 50 to 5'.length);
+             const selection = document.getSelection();
+             selection.removeAllRanges(); selection.addRange(range);
+             document.dispatchEvent(new Event('selectionchange'));",
+            vec![],
+        )
+        .await
+        .expect("select a passage");
+    reviewer.click(".comment-offer").await;
+    reviewer
+        .fill("comment-summary-body", "Why 5? Was that a typo?")
+        .await;
+    reviewer.submit("#comment-form-summary").await;
+    reviewer.wait_for_text("Comment added.").await;
+    reviewer.wait_for_text("“from 50 to 5”").await;
+
+    // The author changes the passage: the comment shows as outdated with its quote.
+    let author = browser_as_sam(&app, None).await;
+    author
+        .client
+        .goto(&format!("{page}/postmortem/edit"))
+        .await
+        .expect("open the editor");
+    author.wait_for_text("1 review comment to answer").await;
+    author
+        .fill(
+            "summary",
+            "The pool was lowered from 50 to 10 by a config change.",
+        )
+        .await;
+    author.submit("form.editor").await;
+    author.wait_for_text("Saved as revision").await;
+    author.client.goto(&page).await.expect("open");
+    author.wait_for_text("Outdated").await;
+    assert!(author.page_text().await.contains("“from 50 to 5”"));
+    author.click(".thread .reply summary").await;
+    let reply_box = author
+        .client
+        .find(Locator::Css(".thread .reply textarea"))
+        .await
+        .expect("the reply box");
+    reply_box
+        .send_keys("It was a typo: 10 now, and validated.")
+        .await
+        .expect("type");
+    author.submit(".thread .reply form").await;
+    author.wait_for_text("Reply added.").await;
+    author.submit(".thread form.inline").await;
+    author.wait_for_text("Thread resolved.").await;
+
+    // The reviewer approves and publishes.
+    reviewer.client.goto(&page).await.expect("open");
+    reviewer.wait_for_text("Resolved by Sam Okafor").await;
+    reviewer.click("#review button[value=approve]").await;
+    reviewer.wait_for_text("Approved.").await;
+    // This short postmortem fails checks of the checklist: publishing asks
+    // the reviewer to acknowledge them.
+    reviewer.click("input[name=acknowledge]").await;
+    reviewer
+        .click("form.inline input[value=published] ~ button[type=submit]")
+        .await;
+    reviewer
+        .wait_for_text("Published: everyone in the organization can read it now.")
+        .await;
+    reviewer.screenshot("review-conversation").await;
+    let status: String = sqlx::query_scalar("SELECT status::text FROM postmortems")
+        .fetch_one(&app.db)
+        .await
+        .expect("status");
+    assert_eq!(status, "published");
+}
