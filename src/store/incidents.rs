@@ -305,22 +305,25 @@ pub fn push_incident_filters(query: &mut QueryBuilder<Postgres>, filters: Incide
     }
 }
 
-/// A page of incidents the reader may see, filtered and sorted.
-pub async fn list_incidents(
-    db: impl PgExecutor<'_>,
+/// The list's statement: a page of incidents the reader may see, filtered
+/// and sorted, with the filter choices as a column when asked for.
+fn list_query(
     reader: Reader,
     filter: &IncidentFilter,
     sort: IncidentSort,
-    limit: i64,
-    offset: i64,
-) -> sqlx::Result<Vec<IncidentSummary>> {
+    (limit, offset): (i64, i64),
+    with_options: bool,
+) -> QueryBuilder<Postgres> {
     let mut query = QueryBuilder::new(
         "SELECT i.number, i.title, i.kind, i.severity, i.services, i.started_at, i.resolved_at, p.status,
                 (SELECT count(*) FROM action_items ai WHERE ai.postmortem_id = p.id
                    AND ai.status IN ('open', 'in_progress')) AS open_actions,
-                p.checklist_passed, p.checklist_total
-         FROM incidents i JOIN postmortems p ON p.incident_id = i.id WHERE",
+                p.checklist_passed, p.checklist_total",
     );
+    if with_options {
+        push_options_column(&mut query, reader);
+    }
+    query.push(" FROM incidents i JOIN postmortems p ON p.incident_id = i.id WHERE");
     push_visible_to(&mut query, reader);
     if let Some(text) = &filter.text {
         query
@@ -342,7 +345,40 @@ pub async fn list_incidents(
     }
     query.push(sort.order_by());
     push_page(&mut query, limit, offset);
-    query.build_query_as().fetch_all(db).await
+    query
+}
+
+/// A page of incidents the reader may see, filtered and sorted.
+pub async fn list_incidents(
+    db: impl PgExecutor<'_>,
+    reader: Reader,
+    filter: &IncidentFilter,
+    sort: IncidentSort,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<IncidentSummary>> {
+    list_query(reader, filter, sort, (limit, offset), false)
+        .build_query_as()
+        .fetch_all(db)
+        .await
+}
+
+/// [`list_incidents`] and the list's filter choices, in one round trip.
+pub async fn list_with_options(
+    db: impl PgExecutor<'_> + Copy,
+    reader: Reader,
+    filter: &IncidentFilter,
+    sort: IncidentSort,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<(Vec<IncidentSummary>, FilterOptions)> {
+    let mut query = list_query(reader, filter, sort, (limit, offset), true);
+    let rows: Vec<ListRow> = query.build_query_as().fetch_all(db).await?;
+    let options = match rows.first() {
+        Some(row) => parse_options(&row.options)?,
+        None => list_filter_options(db, reader).await?,
+    };
+    Ok((rows.into_iter().map(|row| row.summary).collect(), options))
 }
 
 fn like_escape(text: &str) -> String {
@@ -362,32 +398,55 @@ pub async fn list_published_services(db: impl PgExecutor<'_>) -> sqlx::Result<Ve
     .await
 }
 
-/// The list's filter choices in one round trip: every team, and the
-/// services named on the unpublished incidents the reader may see (those
-/// of published incidents are the same for everyone and cached).
+/// The list's filter choices: every team, and the services named on the
+/// unpublished incidents the reader may see (those of published incidents
+/// are the same for everyone and cached).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct FilterOptions {
+    pub teams: Vec<Team>,
+    pub draft_services: Vec<String>,
+}
+
+/// `, (...) AS options`: the filter choices as one JSON value, computed once
+/// per statement (the subquery does not depend on the row), so the list and
+/// its choices come in one round trip.
+fn push_options_column(query: &mut QueryBuilder<Postgres>, reader: Reader) {
+    query.push(
+        ", (SELECT json_build_object(
+              'teams', (SELECT COALESCE(json_agg(json_build_object('id', id, 'name', name) ORDER BY lower(name), id), '[]')
+                        FROM teams),
+              'draft_services', (SELECT COALESCE(json_agg(DISTINCT service), '[]') FROM (
+                   SELECT unnest(i.services) AS service
+                   FROM incidents i JOIN postmortems p ON p.incident_id = i.id
+                   WHERE p.status IN ('draft', 'in_review') AND",
+    );
+    push_visible_to(query, reader);
+    // As text: every row carries it, and only the first is parsed.
+    query.push(") AS drafts)))::text AS options");
+}
+
+/// The filter choices alone (for a page of the list with no rows).
 pub async fn list_filter_options(
     db: impl PgExecutor<'_>,
     reader: Reader,
-) -> sqlx::Result<(Vec<Team>, Vec<String>)> {
-    let mut query = QueryBuilder::new(
-        "SELECT
-           (SELECT COALESCE(json_agg(json_build_object('id', id, 'name', name) ORDER BY lower(name), id), '[]')
-            FROM teams) AS teams,
-           (SELECT COALESCE(json_agg(DISTINCT service), '[]') FROM (
-              SELECT unnest(i.services) AS service
-              FROM incidents i JOIN postmortems p ON p.incident_id = i.id
-              WHERE p.status IN ('draft', 'in_review') AND",
-    );
-    push_visible_to(&mut query, reader);
-    query.push(") AS drafts) AS services");
+) -> sqlx::Result<FilterOptions> {
+    let mut query = QueryBuilder::new("SELECT 1 AS one");
+    push_options_column(&mut query, reader);
     let row = query.build().fetch_one(db).await?;
-    let decode = |error: serde_json::Error| sqlx::Error::Decode(Box::new(error));
-    let teams: serde_json::Value = row.try_get("teams")?;
-    let services: serde_json::Value = row.try_get("services")?;
-    Ok((
-        serde_json::from_value(teams).map_err(decode)?,
-        serde_json::from_value(services).map_err(decode)?,
-    ))
+    let options: String = row.try_get("options")?;
+    parse_options(&options)
+}
+
+/// A row of the list with the statement's filter choices.
+#[derive(sqlx::FromRow)]
+struct ListRow {
+    #[sqlx(flatten)]
+    summary: IncidentSummary,
+    options: String,
+}
+
+fn parse_options(text: &str) -> sqlx::Result<FilterOptions> {
+    serde_json::from_str(text).map_err(|error| sqlx::Error::Decode(Box::new(error)))
 }
 
 /// A link to another incident, seen from one side.

@@ -144,13 +144,9 @@ impl IncidentListPage {
     }
 }
 
-/// The filter choices: every team, and the services of published incidents
-/// (cached briefly, being the same for everyone) and of the drafts this
-/// reader sees.
-async fn filter_options(
-    state: &AppState,
-    user: &CurrentUser,
-) -> Result<(Vec<Team>, Vec<String>), AppError> {
+/// The services to choose from: those of published incidents (cached
+/// briefly, being the same for everyone) and of the drafts this reader sees.
+async fn services(state: &AppState, drafts: Vec<String>) -> Result<Vec<String>, AppError> {
     let db = state.db.clone();
     let published = state
         .caches
@@ -159,12 +155,11 @@ async fn filter_options(
             store::incidents::list_published_services(&db).await
         })
         .await?;
-    let (teams, drafts) = store::incidents::list_filter_options(&state.db, user.reader()).await?;
     let mut services = published.as_ref().clone();
     services.extend(drafts);
     services.sort();
     services.dedup();
-    Ok((teams, services))
+    Ok(services)
 }
 
 async fn list_incidents(
@@ -172,22 +167,19 @@ async fn list_incidents(
     user: CurrentUser,
     Query(query): Query<ListQuery>,
 ) -> Result<IncidentListPage, AppError> {
-    let (teams, services) = filter_options(&state, &user).await?;
     let filter = IncidentFilter {
         text: Some(query.q.trim().to_owned()).filter(|text| !text.is_empty()),
         severity: Severity::parse(&query.severity),
         kind: IncidentKind::parse(&query.kind),
         status: PostmortemStatus::parse(&query.status),
         service: Some(query.service.clone()).filter(|service| !service.is_empty()),
-        team_id: teams
-            .iter()
-            .find(|team| team.id.to_string() == query.team)
-            .map(|team| team.id),
+        // An id that names no team matches nothing, as a filter should.
+        team_id: uuid::Uuid::parse_str(query.team.trim()).ok(),
         participant: Some(query.participant.trim().to_owned()).filter(|name| !name.is_empty()),
     };
     let sort = IncidentSort::parse(&query.sort);
     let mut pagination = PageQuery::from_raw(query.page.clone()).pagination(PAGE_SIZE);
-    let mut incidents = store::incidents::list_incidents(
+    let (mut incidents, options) = store::incidents::list_with_options(
         &state.db,
         user.reader(),
         &filter,
@@ -196,6 +188,8 @@ async fn list_incidents(
         pagination.offset(),
     )
     .await?;
+    let services = services(&state, options.draft_services).await?;
+    let teams = options.teams;
     pagination.trim(&mut incidents);
     Ok(IncidentListPage {
         layout: Layout::for_user(&user, Nav::Incidents),
