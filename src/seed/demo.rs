@@ -92,6 +92,42 @@ struct DemoPostmortem {
     published_after_days: Option<i64>,
     /// The start of the title of an earlier demo incident this one repeats.
     repeat_of: Option<String>,
+    /// Who took part, and how.
+    #[serde(default)]
+    participants: Vec<DemoParticipant>,
+    /// Review threads, with their replies.
+    #[serde(default)]
+    comments: Vec<DemoComment>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoParticipant {
+    /// A demo user's email, or the name of someone without an account.
+    who: String,
+    role: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoComment {
+    section: String,
+    #[serde(default)]
+    quote: Option<String>,
+    author: String,
+    body: String,
+    #[serde(default)]
+    replies: Vec<DemoReply>,
+    /// Who resolved the thread, if anyone did.
+    #[serde(default)]
+    resolved_by: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoReply {
+    author: String,
+    body: String,
 }
 
 #[derive(Deserialize)]
@@ -399,6 +435,20 @@ async fn seed_postmortem(
         )
         .await?;
     }
+    seed_conversation(tx, postmortem_id, demo, lookup, written_at).await?;
+    if demo.status == PostmortemStatus::Published {
+        for reviewer in &reviewers {
+            store::postmortems::decide(
+                &mut *tx,
+                postmortem_id,
+                *reviewer,
+                store::postmortems::Decision::Approved,
+                None,
+                written_at,
+            )
+            .await?;
+        }
+    }
     let review_due_days = crate::domain::postmortem::DEFAULT_REVIEW_DUE_DAYS;
     let change = store::revisions::Change {
         postmortem_id,
@@ -409,6 +459,65 @@ async fn seed_postmortem(
     };
     store::revisions::record(tx, &change, review_due_days, now).await?;
     Ok(demo.action_items.len())
+}
+
+/// The participants and review threads of a demo postmortem.
+async fn seed_conversation(
+    tx: &mut PgConnection,
+    postmortem_id: Uuid,
+    demo: &DemoPostmortem,
+    lookup: &Lookup,
+    at: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    for participant in &demo.participants {
+        let who = match find(&lookup.users, &participant.who) {
+            Some(id) => store::participants::Who::User(id),
+            None => store::participants::Who::Name(&participant.who),
+        };
+        store::participants::insert(&mut *tx, postmortem_id, who, &participant.role, at).await?;
+    }
+    for (index, thread) in demo.comments.iter().enumerate() {
+        // A few minutes apart, so the threads read in order.
+        let when = at + Duration::minutes(index as i64 * 10);
+        let root = store::comments::insert(
+            &mut *tx,
+            &store::comments::NewComment {
+                postmortem_id,
+                parent_id: None,
+                author_id: lookup.user(&thread.author)?,
+                section: &thread.section,
+                quote: thread.quote.as_deref(),
+                body: &thread.body,
+            },
+            when,
+        )
+        .await?;
+        for (offset, reply) in thread.replies.iter().enumerate() {
+            store::comments::insert(
+                &mut *tx,
+                &store::comments::NewComment {
+                    postmortem_id,
+                    parent_id: Some(root),
+                    author_id: lookup.user(&reply.author)?,
+                    section: &thread.section,
+                    quote: None,
+                    body: &reply.body,
+                },
+                when + Duration::minutes(offset as i64 + 1),
+            )
+            .await?;
+        }
+        if let Some(by) = &thread.resolved_by {
+            store::comments::set_resolved(
+                &mut *tx,
+                root,
+                Some(lookup.user(by)?),
+                when + Duration::hours(1),
+            )
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 async fn seed_item(

@@ -775,6 +775,19 @@ async fn the_demo_archive_fills_every_section_and_chart_of_the_review() {
         .await
         .expect("demo seeds");
     sweep(&app).await;
+    // The demo shows the review conversation too: participants, a resolved
+    // thread, open ones on a postmortem in review, and reviewers' approvals.
+    let (participants, threads, open, approvals): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM participants),
+                (SELECT count(*) FROM comments WHERE parent_id IS NULL),
+                (SELECT count(*) FROM comments WHERE parent_id IS NULL AND resolved_at IS NULL),
+                (SELECT count(*) FROM reviewer_decisions WHERE decision = 'approved')",
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("counts");
+    assert_eq!((participants, threads, open), (6, 3, 2));
+    assert!(approvals > 0);
     let (viewer, _) = app.signed_in(Role::Viewer).await;
     let current = viewer.get("/review").await;
     assert_eq!(current.location(), Some("/review/2026-Q4"));
