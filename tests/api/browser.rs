@@ -955,7 +955,7 @@ async fn a_review_conversation_runs_from_a_passage_comment_to_publication() {
         .fill("comment-summary-body", "Why 5? Was that a typo?")
         .await;
     reviewer.submit("#comment-form-summary").await;
-    reviewer.wait_for_text("Comment added.").await;
+    reviewer.wait_for_text("Why 5? Was that a typo?</p>").await;
     reviewer.wait_for_text("“from 50 to 5”").await;
 
     // The author changes the passage: the comment shows as outdated with its quote.
@@ -988,9 +988,9 @@ async fn a_review_conversation_runs_from_a_passage_comment_to_publication() {
         .await
         .expect("type");
     author.submit(".thread .reply form").await;
-    author.wait_for_text("Reply added.").await;
+    author.wait_for_text("10 now, and validated.</p>").await;
     author.submit(".thread form.inline").await;
-    author.wait_for_text("Thread resolved.").await;
+    author.wait_for_text("Resolved by Sam Okafor").await;
 
     // The reviewer approves and publishes.
     reviewer.client.goto(&page).await.expect("open");

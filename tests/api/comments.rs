@@ -120,6 +120,26 @@ async fn a_passage_comment_goes_outdated_is_answered_resolved_and_then_publishin
         )
         .await;
     assert_eq!(edited.status, StatusCode::SEE_OTHER);
+    let stale = author
+        .post_form(
+            &format!("/incidents/{number}/comments/{reply}/edit"),
+            &[("body", "An edit from an old tab"), ("version", "1")],
+        )
+        .await;
+    assert_eq!(
+        stale.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a concurrent edit is detected"
+    );
+    assert!(
+        stale
+            .body
+            .contains("This comment changed since you opened it")
+    );
+    assert!(
+        stale.body.contains("An edit from an old tab</textarea>"),
+        "and the text kept"
+    );
     let not_theirs = reviewer
         .post_form(
             &format!("/incidents/{number}/comments/{reply}/edit"),
@@ -362,14 +382,26 @@ async fn participants_are_listed_filter_the_list_and_search_and_are_known_to_the
         .await;
     assert_eq!(added.status, StatusCode::SEE_OTHER);
     let refused = author
-        .post_form(&path, &[("user", ""), ("name", ""), ("role", "Responder")])
+        .post_form(
+            &path,
+            &[
+                ("user", ""),
+                ("name", ""),
+                ("role", "other"),
+                ("other_role", "Scribe for the vendor"),
+            ],
+        )
         .await;
-    assert_eq!(refused.status, StatusCode::SEE_OTHER);
-    let page = author.get(&format!("/incidents/{number}")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        page.body.contains("Pick a person, or type the name"),
-        "a refusal where the eye is"
+        refused.body.contains("Pick a person, or type the name"),
+        "the problem beside the form"
     );
+    assert!(
+        refused.body.contains(r#"value="Scribe for the vendor""#),
+        "what was typed is kept"
+    );
+    let page = author.get(&format!("/incidents/{number}")).await;
     assert!(page.body.contains("Priya Raman") && page.body.contains("Incident commander"));
     assert!(page.body.contains("Vendor liaison"));
     let revisions: i64 = sqlx::query_scalar(

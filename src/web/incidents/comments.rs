@@ -1,7 +1,10 @@
 //! Review as a conversation: comments on a postmortem's sections (or a
 //! passage in one), replies, edits by their author, resolving and reopening.
 //! Every form works without JavaScript; with it, selecting text in a section
-//! offers to comment on that passage.
+//! offers to comment on that passage. A success brings the reader back to
+//! the thread it changed (highlighted as the page's target); a refusal
+//! redraws the page with the text kept, the form focused and its problem
+//! beside it.
 
 use axum::{
     Form, Router,
@@ -212,7 +215,6 @@ async fn add_comment(
         .detail(serde_json::json!({ "incident": case.incident.number, "section": section }));
     store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
-    user.flash(&state, "Comment added.").await?;
     Ok(Redirect::to(&format!("{}#comment-{id}", case.path())).into_response())
 }
 
@@ -278,7 +280,6 @@ async fn reply(
         .detail(serde_json::json!({ "incident": case.incident.number, "reply_to": root_id }));
     store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
-    user.flash(&state, "Reply added.").await?;
     Ok(Redirect::to(&format!("{}#comment-{id}", case.path())).into_response())
 }
 
@@ -318,13 +319,15 @@ async fn edit_comment(
     };
     let now = state.clock.now();
     if !store::comments::edit(&state.db, comment.id, form.version, &body, now).await? {
-        user.flash_refusal(
-            &state,
-            "This comment changed since you opened it (in another tab?). Your text was not saved; here is the comment as it is now.",
-        )
-        .await?;
-    } else {
-        user.flash(&state, "Comment changed.").await?;
+        let draft = CommentDraft {
+            form: format!("edit-{}", comment.id),
+            body,
+            problem: Some(
+                "This comment changed since you opened it (in another tab?). Your text is below; the comment above is as it is now.".to_owned(),
+            ),
+            ..CommentDraft::default()
+        };
+        return refused(&state, &user, case, &stamp, draft).await;
     }
     Ok(Redirect::to(&format!("{}#comment-{}", case.path(), comment.id)).into_response())
 }
@@ -377,14 +380,5 @@ async fn set_resolved(
     .detail(serde_json::json!({ "incident": case.incident.number }));
     store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
-    user.flash(
-        &state,
-        if resolved {
-            "Thread resolved."
-        } else {
-            "Thread reopened."
-        },
-    )
-    .await?;
     Ok(Redirect::to(&format!("{}#comment-{}", case.path(), root.id)).into_response())
 }

@@ -69,19 +69,14 @@ async fn add(
         None
     };
     if let Some(problem) = problem {
-        user.flash_refusal(&state, problem).await?;
-        return Ok(Redirect::to(&back).into_response());
+        return refused(&state, &user, case, form, problem).await;
     }
     let people = store::users::list_active_people(&state.db).await?;
     let (who, shown) = match account.and_then(|id| people.iter().find(|p| p.id == id)) {
         Some(person) => (Who::User(person.id), person.display_name.clone()),
         None if account.is_some() => {
-            user.flash_refusal(
-                &state,
-                "That person has no active account; type their name instead.",
-            )
-            .await?;
-            return Ok(Redirect::to(&back).into_response());
+            let problem = "That person has no active account; type their name instead.";
+            return refused(&state, &user, case, form, problem).await;
         }
         None => (Who::Name(&name), name.clone()),
     };
@@ -95,8 +90,38 @@ async fn add(
         .detail(serde_json::json!({ "incident": case.incident.number, "role": role }));
     store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
-    user.flash(&state, &format!("{summary}.")).await?;
     Ok(Redirect::to(&back).into_response())
+}
+
+/// What was typed into the participant form, back in it with its problem.
+#[derive(Clone, Debug, Default)]
+pub struct ParticipantDraft {
+    pub user: String,
+    pub name: String,
+    pub role: String,
+    pub other_role: String,
+    pub problem: String,
+}
+
+/// The reading page again, the participant form filled as it was sent.
+async fn refused(
+    state: &AppState,
+    user: &CurrentUser,
+    case: super::Case,
+    form: ParticipantForm,
+    problem: &str,
+) -> Result<Response, AppError> {
+    let number = case.incident.number.to_string();
+    let (case, stamp) = super::Case::load_for_page(state, user, &number).await?;
+    let mut page = super::show::PostmortemPage::load(state, user, case, &stamp).await?;
+    page.participant_draft = Some(ParticipantDraft {
+        user: form.user,
+        name: form.name,
+        role: form.role,
+        other_role: form.other_role,
+        problem: problem.to_owned(),
+    });
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
 async fn remove(
@@ -121,6 +146,5 @@ async fn remove(
         .detail(serde_json::json!({ "incident": case.incident.number }));
     store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
-    user.flash(&state, &format!("{summary}.")).await?;
     Ok(Redirect::to(&back).into_response())
 }

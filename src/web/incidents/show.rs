@@ -87,6 +87,8 @@ pub struct PostmortemPage {
     pub required_approvals: i64,
     /// Who took part in the incident, and how.
     pub participants: Vec<store::participants::Participant>,
+    /// A refused participant, back in its form.
+    pub participant_draft: Option<super::participants::ParticipantDraft>,
 }
 
 impl PostmortemPage {
@@ -133,6 +135,7 @@ impl PostmortemPage {
             can_comment: user.can_write(),
             required_approvals: state.config.required_approvals,
             participants: stamp.participants.clone(),
+            participant_draft: None,
             layout: Layout::for_user(user, Nav::Incidents),
             teams: parts.teams.clone(),
             chart: PhaseChart::build(&times, entries, zone),
@@ -306,6 +309,11 @@ impl PostmortemPage {
 
     fn roles(&self) -> &'static [&'static str] {
         super::participants::ROLES
+    }
+
+    /// The participant form's values: as refused, or empty.
+    fn participant_form(&self) -> super::participants::ParticipantDraft {
+        self.participant_draft.clone().unwrap_or_default()
     }
 
     /// The incident list of those a participant took part in.
