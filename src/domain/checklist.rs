@@ -565,70 +565,78 @@ fn blame(doc: &Document, matchers: &Matchers) -> Vec<Problem> {
     }
     let mut problems = Vec::new();
     for (place, text) in places {
-        for (start, end, message) in blame_in(text, matchers) {
+        for hit in blame_in(text, matchers) {
             problems.push(Problem {
                 place: place.clone(),
-                message,
-                passage: Some(passage(text, start, end)),
+                message: hit.message,
+                passage: Some(passage(text, hit.start, hit.end)),
             });
         }
     }
     problems
 }
 
-/// The passages of `text` that put the cause on a person, with what is
-/// wrong with each, as (start, end, message), without overlaps.
-fn blame_in(text: &str, matchers: &Matchers) -> Vec<(usize, usize, String)> {
+/// A passage that puts the cause on a person.
+struct BlameHit {
+    start: usize,
+    end: usize,
+    message: String,
+    /// Only a person's name: blame in a section about causes, fine in a
+    /// comment (which may well address them).
+    names_only: bool,
+}
+
+/// The passages of `text` that put the cause on a person, without overlaps.
+fn blame_in(text: &str, matchers: &Matchers) -> Vec<BlameHit> {
     let names = &matchers.names;
     let first = matchers.first_names.as_ref();
-    let mut found: Vec<(usize, usize, String)> = Vec::new();
-    for hit in matchers.blame.iter().flat_map(|re| re.find_iter(text)) {
-        let failed_to = hit.as_str().eq_ignore_ascii_case("failed to");
-        if failed_to && !person_before(text, hit.start(), names, first) {
+    let mut found: Vec<BlameHit> = Vec::new();
+    let mut add = |start, end, message, names_only| {
+        found.push(BlameHit {
+            start,
+            end,
+            message,
+            names_only,
+        })
+    };
+    for phrase in matchers.blame.iter().flat_map(|re| re.find_iter(text)) {
+        let failed_to = phrase.as_str().eq_ignore_ascii_case("failed to");
+        if failed_to && !person_before(text, phrase.start(), names, first) {
             continue;
         }
-        found.push((
-            hit.start(),
-            hit.end(),
-            format!("“{}” puts the cause on a person.", hit.as_str()),
-        ));
+        let message = format!("“{}” puts the cause on a person.", phrase.as_str());
+        add(phrase.start(), phrase.end(), message, false);
     }
-    for hit in PERSON_VERBS.find_iter(text) {
-        if person_before(text, hit.start(), names, first) {
-            found.push((
-                hit.start(),
-                hit.end(),
-                format!(
-                    "“{}” with a person as its subject puts the cause on them.",
-                    hit.as_str()
-                ),
-            ));
+    for verb in PERSON_VERBS.find_iter(text) {
+        if person_before(text, verb.start(), names, first) {
+            let message = format!(
+                "“{}” with a person as its subject puts the cause on them.",
+                verb.as_str()
+            );
+            add(verb.start(), verb.end(), message, false);
         }
     }
-    for hit in BECAUSE_OF.find_iter(text) {
-        if let Some(end) = person_after(text, hit.end(), matchers) {
-            found.push((
-                hit.start(),
-                end,
-                format!("“{}” makes a person the cause.", &text[hit.start()..end]),
-            ));
+    for because in BECAUSE_OF.find_iter(text) {
+        if let Some(end) = person_after(text, because.end(), matchers) {
+            let message = format!(
+                "“{}” makes a person the cause.",
+                &text[because.start()..end]
+            );
+            add(because.start(), end, message, false);
         }
     }
     for re in names {
-        for hit in re.find_iter(text) {
-            found.push((
-                hit.start(),
-                hit.end(),
-                format!("“{}” names a person as part of the cause.", hit.as_str()),
-            ));
+        for name in re.find_iter(text) {
+            let message = format!("“{}” names a person as part of the cause.", name.as_str());
+            add(name.start(), name.end(), message, true);
         }
     }
-    found.sort_by_key(|(start, end, _)| (*start, std::cmp::Reverse(*end)));
+    found.sort_by_key(|hit| (hit.start, std::cmp::Reverse(hit.end)));
     let mut last_end = 0;
-    found.retain(|(start, end, _)| {
-        let keep = *start >= last_end;
+    found.retain(|hit| {
+        let keep = hit.start >= last_end;
         if keep {
-            last_end = *end;
+            last_end = hit.end;
         }
         keep
     });
@@ -646,8 +654,8 @@ pub fn blame_in_comment(text: &str, settings: &Settings, people: &[String]) -> V
     let matchers = matchers(settings, people);
     blame_in(text, &matchers)
         .into_iter()
-        .filter(|(_, _, message)| !message.ends_with("names a person as part of the cause."))
-        .map(|(_, _, message)| message)
+        .filter(|hit| !hit.names_only)
+        .map(|hit| hit.message)
         .collect()
 }
 

@@ -17,6 +17,20 @@ pub fn render(markdown: &str) -> String {
         .to_string()
 }
 
+/// The start of a text on one line: spaces and line breaks squashed, cut
+/// to `max_chars` with an ellipsis when longer.
+pub fn excerpt(text: &str, max_chars: usize) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() > max_chars {
+        line.chars()
+            .take(max_chars.saturating_sub(1))
+            .collect::<String>()
+            + "…"
+    } else {
+        line
+    }
+}
+
 /// Renders a short piece (a timeline entry, a factor) for a table cell or a
 /// list item: a single paragraph comes without its `<p>`, so it flows with
 /// what is around it; anything longer (a list, several paragraphs) stays

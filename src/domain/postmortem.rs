@@ -52,6 +52,21 @@ pub fn can_move(from: PostmortemStatus, to: PostmortemStatus) -> bool {
     )
 }
 
+/// Where the rows of a timeline sort when some have no known time: each at
+/// the time of the row before it that has one, rows before the first known
+/// time at that time, so every row keeps its place. `None` for all when no
+/// row has a time.
+pub fn sort_times(times: &[Option<DateTime<Utc>>]) -> Vec<Option<DateTime<Utc>>> {
+    let mut last = times.iter().flatten().next().copied();
+    times
+        .iter()
+        .map(|at| {
+            last = at.or(last);
+            last
+        })
+        .collect()
+}
+
 /// The key moments of an incident, from its key times or, where one is
 /// missing, from the first timeline entry of the matching kind.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::domain::{
     action::{ActionKind, ActionStatus, Priority},
     document::{ImportedFrom, Sections},
-    import::{ImportedDocument, ImportedEntry},
+    import::ImportedDocument,
     incident::{IncidentKind, Severity},
 };
 
@@ -197,7 +197,14 @@ async fn replace_timeline(
     .await?;
     let entries = &doc.timeline;
     let ids: Vec<Uuid> = entries.iter().map(|_| Uuid::now_v7()).collect();
-    let times = sort_times(entries, doc.fields.started_at.unwrap_or(now));
+    // A row whose time is unknown keeps its place after the row before it;
+    // with no time anywhere, all sort at the start.
+    let known: Vec<Option<DateTime<Utc>>> = entries.iter().map(|e| e.at).collect();
+    let start = doc.fields.started_at.unwrap_or(now);
+    let times: Vec<DateTime<Utc>> = crate::domain::postmortem::sort_times(&known)
+        .into_iter()
+        .map(|at| at.unwrap_or(start))
+        .collect();
     let unknown: Vec<bool> = entries.iter().map(|e| e.at.is_none()).collect();
     let kinds: Vec<String> = entries.iter().map(|e| e.kind.as_str().to_owned()).collect();
     let texts: Vec<String> = entries.iter().map(|e| e.text.clone()).collect();
@@ -218,23 +225,6 @@ async fn replace_timeline(
     .execute(&mut *db)
     .await?;
     Ok(())
-}
-
-/// Where each entry sorts: at its time, or, when its time is unknown, at
-/// the time of the entry before it (the first known time for leading ones,
-/// `start` when no entry has a time), so it keeps its place in the source.
-fn sort_times(entries: &[ImportedEntry], start: DateTime<Utc>) -> Vec<DateTime<Utc>> {
-    let first_known = entries.iter().find_map(|e| e.at).unwrap_or(start);
-    let mut last = first_known;
-    entries
-        .iter()
-        .map(|entry| {
-            if let Some(at) = entry.at {
-                last = at;
-            }
-            last
-        })
-        .collect()
 }
 
 /// The owner as an account when one matches the name, else the name.

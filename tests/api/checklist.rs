@@ -22,20 +22,7 @@ fn corpus(part: &str) -> PathBuf {
 /// Imports one example; its incident number.
 async fn import_example(app: &TestApp, file: &str) -> i32 {
     let (sources, _) = markdown::collect(&[corpus(&format!("examples/{file}"))]).expect("example");
-    let owners = store::imports::load_owner_names(&app.db)
-        .await
-        .expect("owners");
-    markdown::import_one(
-        &app.db,
-        &sources[0],
-        &owners,
-        None,
-        Tz::UTC,
-        &debrief::domain::import::Vocabulary::default(),
-        app.clock.now(),
-    )
-    .await
-    .expect("import");
+    app.import_markdown(&sources[..1], Tz::UTC).await;
     sqlx::query_scalar("SELECT number FROM incidents WHERE imported_from = $1")
         .bind(file)
         .fetch_one(&app.db)
@@ -301,22 +288,7 @@ async fn admins_switch_rules_make_them_block_and_edit_phrases_and_everyone_reads
 async fn the_dfds_archive_has_exactly_its_one_real_blame_finding() {
     let app = TestApp::spawn().await;
     let (sources, _) = markdown::collect(&[corpus("dfds")]).expect("corpus");
-    let owners = store::imports::load_owner_names(&app.db)
-        .await
-        .expect("owners");
-    for source in &sources {
-        markdown::import_one(
-            &app.db,
-            source,
-            &owners,
-            None,
-            Tz::UTC,
-            &debrief::domain::import::Vocabulary::default(),
-            app.clock.now(),
-        )
-        .await
-        .expect("import");
-    }
+    app.import_markdown(&sources, Tz::UTC).await;
     let blamed: Vec<String> = sqlx::query_scalar(
         "SELECT i.imported_from FROM postmortems p JOIN incidents i ON i.id = p.incident_id
          WHERE 'blame' = ANY (p.checklist_failing) ORDER BY 1",

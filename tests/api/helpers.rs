@@ -188,6 +188,33 @@ impl TestApp {
     }
 
     /// Creates an active user with [`PASSWORD`] directly in the database.
+    /// Imports Markdown sources as `debrief import` does, one transaction
+    /// each, times that name no zone read in `zone`, owners matched to the
+    /// accounts that exist now.
+    pub async fn import_markdown(
+        &self,
+        sources: &[debrief::archive::markdown::Source],
+        zone: chrono_tz::Tz,
+    ) {
+        let owners = store::imports::load_owner_names(&self.db)
+            .await
+            .expect("owners");
+        let words = debrief::domain::import::Vocabulary::default();
+        for source in sources {
+            debrief::archive::markdown::import_one(
+                &self.db,
+                source,
+                &owners,
+                None,
+                zone,
+                &words,
+                self.clock.now(),
+            )
+            .await
+            .unwrap_or_else(|error| panic!("{}: {error:#}", source.name));
+        }
+    }
+
     pub async fn create_user(&self, email: &str, name: &str, role: Role) -> Uuid {
         let email = Email::parse(email).expect("valid email");
         let hash = password::hash(PASSWORD).expect("hash");

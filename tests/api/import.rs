@@ -24,22 +24,7 @@ fn corpus(part: &str) -> PathBuf {
 }
 
 async fn import_all(app: &TestApp, sources: &[Source]) {
-    let owners = store::imports::load_owner_names(&app.db)
-        .await
-        .expect("test data");
-    for source in sources {
-        markdown::import_one(
-            &app.db,
-            source,
-            &owners,
-            None,
-            Tz::UTC,
-            &debrief::domain::import::Vocabulary::default(),
-            app.clock.now(),
-        )
-        .await
-        .unwrap_or_else(|error| panic!("{}: {error:#}", source.name));
-    }
+    app.import_markdown(sources, Tz::UTC).await;
 }
 
 async fn number_of(app: &TestApp, source: &str) -> i32 {

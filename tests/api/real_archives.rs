@@ -434,22 +434,7 @@ async fn check_archive(folder: &str, expected_files: usize) -> [(usize, usize); 
         .join(folder);
     let (sources, _) = markdown::collect(&[path]).expect("test data");
     assert_eq!(sources.len(), expected_files, "{folder}");
-    let owners = debrief::store::imports::load_owner_names(&app.db)
-        .await
-        .expect("owners");
-    for source in &sources {
-        markdown::import_one(
-            &app.db,
-            source,
-            &owners,
-            None,
-            IMPORT_ZONE,
-            &debrief::domain::import::Vocabulary::default(),
-            app.clock.now(),
-        )
-        .await
-        .unwrap_or_else(|error| panic!("{}: {error:#}", source.name));
-    }
+    app.import_markdown(&sources, IMPORT_ZONE).await;
     let mut totals = [(0, 0); 4];
     let mut problems = Vec::new();
     for source in &sources {

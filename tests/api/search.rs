@@ -23,19 +23,7 @@ use crate::{
 async fn import_dfds(app: &TestApp) {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/corpus/dfds");
     let (sources, _) = markdown::collect(&[folder]).expect("corpus");
-    for source in &sources {
-        markdown::import_one(
-            &app.db,
-            source,
-            &Default::default(),
-            None,
-            Tz::UTC,
-            &debrief::domain::import::Vocabulary::default(),
-            app.clock.now(),
-        )
-        .await
-        .expect("import");
-    }
+    app.import_markdown(&sources, Tz::UTC).await;
 }
 
 /// The source files of the results, in the order shown.
@@ -441,17 +429,8 @@ async fn words_close_together_rank_above_the_same_words_far_apart() {
             folder: None,
             files: Default::default(),
         };
-        markdown::import_one(
-            &app.db,
-            &source,
-            &Default::default(),
-            None,
-            Tz::UTC,
-            &debrief::domain::import::Vocabulary::default(),
-            app.clock.now(),
-        )
-        .await
-        .expect("import");
+        app.import_markdown(std::slice::from_ref(&source), Tz::UTC)
+            .await;
     }
     let (_, files) = results(&app, &reader, "connection pool").await;
     assert_eq!(files, vec!["near.md".to_owned(), "far.md".to_owned()]);

@@ -53,10 +53,7 @@ impl ImportedDocument {
                     .as_ref()
                     .map(|w| format!(" (written “{w}”)"))
                     .unwrap_or_default();
-                let mut text: String = entry.text.replace('\n', " ");
-                if text.chars().count() > SHOWN_CHARS {
-                    text = text.chars().take(SHOWN_CHARS - 1).collect::<String>() + "…";
-                }
+                let text = crate::domain::markdown::excerpt(&entry.text, SHOWN_CHARS);
                 format!("{at}  {:<10} {text}{written}", entry.kind.as_str())
             })
             .collect()

@@ -177,42 +177,70 @@ async fn add_comment(
     } else {
         GENERAL.to_owned()
     };
-    let mut draft = CommentDraft {
+    let draft = CommentDraft {
         form: section.clone(),
         quote: form.quote.clone(),
-        body: form.body.clone(),
+        body: form.body,
         ..CommentDraft::default()
     };
-    let body = match comment::parse_body(&form.body) {
+    let posting = Posting {
+        parent_id: None,
+        section: &section,
+        quote: comment::parse_quote(&form.quote),
+        post_anyway: form.post_anyway == "yes",
+        detail: serde_json::json!({ "incident": case.incident.number, "section": section }),
+    };
+    store_comment(&state, &user, (case, stamp), draft, posting).await
+}
+
+/// A new comment or reply, apart from its text (which is in the draft).
+struct Posting<'a> {
+    parent_id: Option<Uuid>,
+    section: &'a str,
+    quote: Option<String>,
+    /// Posted although the blame check finds something.
+    post_anyway: bool,
+    /// What the audit trail keeps of it.
+    detail: serde_json::Value,
+}
+
+/// Checks the text of `draft` (refusing with the page redrawn, the text
+/// kept) and stores the comment; back to it on the reading page.
+async fn store_comment(
+    state: &AppState,
+    user: &CurrentUser,
+    (case, stamp): (Case, store::postmortems::PageStamp),
+    mut draft: CommentDraft,
+    posting: Posting<'_>,
+) -> Result<Response, AppError> {
+    let body = match comment::parse_body(&draft.body) {
         Ok(body) => body,
         Err(problem) => {
             draft.problem = Some(problem);
-            return refused(&state, &user, case, &stamp, draft).await;
+            return refused(state, user, case, &stamp, draft).await;
         }
     };
-    let blame = blame_in(&state, &case, &body).await?;
-    if !blame.is_empty() && form.post_anyway != "yes" {
+    let blame = blame_in(state, &case, &body).await?;
+    if !blame.is_empty() && !posting.post_anyway {
         draft.blame = blame;
-        return refused(&state, &user, case, &stamp, draft).await;
+        return refused(state, user, case, &stamp, draft).await;
     }
-    let quote = comment::parse_quote(&form.quote);
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let id = store::comments::insert(
         &mut *tx,
         &store::comments::NewComment {
             postmortem_id: case.postmortem.id,
-            parent_id: None,
+            parent_id: posting.parent_id,
             author_id: user.id,
-            section: &section,
-            quote: quote.as_deref(),
+            section: posting.section,
+            quote: posting.quote.as_deref(),
             body: &body,
         },
         now,
     )
     .await?;
-    let event = AuditEvent::new(user.id, "comment_added")
-        .detail(serde_json::json!({ "incident": case.incident.number, "section": section }));
+    let event = AuditEvent::new(user.id, "comment_added").detail(posting.detail);
     store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("{}#comment-{id}", case.path())).into_response())
@@ -244,43 +272,19 @@ async fn reply(
     ensure_may_comment(&user)?;
     let root = thread_of(&state, &case, &raw_id).await?;
     let root_id = root.parent_id.unwrap_or(root.id);
-    let mut draft = CommentDraft {
+    let draft = CommentDraft {
         form: format!("reply-{root_id}"),
-        body: form.body.clone(),
+        body: form.body,
         ..CommentDraft::default()
     };
-    let body = match comment::parse_body(&form.body) {
-        Ok(body) => body,
-        Err(problem) => {
-            draft.problem = Some(problem);
-            return refused(&state, &user, case, &stamp, draft).await;
-        }
+    let posting = Posting {
+        parent_id: Some(root_id),
+        section: &root.section,
+        quote: None,
+        post_anyway: form.post_anyway == "yes",
+        detail: serde_json::json!({ "incident": case.incident.number, "reply_to": root_id }),
     };
-    let blame = blame_in(&state, &case, &body).await?;
-    if !blame.is_empty() && form.post_anyway != "yes" {
-        draft.blame = blame;
-        return refused(&state, &user, case, &stamp, draft).await;
-    }
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    let id = store::comments::insert(
-        &mut *tx,
-        &store::comments::NewComment {
-            postmortem_id: case.postmortem.id,
-            parent_id: Some(root_id),
-            author_id: user.id,
-            section: &root.section,
-            quote: None,
-            body: &body,
-        },
-        now,
-    )
-    .await?;
-    let event = AuditEvent::new(user.id, "comment_added")
-        .detail(serde_json::json!({ "incident": case.incident.number, "reply_to": root_id }));
-    store::audit::record(&mut *tx, event, now).await?;
-    tx.commit().await?;
-    Ok(Redirect::to(&format!("{}#comment-{id}", case.path())).into_response())
+    store_comment(&state, &user, (case, stamp), draft, posting).await
 }
 
 #[derive(Deserialize)]

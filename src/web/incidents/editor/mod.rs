@@ -66,7 +66,7 @@ async fn parts(
             id: c.id.to_string(),
             anchor: crate::domain::comment::anchor_label(&c.section),
             author: c.author.clone(),
-            excerpt: excerpt(&c.body),
+            excerpt: crate::domain::markdown::excerpt(&c.body, 140),
             outdated: crate::domain::comment::is_outdated(
                 c.quote.as_deref(),
                 case.postmortem.sections.text(&c.section),
@@ -81,16 +81,6 @@ async fn parts(
         checklist,
         open_threads,
     })
-}
-
-/// The first 140 characters of a comment, on one line.
-fn excerpt(body: &str) -> String {
-    let line = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() > 140 {
-        line.chars().take(139).collect::<String>() + "…"
-    } else {
-        line
-    }
 }
 
 async fn show_editor(

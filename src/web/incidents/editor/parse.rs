@@ -262,22 +262,13 @@ fn parse_factors(
     factors
 }
 
-/// For each row, where it sorts if its time is left blank ("time unknown"):
-/// at the time of the row above it, or of the first row with a time.
+/// For each row, where it sorts if its time is left blank ("time unknown").
 fn sort_times(rows: &[EntryRow], zone: Tz) -> Vec<Option<DateTime<Utc>>> {
     let times: Vec<Option<DateTime<Utc>>> = rows
         .iter()
         .map(|row| time::parse_local(&row.at, zone).ok())
         .collect();
-    let first = times.iter().flatten().next().copied();
-    let mut last = first;
-    times
-        .iter()
-        .map(|at| {
-            last = at.or(last);
-            last
-        })
-        .collect()
+    crate::domain::postmortem::sort_times(&times)
 }
 
 /// One timeline row, with problems keyed `entry-{index}-{field}`. A row
