@@ -1,6 +1,7 @@
 //! The whole archive as rows: every table that holds the organization's
 //! record (people, teams, incidents, postmortems, revisions, timelines,
-//! action items and their history, attachments), read and written table by
+//! action items and their history, attachments, who may read restricted
+//! postmortems, participants, review decisions and comments), read and written table by
 //! table. Sessions, one-time links, sign-in failures and the audit log
 //! belong to one installation and are not part of it.
 
@@ -24,6 +25,11 @@ pub const TABLES: &[(&str, &str)] = &[
     ("action_item_changes", "id"),
     ("postmortem_revisions", "id"),
     ("attachments", "id"),
+    ("postmortem_access", "postmortem_id, user_id, team_id"),
+    ("participants", "id"),
+    ("reviewer_decisions", "postmortem_id, reviewer_id"),
+    // Replies after the comments they answer.
+    ("comments", "created_at, id"),
 ];
 
 /// Rows inserted per statement on import.

@@ -246,7 +246,10 @@ impl IncidentSort {
     }
 }
 
-/// Adds the rule "this reader may see this postmortem" (alias `p`) to a query.
+/// Adds the rule "this reader may see this postmortem" (alias `p`) to a
+/// query: published and not restricted (or restricted to them), or theirs
+/// to write or review. The same rule as the `may_read` SQL function, spelt
+/// out so that the planner sees the cheap test first.
 ///
 /// An admin sees everything, so their rule is the literal `TRUE` rather than
 /// a bound flag: Postgres can then plan the statement once and reuse the
@@ -256,7 +259,9 @@ pub fn push_visible_to(query: &mut QueryBuilder<Postgres>, reader: Reader) {
         query.push(" TRUE");
         return;
     }
-    query.push(" (p.status = 'published'");
+    query.push(" ((p.status = 'published' AND (NOT p.restricted OR ");
+    query.push_bind(reader.user_id);
+    query.push(" = ANY (postmortem_audience(p.id))))");
     query.push(" OR EXISTS (SELECT 1 FROM postmortem_authors a WHERE a.postmortem_id = p.id AND a.user_id = ");
     query.push_bind(reader.user_id);
     query.push(") OR EXISTS (SELECT 1 FROM postmortem_reviewers r WHERE r.postmortem_id = p.id AND r.user_id = ");
@@ -387,12 +392,13 @@ fn like_escape(text: &str) -> String {
         .replace('_', "\\_")
 }
 
-/// Every service named on a published incident (the same for everyone).
+/// Every service named on a published, unrestricted incident (the same
+/// for everyone).
 pub async fn list_published_services(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar!(
         r#"SELECT DISTINCT unnest(i.services) AS "service!"
            FROM incidents i JOIN postmortems p ON p.incident_id = i.id
-           WHERE p.status = 'published' ORDER BY 1"#
+           WHERE p.status = 'published' AND NOT p.restricted ORDER BY 1"#
     )
     .fetch_all(db)
     .await

@@ -1,6 +1,7 @@
 //! All SQL lives here, one module per aggregate. Functions take any
 //! `PgExecutor`, so they run on the pool or inside a caller's transaction.
 
+pub mod access;
 pub mod action_items;
 pub mod archive;
 pub mod attachments;

@@ -22,8 +22,7 @@ pub struct OwnerRow {
 
 /// Every open item owned by a user who wants `frequency` digests that is
 /// overdue or due before `due_before`, by owner then due date. A digest
-/// names only items of postmortems its reader may read (published, or
-/// theirs to write or review, or any for admins).
+/// names only items of postmortems its reader may read (`may_read`).
 pub async fn owner_rows(
     db: impl PgExecutor<'_>,
     frequency: Frequency,
@@ -38,9 +37,7 @@ pub async fn owner_rows(
            JOIN postmortems p ON p.id = a.postmortem_id JOIN incidents i ON i.id = p.incident_id
            WHERE a.status IN ('open', 'in_progress') AND a.due_on < $2
              AND u.active AND u.digest_frequency = $1 AND ($3::uuid IS NULL OR u.id = $3)
-             AND (p.status = 'published' OR u.role = 'admin'
-                  OR EXISTS (SELECT 1 FROM postmortem_authors pa WHERE pa.postmortem_id = p.id AND pa.user_id = u.id)
-                  OR EXISTS (SELECT 1 FROM postmortem_reviewers pr WHERE pr.postmortem_id = p.id AND pr.user_id = u.id))
+             AND ((p.status = 'published' AND NOT p.restricted) OR may_read(p.id, u.id))
            ORDER BY u.id, a.due_on, a.id"#,
         frequency as Frequency,
         due_before,
@@ -89,9 +86,7 @@ pub async fn lead_rows(
            WHERE m.is_lead AND u.active AND u.digest_frequency = $1 AND ($4::uuid IS NULL OR u.id = $4)
              AND a.status IN ('open', 'in_progress')
              AND (a.due_on < $2 OR COALESCE(a.kept_at, a.created_at) < $3)
-             AND (p.status = 'published' OR u.role = 'admin'
-                  OR EXISTS (SELECT 1 FROM postmortem_authors pa WHERE pa.postmortem_id = p.id AND pa.user_id = u.id)
-                  OR EXISTS (SELECT 1 FROM postmortem_reviewers pr WHERE pr.postmortem_id = p.id AND pr.user_id = u.id))
+             AND ((p.status = 'published' AND NOT p.restricted) OR may_read(p.id, u.id))
            ORDER BY u.id, t.name, 8 NULLS LAST, a.due_on, a.id"#,
         frequency as Frequency,
         today,

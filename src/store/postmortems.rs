@@ -27,6 +27,8 @@ pub struct Postmortem {
     pub published_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     pub version: i32,
+    /// Readable only by its authors, reviewers, admins and access list.
+    pub restricted: bool,
     /// The review checklist as of the last revision: rules passed, of how
     /// many, and the failing rules' ids (unset until the next save).
     pub checklist: Option<(i16, i16, Vec<String>)>,
@@ -60,6 +62,9 @@ pub struct Found {
     pub postmortem: Postmortem,
     pub authors: Vec<Person>,
     pub reviewers: Vec<Person>,
+    /// Whether the viewer asked about is on a restricted postmortem's
+    /// access list (by name or team); false without a viewer.
+    pub on_access_list: bool,
     /// Read only when asked for with a reader (who decides which linked
     /// incidents are listed); the other parts are skipped by the database.
     pub stamp: Option<PageStamp>,
@@ -68,6 +73,7 @@ pub struct Found {
 pub async fn find_by_number(
     db: impl PgExecutor<'_>,
     number: i32,
+    viewer: Option<Uuid>,
     page_for: Option<Reader>,
 ) -> sqlx::Result<Option<Found>> {
     let row = sqlx::query!(
@@ -77,7 +83,8 @@ pub async fn find_by_number(
                   p.id, p.status AS "status: PostmortemStatus", p.summary, p.impact, p.users_affected,
                   p.failed_requests, p.revenue_lost_cents, p.slo_budget_consumed, p.trigger, p.went_well,
                   p.went_poorly, p.got_lucky, p.lessons, p.detection, p.resolution, p.other_notes, p.published_at, p.updated_at, p.version,
-                  p.checklist_passed, p.checklist_total, p.checklist_failing,
+                  p.checklist_passed, p.checklist_total, p.checklist_failing, p.restricted,
+                  (p.restricted AND $5::uuid IS NOT NULL AND $5 = ANY (postmortem_audience(p.id))) AS "on_access_list!",
                   (SELECT COALESCE(json_agg(json_build_object('id', u.id, 'display_name', u.display_name)
                                             ORDER BY lower(u.display_name), u.id), '[]')
                    FROM postmortem_authors a JOIN users u ON u.id = a.user_id
@@ -91,6 +98,7 @@ pub async fn find_by_number(
                   CASE WHEN $2 THEN
                     (SELECT s.xmin::text FROM search_entries s WHERE s.postmortem_id = p.id)
                   END AS "content_stamp",
+                  CASE WHEN $2 THEN (SELECT last_value FROM access_epoch) END AS "access_epoch",
                   CASE WHEN $2 THEN
                     ((SELECT COALESCE(sum(hashtextextended(
                                u.id::text || ':' || u.role::text || ':' || u.active::text || ':' || u.display_name, 0)), 0)
@@ -105,9 +113,7 @@ pub async fn find_by_number(
                      JOIN incidents o ON o.id = CASE WHEN l.incident_id = i.id THEN l.other_id ELSE l.incident_id END
                      JOIN postmortems op ON op.incident_id = o.id
                      WHERE (l.incident_id = i.id OR l.other_id = i.id)
-                       AND (op.status = 'published' OR $3
-                            OR EXISTS (SELECT 1 FROM postmortem_authors a WHERE a.postmortem_id = op.id AND a.user_id = $4)
-                            OR EXISTS (SELECT 1 FROM postmortem_reviewers r WHERE r.postmortem_id = op.id AND r.user_id = $4)))
+                       AND ((op.status = 'published' AND NOT op.restricted) OR $3 OR may_read(op.id, $4)))
                   END AS "links: Json<Vec<LinkedIncident>>",
                   CASE WHEN $2 THEN
                     (SELECT COALESCE(json_agg(json_build_object(
@@ -132,7 +138,8 @@ pub async fn find_by_number(
         number,
         page_for.is_some(),
         page_for.is_some_and(|reader| reader.is_admin),
-        page_for.map(|reader| reader.user_id)
+        page_for.map(|reader| reader.user_id),
+        viewer
     )
     .fetch_optional(db)
     .await?;
@@ -175,6 +182,7 @@ pub async fn find_by_number(
             published_at: row.published_at,
             updated_at: row.updated_at,
             version: row.version,
+            restricted: row.restricted,
             checklist: match (row.checklist_passed, row.checklist_total) {
                 (Some(passed), Some(total)) => {
                     Some((passed, total, row.checklist_failing.unwrap_or_default()))
@@ -187,12 +195,14 @@ pub async fn find_by_number(
             postmortem,
             authors: row.authors.0,
             reviewers: row.reviewers.0,
+            on_access_list: row.on_access_list,
             stamp: page_for.map(|_| PageStamp {
                 // Without a search entry (it is written in the same
                 // transaction as the postmortem, so only by hand) nothing
                 // is cached.
                 content: row.content_stamp.unwrap_or_default(),
                 directory: row.directory_stamp.unwrap_or_default(),
+                access_epoch: row.access_epoch.unwrap_or_default(),
                 links: row.links.map(|links| links.0).unwrap_or_default(),
                 comments: row.comments.map(|comments| comments.0).unwrap_or_default(),
                 participants: row.participants.map(|p| p.0).unwrap_or_default(),
@@ -464,6 +474,9 @@ pub struct PageStamp {
     /// Changes whenever a person's name, role or activity, or a team's
     /// name, does (the parts name owners and teams; the pickers list people).
     pub directory: String,
+    /// Moves whenever who may read what could have changed (the
+    /// `access_epoch` sequence): views cached per reader key on it.
+    pub access_epoch: i64,
     /// Links only to incidents the reader may see, by the same rule as
     /// `incidents::push_visible_to`.
     pub links: Vec<LinkedIncident>,

@@ -128,6 +128,10 @@ pub struct Awaiting {
     pub version: i32,
     pub overdue: bool,
     pub stale: bool,
+    /// A restricted postmortem's row, shown to a reader outside it: it
+    /// counts, but names nothing (see [`Figures::anonymise`]).
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 /// An item whose due date moved later during the quarter.
@@ -143,6 +147,10 @@ pub struct PushedBack {
     /// The due date before the quarter's first push.
     pub from: Option<String>,
     pub due_on: Option<NaiveDate>,
+    /// A restricted postmortem's row, shown to a reader outside it: it
+    /// counts, but names nothing (see [`Figures::anonymise`]).
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 /// A postmortem published in the quarter.
@@ -156,6 +164,10 @@ pub struct Published {
     /// Days from resolution to publication.
     pub days: Option<f64>,
     pub met_due: bool,
+    /// A restricted postmortem's row, shown to a reader outside it: it
+    /// counts, but names nothing (see [`Figures::anonymise`]).
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 /// Time from resolution to publication over the quarter's postmortems.
@@ -176,6 +188,10 @@ pub struct Repeat {
     pub started_at: DateTime<Utc>,
     pub of_number: i32,
     pub of_title: String,
+    /// A restricted postmortem's row, shown to a reader outside it: it
+    /// counts, but names nothing (see [`Figures::anonymise`]).
+    #[serde(default)]
+    pub hidden: bool,
 }
 
 /// Everything the review page shows about a quarter: what a snapshot freezes.
@@ -465,7 +481,8 @@ async fn awaiting(pool: &PgPool, span: &Span) -> sqlx::Result<Vec<Awaiting>> {
                   EXISTS (SELECT 1 FROM item_flags f WHERE f.action_item_id = a.id
                           AND f.flag = 'overdue' AND f.cleared_at IS NULL) AS "overdue!",
                   EXISTS (SELECT 1 FROM item_flags f WHERE f.action_item_id = a.id
-                          AND f.flag = 'stale' AND f.cleared_at IS NULL) AS "stale!"
+                          AND f.flag = 'stale' AND f.cleared_at IS NULL) AS "stale!",
+                  false AS "hidden!"
            FROM (SELECT a.id FROM action_items a
                  WHERE a.status IN ('open', 'in_progress') AND ($1::uuid IS NULL OR a.team_id = $1)
                    AND (SELECT true FROM item_flags f
@@ -525,6 +542,7 @@ async fn pushed_back(pool: &PgPool, span: &Span) -> sqlx::Result<(Vec<PushedBack
             pushes: row.pushes,
             from: row.from,
             due_on: row.due_on,
+            hidden: false,
         })
         .collect();
     Ok((list, total))
@@ -560,7 +578,8 @@ async fn publications(
         r#"SELECT i.number AS incident_number, i.title, i.severity AS "severity: Severity", i.resolved_at,
                   p.published_at AS "published_at!",
                   extract(epoch FROM p.published_at - i.resolved_at)::float8 / 86400 AS days,
-                  COALESCE(p.published_at <= i.resolved_at + make_interval(days => $4), false) AS "met_due!"
+                  COALESCE(p.published_at <= i.resolved_at + make_interval(days => $4), false) AS "met_due!",
+                  false AS "hidden!"
            FROM postmortems p JOIN incidents i ON i.id = p.incident_id
            WHERE p.status = 'published' AND p.published_at >= $1 AND p.published_at < $2
              AND ($3::uuid IS NULL OR EXISTS (SELECT 1 FROM incident_teams it
@@ -578,7 +597,7 @@ async fn publications(
     let repeats = sqlx::query_as!(
         Repeat,
         r#"SELECT i.number AS incident_number, i.title, COALESCE(i.started_at, i.created_at) AS "started_at!",
-                  o.number AS of_number, o.title AS of_title
+                  o.number AS of_number, o.title AS of_title, false AS "hidden!"
            FROM incident_links l JOIN incidents i ON i.id = l.incident_id JOIN incidents o ON o.id = l.other_id
            JOIN postmortems p ON p.incident_id = i.id AND p.status = 'published'
            JOIN postmortems op ON op.incident_id = o.id AND op.status = 'published'
@@ -619,21 +638,27 @@ pub struct DecisionTarget {
     pub due_on: Option<NaiveDate>,
     pub status: ActionStatus,
     pub version: i32,
+    /// Its postmortem is published and the viewer may read it.
     pub published: bool,
 }
 
-pub async fn get_target(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<DecisionTarget>> {
+pub async fn get_target(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    viewer: Uuid,
+) -> sqlx::Result<Option<DecisionTarget>> {
     sqlx::query_as!(
         DecisionTarget,
         r#"SELECT a.id, a.title, i.number AS incident_number,
                   COALESCE(u.display_name, a.owner_name) AS owner_name,
                   a.team_id, t.name AS "team_name?", a.due_on, a.status AS "status: ActionStatus", a.version,
-                  p.status = 'published' AS "published!"
+                  p.status = 'published' AND may_read(p.id, $2) AS "published!"
            FROM action_items a JOIN postmortems p ON p.id = a.postmortem_id
            JOIN incidents i ON i.id = p.incident_id
            LEFT JOIN users u ON u.id = a.owner_id LEFT JOIN teams t ON t.id = a.team_id
            WHERE a.id = $1"#,
-        id
+        id,
+        viewer
     )
     .fetch_optional(db)
     .await
@@ -811,27 +836,72 @@ pub async fn save_snapshot(
     Ok(done.rows_affected() == 1)
 }
 
-/// Of these incident numbers, those whose postmortem is published now.
-pub async fn published_numbers(db: impl PgExecutor<'_>, numbers: &[i32]) -> sqlx::Result<Vec<i32>> {
+/// Of these incident numbers, those whose postmortem `viewer` may read.
+pub async fn readable_numbers(
+    db: impl PgExecutor<'_>,
+    numbers: &[i32],
+    viewer: Uuid,
+) -> sqlx::Result<Vec<i32>> {
     sqlx::query_scalar!(
         "SELECT i.number FROM incidents i JOIN postmortems p ON p.incident_id = i.id
-         WHERE i.number = ANY($1) AND p.status = 'published'",
-        numbers
+         WHERE i.number = ANY($1) AND may_read(p.id, $2)",
+        numbers,
+        viewer
     )
     .fetch_all(db)
     .await
 }
 
 impl Figures {
-    /// Drops from the lists what no longer belongs to a published
-    /// postmortem (one taken back to review after a snapshot froze it).
-    pub fn keep_only(&mut self, published: &[i32]) {
-        let ok = |number: &i32| published.contains(number);
-        self.awaiting.retain(|item| ok(&item.incident_number));
-        self.pushed_back.retain(|item| ok(&item.incident_number));
-        self.published.retain(|p| ok(&p.incident_number));
-        self.repeats
-            .retain(|r| ok(&r.incident_number) && ok(&r.of_number));
+    /// Keeps every row (the figures count them all) but names nothing of a
+    /// postmortem outside `readable`: one restricted from this reader, or
+    /// taken back to review after a snapshot froze it.
+    pub fn anonymise(&mut self, readable: &[i32]) {
+        let hidden = |number: i32| !readable.contains(&number);
+        for item in &mut self.awaiting {
+            if hidden(item.incident_number) {
+                *item = Awaiting {
+                    id: Uuid::nil(),
+                    title: String::new(),
+                    incident_number: 0,
+                    hidden: true,
+                    ..item.clone()
+                };
+            }
+        }
+        for item in &mut self.pushed_back {
+            if hidden(item.incident_number) {
+                *item = PushedBack {
+                    id: Uuid::nil(),
+                    title: String::new(),
+                    incident_number: 0,
+                    hidden: true,
+                    ..item.clone()
+                };
+            }
+        }
+        for p in &mut self.published {
+            if hidden(p.incident_number) {
+                *p = Published {
+                    title: String::new(),
+                    incident_number: 0,
+                    hidden: true,
+                    ..p.clone()
+                };
+            }
+        }
+        for r in &mut self.repeats {
+            if hidden(r.incident_number) || hidden(r.of_number) {
+                *r = Repeat {
+                    title: String::new(),
+                    incident_number: 0,
+                    of_title: String::new(),
+                    of_number: 0,
+                    hidden: true,
+                    ..r.clone()
+                };
+            }
+        }
     }
 
     /// Every incident number the lists name.

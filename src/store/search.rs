@@ -190,10 +190,13 @@ fn push_tsquery(query: &mut QueryBuilder<Postgres>, text: &str) {
         .push("))");
 }
 
-/// ` WHERE ...`: the entries (alias `s`) the reader may see: published, or
-/// readable by everyone as an admin, or as an author or reviewer.
+/// ` WHERE ...`: the entries (alias `s`) the reader may see: published and
+/// open to them (not restricted, or restricted to them), or any as an
+/// admin, or as an author or reviewer.
 fn push_visible(query: &mut QueryBuilder<Postgres>, reader: Reader) {
-    query.push(" WHERE (s.status = 'published' OR ");
+    query.push(" WHERE ((s.status = 'published' AND (s.audience IS NULL OR ");
+    query.push_bind(reader.user_id);
+    query.push(" = ANY (s.audience))) OR ");
     query.push_bind(reader.is_admin);
     query.push(" OR ");
     query.push_bind(reader.user_id);
@@ -636,6 +639,23 @@ pub async fn suggest_words(
         .into_iter()
         .filter_map(|row| Some((row.word, row.suggestion?)))
         .collect())
+}
+
+/// Whether any postmortem the reader may see has every word of `text`: a
+/// spelling suggestion is offered only then, so that the shared word list
+/// never reveals a word of a draft, of a restricted postmortem, or one
+/// since removed.
+pub async fn any_visible(
+    db: impl PgExecutor<'_>,
+    reader: Reader,
+    text: &str,
+) -> sqlx::Result<bool> {
+    let mut query = QueryBuilder::new("SELECT EXISTS (SELECT 1 FROM search_entries s");
+    push_visible(&mut query, reader);
+    query.push(" AND s.document @@ ");
+    push_tsquery(&mut query, text);
+    query.push(")");
+    query.build_query_scalar().fetch_one(db).await
 }
 
 /// Postmortems considered for "similar incidents": the newest this many

@@ -73,7 +73,8 @@ pub struct Caches {
     /// Similar incidents by (postmortem, reader), refreshed each minute:
     /// they change only when other postmortems do, and finding them costs
     /// more than the rest of the page.
-    pub similar: cache::Refreshed<(uuid::Uuid, uuid::Uuid), Vec<crate::store::search::Similar>>,
+    pub similar:
+        cache::Refreshed<(uuid::Uuid, uuid::Uuid, i64), Vec<crate::store::search::Similar>>,
     /// The quarterly review's outcomes of earlier quarters by (quarter's
     /// first day, team), refreshed every five minutes.
     pub review_history: cache::Refreshed<

@@ -239,7 +239,12 @@ async fn search(
     // One transaction, its statements planned once per connection (see
     // `store::search::search`).
     let mut tx = store::planned(&state.db, store::Plans::Generic).await?;
-    let corrections = store::search::suggest_words(&mut *tx, &words).await?;
+    let mut corrections = Vec::new();
+    for (word, suggestion) in store::search::suggest_words(&mut *tx, &words).await? {
+        if store::search::any_visible(&mut *tx, reader, &suggestion).await? {
+            corrections.push((word, suggestion));
+        }
+    }
     let mut results = store::search::search(
         &mut tx,
         reader,

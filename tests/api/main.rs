@@ -16,6 +16,7 @@ mod incidents;
 mod ops;
 mod proxy;
 mod real_archives;
+mod restricted;
 mod review;
 mod search;
 mod security;

@@ -1,6 +1,7 @@
 //! Incidents and their postmortems: the list, the reading page, the
 //! authoring pages, the timeline, workflow, history and exports.
 
+mod access;
 mod attachments;
 mod comments;
 mod editor;
@@ -36,6 +37,7 @@ pub use views::{ItemView, item_views};
 
 pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
     Router::new()
+        .merge(access::routes())
         .merge(attachments::routes(max_upload_bytes))
         .merge(comments::routes())
         .merge(editor::routes(max_upload_bytes))
@@ -108,13 +110,16 @@ impl Case {
             postmortem,
             authors,
             reviewers,
+            on_access_list,
             stamp,
-        } = store::postmortems::find_by_number(&state.db, number, page_for)
+        } = store::postmortems::find_by_number(&state.db, number, Some(user.id), page_for)
             .await?
             .ok_or(AppError::NotFound)?;
         let is_author = authors.iter().any(|person| person.id == user.id);
         let is_reviewer = reviewers.iter().any(|person| person.id == user.id);
-        let can_read = postmortem.status == PostmortemStatus::Published
+        let open_to_all = postmortem.status == PostmortemStatus::Published
+            && (!postmortem.restricted || on_access_list);
+        let can_read = open_to_all
             || user.is_admin()
             || is_author
             || is_reviewer;

@@ -89,6 +89,11 @@ pub struct PostmortemPage {
     pub participants: Vec<store::participants::Participant>,
     /// A refused participant, back in its form.
     pub participant_draft: Option<super::participants::ParticipantDraft>,
+    /// Who may read it besides authors, reviewers and admins (loaded when
+    /// it is restricted, or for editors).
+    pub access: Vec<store::access::AccessEntry>,
+    /// Every team, for an editor's access form.
+    pub team_options: Vec<store::teams::Team>,
 }
 
 impl PostmortemPage {
@@ -129,7 +134,19 @@ impl PostmortemPage {
             })
             .collect();
         let threads = thread_views(&case, &stamp.comments, user);
+        let access = if case.postmortem.restricted || case.access.can_edit {
+            store::access::list(&state.db, postmortem_id).await?
+        } else {
+            Vec::new()
+        };
+        let team_options = if case.access.can_edit {
+            store::teams::list_team_options(&state.db).await?
+        } else {
+            Vec::new()
+        };
         Ok(PostmortemPage {
+            access,
+            team_options,
             threads,
             comment_draft: None,
             can_comment: user.can_write(),
@@ -178,7 +195,8 @@ impl PostmortemPage {
             },
             attachments: parts.attachments.clone(),
             imported_from: parts.imported_from.clone(),
-            similar: similar_incidents(state, user, postmortem_id, &linked).await?,
+            similar: similar_incidents(state, user, postmortem_id, stamp.access_epoch, &linked)
+                .await?,
             checklist: case
                 .postmortem
                 .checklist
@@ -312,6 +330,13 @@ impl PostmortemPage {
     }
 
     /// The participant form's values: as refused, or empty.
+    /// Whether this team or person is on the access list.
+    fn has_access(&self, id: &uuid::Uuid) -> bool {
+        self.access
+            .iter()
+            .any(|entry| entry.team_id.as_ref() == Some(id) || entry.user_id.as_ref() == Some(id))
+    }
+
     fn participant_form(&self) -> super::participants::ParticipantDraft {
         self.participant_draft.clone().unwrap_or_default()
     }
@@ -342,13 +367,14 @@ async fn similar_incidents(
     state: &AppState,
     user: &CurrentUser,
     postmortem_id: Uuid,
+    access_epoch: i64,
     linked: &[i32],
 ) -> Result<Vec<Similar>, AppError> {
     let (db, reader) = (state.db.clone(), user.reader());
     let mut similar = state
         .caches
         .similar
-        .get((postmortem_id, user.id), move || async move {
+        .get((postmortem_id, user.id, access_epoch), move || async move {
             store::search::list_similar(&db, reader, postmortem_id, 5).await
         })
         .await?

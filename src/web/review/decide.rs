@@ -85,7 +85,7 @@ async fn load_target(
     quarter: Quarter,
     raw_id: &str,
 ) -> Result<DecisionTarget, AppError> {
-    let item = store::review::get_target(&state.db, parse_id(raw_id)?)
+    let item = store::review::get_target(&state.db, parse_id(raw_id)?, user.id)
         .await?
         .filter(|item| item.published)
         .ok_or(AppError::NotFound)?;

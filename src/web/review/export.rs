@@ -26,7 +26,7 @@ pub(super) const TABLES: &[&str] = &[
 
 pub(super) async fn download(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     Path((raw_quarter, name)): Path<(String, String)>,
     Query(query): Query<TeamQuery>,
 ) -> Result<Response, AppError> {
@@ -34,9 +34,24 @@ pub(super) async fn download(
     if !TABLES.contains(&name.as_str()) {
         return Err(AppError::NotFound);
     }
-    let Loaded { figures, .. } = load(&state, quarter, query.team_id(), None).await?;
+    let Loaded { figures, .. } = load(&state, &user, quarter, query.team_id(), None).await?;
     let table = table(&name, quarter, &figures);
     Ok(table.into_response(&format!("debrief-review-{quarter}-{name}.csv")))
+}
+
+/// What a row of a restricted postmortem says in place of its name.
+const RESTRICTED: &str = "(restricted)";
+
+fn named(hidden: bool, title: &str) -> String {
+    if hidden { RESTRICTED } else { title }.to_owned()
+}
+
+fn number(hidden: bool, number: i32) -> String {
+    if hidden {
+        RESTRICTED.to_owned()
+    } else {
+        display_number(number)
+    }
 }
 
 fn text(value: Option<impl ToString>) -> String {
@@ -107,15 +122,19 @@ fn table(name: &str, quarter: Quarter, figures: &Figures) -> Table {
                 .iter()
                 .map(|item| {
                     vec![
-                        item.title.clone(),
-                        display_number(item.incident_number),
+                        named(item.hidden, &item.title),
+                        number(item.hidden, item.incident_number),
                         text(item.owner_name.as_ref()),
                         text(item.team_name.as_ref()),
                         text(item.due_on),
                         item.created_at.date_naive().to_string(),
                         item.overdue.to_string(),
                         item.stale.to_string(),
-                        format!("/action-items/{}", item.id),
+                        if item.hidden {
+                            String::new()
+                        } else {
+                            format!("/action-items/{}", item.id)
+                        },
                     ]
                 })
                 .collect(),
@@ -135,8 +154,8 @@ fn table(name: &str, quarter: Quarter, figures: &Figures) -> Table {
                 .iter()
                 .map(|item| {
                     vec![
-                        item.title.clone(),
-                        display_number(item.incident_number),
+                        named(item.hidden, &item.title),
+                        number(item.hidden, item.incident_number),
                         text(item.owner_name.as_ref()),
                         text(item.team_name.as_ref()),
                         item.pushes.to_string(),
@@ -161,8 +180,8 @@ fn table(name: &str, quarter: Quarter, figures: &Figures) -> Table {
                 .iter()
                 .map(|p| {
                     vec![
-                        display_number(p.incident_number),
-                        p.title.clone(),
+                        number(p.hidden, p.incident_number),
+                        named(p.hidden, &p.title),
                         p.severity.label().to_owned(),
                         text(p.resolved_at.map(|at| at.to_rfc3339())),
                         p.published_at.to_rfc3339(),
@@ -185,11 +204,11 @@ fn table(name: &str, quarter: Quarter, figures: &Figures) -> Table {
                 .iter()
                 .map(|r| {
                     vec![
-                        display_number(r.incident_number),
-                        r.title.clone(),
+                        number(r.hidden, r.incident_number),
+                        named(r.hidden, &r.title),
                         r.started_at.to_rfc3339(),
-                        display_number(r.of_number),
-                        r.of_title.clone(),
+                        number(r.hidden, r.of_number),
+                        named(r.hidden, &r.of_title),
                     ]
                 })
                 .collect(),

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{AppError, AppState};
+use super::{AppError, AppState, session::CurrentUser};
 use crate::{
     domain::quarter::Quarter,
     store::{
@@ -85,30 +85,26 @@ struct Loaded {
 
 async fn load(
     state: &AppState,
+    user: &CurrentUser,
     quarter: Quarter,
     team_id: Option<Uuid>,
     limit: Option<i64>,
 ) -> Result<Loaded, AppError> {
     let span = span(state, quarter, team_id, limit);
     let snapshot = store::review::get_snapshot(&state.db, &quarter.to_string(), team_id).await?;
-    let live =
+    let mut live =
         store::review::figures(&state.db, &span, earlier_history(state, &span).await?).await?;
-    Ok(match snapshot {
-        Some(snapshot) => {
-            // A snapshot froze names as they were; what has since gone back
-            // to review is no longer everyone's to read.
-            let mut figures = snapshot.figures.clone();
-            let published = store::review::published_numbers(&state.db, &figures.numbers()).await?;
-            figures.keep_only(&published);
-            Loaded {
-                figures,
-                snapshot: Some((snapshot, live)),
-            }
-        }
-        None => Loaded {
-            figures: live,
-            snapshot: None,
-        },
+    let mut figures = snapshot.as_ref().map_or_else(|| live.clone(), |s| s.figures.clone());
+    // The tables name only what this reader may read now: a snapshot froze
+    // names as they were, and a restricted postmortem is counted unnamed.
+    let mut numbers = figures.numbers();
+    numbers.extend(live.numbers());
+    let readable = store::review::readable_numbers(&state.db, &numbers, user.id).await?;
+    figures.anonymise(&readable);
+    live.anonymise(&readable);
+    Ok(Loaded {
+        figures,
+        snapshot: snapshot.map(|snapshot| (snapshot, live)),
     })
 }
 
