@@ -14,6 +14,7 @@ pub mod import;
 pub mod incident;
 pub mod markdown;
 pub mod name;
+pub mod notice;
 pub mod password;
 pub mod postmortem;
 pub mod quantity;

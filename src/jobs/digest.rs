@@ -203,7 +203,8 @@ pub async fn send_due(pool: &PgPool, clock: &Clock, mailer: &Mailer) -> sqlx::Re
     }
 }
 
-/// Runs inside the server until `stop`: composes what is due, then sends.
+/// Runs inside the server until `stop`: composes what is due, gathers
+/// notifications, then sends.
 /// Errors (the database away, say) are logged and the next tick retries.
 pub async fn run(pool: PgPool, clock: Clock, settings: Settings, mailer: Mailer, stop: Stop) {
     if !mailer.is_on() {
@@ -215,6 +216,11 @@ pub async fn run(pool: PgPool, clock: Clock, settings: Settings, mailer: Mailer,
     while next_tick(&mut ticker, &stop).await {
         if let Err(error) = compose_due(&pool, &clock, &settings).await {
             tracing::warn!(%error, "composing digests failed; will retry");
+        }
+        match super::notices::gather_due(&pool, &clock, &settings.base_url).await {
+            Ok(0) => {}
+            Ok(messages) => tracing::info!(messages, "gathered notifications into the outbox"),
+            Err(error) => tracing::warn!(%error, "gathering notifications failed; will retry"),
         }
         match send_due(&pool, &clock, &mailer).await {
             Ok(Sent { sent: 0, failed: 0 }) => {}

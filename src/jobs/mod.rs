@@ -2,5 +2,6 @@
 
 pub mod digest;
 pub mod janitor;
+pub mod notices;
 pub mod supervisor;
 pub mod sweeper;

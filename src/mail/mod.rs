@@ -2,6 +2,7 @@
 //! SMTP with lettre.
 
 pub mod digest;
+pub mod notice;
 
 use std::{
     sync::atomic::{AtomicU64, Ordering},

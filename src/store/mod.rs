@@ -16,6 +16,7 @@ pub mod import_words;
 pub mod imports;
 pub mod incidents;
 pub mod links;
+pub mod notifications;
 pub mod outbox;
 pub mod participants;
 pub mod postmortems;

@@ -1,6 +1,6 @@
-//! The outbox of digest emails: what each digest is composed from, the
-//! messages themselves (one per recipient, kind and period), and the
-//! senders' claims, deliveries and failures.
+//! The outbox of emails (digests and gathered notifications): what each
+//! digest is composed from, the messages themselves (one per recipient,
+//! kind and period), and the senders' claims, deliveries and failures.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{PgConnection, PgExecutor};
@@ -139,6 +139,33 @@ pub async fn insert_messages(
     .execute(db)
     .await?;
     Ok(done.rows_affected())
+}
+
+/// Stores one message for `period`, returning its id, or `None` when a
+/// message of its (recipient, kind, period) is stored already.
+pub async fn insert_message(
+    db: impl PgExecutor<'_>,
+    period: &str,
+    message: &NewMessage,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<i64>> {
+    sqlx::query_scalar!(
+        "INSERT INTO outbox (recipient_id, email, kind, period, subject, text_body, html_body, unsubscribe_url,
+                             next_attempt_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
+         ON CONFLICT (recipient_id, kind, period) DO NOTHING RETURNING id",
+        message.recipient_id,
+        message.email,
+        message.kind,
+        period,
+        message.subject,
+        message.text_body,
+        message.html_body,
+        message.unsubscribe_url,
+        now
+    )
+    .fetch_optional(db)
+    .await
 }
 
 /// Takes the composer's lock until the transaction ends; false when

@@ -1,4 +1,5 @@
-//! Every user's own account: display name, password and email digests.
+//! Every user's own account: display name, password, email digests, the
+//! notifications they get and what they follow.
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -20,7 +21,7 @@ use super::{
     throttle,
 };
 use crate::{
-    domain::{digest::Frequency, name},
+    domain::{digest::Frequency, name, notice::Kind},
     store::{self, audit::AuditEvent},
 };
 
@@ -30,6 +31,9 @@ pub fn routes() -> Router<AppState> {
         .route("/account/profile", post(update_profile))
         .route("/account/password", post(change_password))
         .route("/account/digest", post(update_digest))
+        .route("/account/notifications", post(update_notifications))
+        .route("/account/follows", post(add_follow))
+        .route("/account/follows/remove", post(remove_follow))
 }
 
 #[derive(Template, WebTemplate)]
@@ -40,6 +44,12 @@ struct AccountPage {
     time_zone: String,
     teams: Vec<String>,
     frequency: Frequency,
+    /// Notification kinds switched off.
+    opted_out: Vec<String>,
+    follows: Vec<store::notifications::Follow>,
+    team_options: Vec<store::teams::Team>,
+    /// A refused follow, back in its form.
+    follow_typed: FollowForm,
     errors: FormErrors,
 }
 
@@ -58,8 +68,20 @@ impl AccountPage {
             frequency: store::outbox::get_frequency(&state.db, user.id)
                 .await?
                 .unwrap_or(Frequency::Weekly),
+            opted_out: store::notifications::opted_out(&state.db, user.id).await?,
+            follows: store::notifications::list_follows(&state.db, user.id).await?,
+            team_options: store::teams::list_team_options(&state.db).await?,
+            follow_typed: FollowForm::default(),
             errors,
         })
+    }
+
+    fn kinds(&self) -> [Kind; 6] {
+        Kind::ALL
+    }
+
+    fn is_on(&self, kind: &Kind) -> bool {
+        !self.opted_out.iter().any(|off| off == kind.as_str())
     }
 
     fn zones(&self) -> Vec<&str> {
@@ -212,4 +234,119 @@ async fn update_digest(
     };
     user.flash(&state, message).await?;
     Ok(Redirect::to("/account#digest").into_response())
+}
+
+#[derive(Deserialize)]
+struct NotificationsForm {
+    /// The kinds left on.
+    #[serde(default)]
+    on: Vec<String>,
+}
+
+async fn update_notifications(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum_extra::extract::Form(form): axum_extra::extract::Form<NotificationsForm>,
+) -> Result<Response, AppError> {
+    let off: Vec<String> = Kind::ALL
+        .into_iter()
+        .filter(|kind| !form.on.iter().any(|on| on == kind.as_str()))
+        .map(|kind| kind.as_str().to_owned())
+        .collect();
+    let mut tx = state.db.begin().await?;
+    store::notifications::set_opted_out(&mut tx, user.id, &off).await?;
+    tx.commit().await?;
+    let message = match off.len() {
+        0 => "Saved: you get every kind of notification.".to_owned(),
+        n if n == Kind::ALL.len() => "Saved: you get no notifications by email.".to_owned(),
+        n => format!("Saved: {n} kinds of notification are off."),
+    };
+    user.flash(&state, &message).await?;
+    Ok(Redirect::to("/account#notifications").into_response())
+}
+
+/// What to follow: a team (by id), a service or a tag (by name).
+#[derive(Clone, Debug, Default, Deserialize)]
+struct FollowForm {
+    #[serde(default)]
+    team: String,
+    #[serde(default, rename = "follow_service")]
+    service: String,
+    #[serde(default, rename = "follow_tag")]
+    tag: String,
+}
+
+async fn add_follow(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<FollowForm>,
+) -> Result<Response, AppError> {
+    let teams = store::teams::list_team_options(&state.db).await?;
+    let mut errors = FormErrors::default();
+    let mut wanted: Vec<(&str, String)> = Vec::new();
+    if !form.team.trim().is_empty() {
+        match teams
+            .iter()
+            .find(|team| team.id.to_string() == form.team.trim())
+        {
+            Some(team) => wanted.push(("team", team.id.to_string())),
+            None => errors.add(
+                "follow_team",
+                "That team no longer exists; pick one from the list.",
+            ),
+        }
+    }
+    for (subject, typed) in [("service", &form.service), ("tag", &form.tag)] {
+        let value = typed.split_whitespace().collect::<Vec<_>>().join(" ");
+        if value.chars().count() > 200 {
+            errors.add(
+                if subject == "service" {
+                    "follow_service"
+                } else {
+                    "follow_tag"
+                },
+                "Keep a name under 200 characters.",
+            );
+        } else if !value.is_empty() {
+            wanted.push((subject, value));
+        }
+    }
+    if wanted.is_empty() && errors.is_empty() {
+        errors.add(
+            "follow_team",
+            "Pick a team, or type a service or a tag to follow.",
+        );
+    }
+    if !errors.is_empty() {
+        let mut page = AccountPage::load(&state, &user, user.display_name.clone(), errors).await?;
+        page.follow_typed = form;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let now = state.clock.now();
+    for (subject, value) in &wanted {
+        store::notifications::follow(&state.db, user.id, subject, value, now).await?;
+    }
+    user.flash(
+        &state,
+        "Followed: you hear when their postmortems are published.",
+    )
+    .await?;
+    Ok(Redirect::to("/account#following").into_response())
+}
+
+#[derive(Deserialize)]
+struct UnfollowForm {
+    #[serde(default)]
+    subject: String,
+    #[serde(default)]
+    value: String,
+}
+
+async fn remove_follow(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<UnfollowForm>,
+) -> Result<Response, AppError> {
+    store::notifications::unfollow(&state.db, user.id, &form.subject, &form.value).await?;
+    Ok(Redirect::to("/account#following").into_response())
 }

@@ -21,6 +21,7 @@ use super::{
     incidents::{Case, ItemView, item_views, record_revision},
     item_form::{ItemForm, history_changes},
     layout::{Layout, Nav},
+    notify,
     pagination::{PageQuery, Pagination},
     query,
     session::CurrentUser,
@@ -285,9 +286,8 @@ async fn update_item(
         page.errors.add("form", "Someone else changed this item while you were editing. The history below shows what changed; your values are kept in the form, so save again to apply them.");
         return Ok((StatusCode::CONFLICT, page).into_response());
     }
-    for change in history_changes(&item, &fields, &page.people) {
-        store::action_items::record_change(&mut *tx, item.id, user.id, change, now).await?;
-    }
+    let changes = history_changes(&item, &fields, &page.people);
+    notify::record_item_changes(&mut tx, item.id, user.id, changes, now).await?;
     record_revision(&mut tx, &case, &user, "Changed an action item", now).await?;
     tx.commit().await?;
     user.flash(&state, "Action item saved.").await?;

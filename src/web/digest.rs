@@ -20,8 +20,14 @@ use super::{
     session::CurrentUser,
 };
 use crate::{
-    domain::digest::{Frequency, verify_unsubscribe},
-    jobs::digest::{UNSUBSCRIBE_KEY, render},
+    domain::{
+        digest::{Frequency, verify_unsubscribe},
+        notice::Kind,
+    },
+    jobs::{
+        digest::{UNSUBSCRIBE_KEY, render},
+        notices,
+    },
     store::{self, outbox::NewMessage},
 };
 
@@ -36,10 +42,15 @@ pub fn routes() -> Router<AppState> {
 /// one-click POST carries no session and no form token; the signed link
 /// itself is the proof.
 pub fn public_routes() -> Router<AppState> {
-    Router::new().route(
-        "/unsubscribe/{user}/{token}",
-        get(unsubscribe_page).post(unsubscribe),
-    )
+    Router::new()
+        .route(
+            "/unsubscribe/{user}/{token}",
+            get(unsubscribe_page).post(unsubscribe),
+        )
+        .route(
+            "/unsubscribe/notices/{user}/{token}",
+            get(notices_page).post(stop_notices),
+        )
 }
 
 /// The messages the user would get now, at their frequency (weekly when off).
@@ -128,12 +139,19 @@ struct UnsubscribePage {
     layout: Layout,
     action: String,
     done: bool,
+    /// The link of notification emails (not of digests).
+    notices: bool,
 }
 
 /// The user of a valid link, or not found (a wrong or altered link).
-async fn check_link(state: &AppState, user: &str, token: &str) -> Result<Uuid, AppError> {
+async fn check_link(
+    state: &AppState,
+    key_name: &str,
+    user: &str,
+    token: &str,
+) -> Result<Uuid, AppError> {
     let user_id = Uuid::parse_str(user).map_err(|_| AppError::NotFound)?;
-    let key = store::outbox::app_secret(&state.db, UNSUBSCRIBE_KEY).await?;
+    let key = store::outbox::app_secret(&state.db, key_name).await?;
     if verify_unsubscribe(&key, user_id, token) {
         Ok(user_id)
     } else {
@@ -145,11 +163,12 @@ async fn unsubscribe_page(
     State(state): State<AppState>,
     Path((user, token)): Path<(String, String)>,
 ) -> Result<UnsubscribePage, AppError> {
-    check_link(&state, &user, &token).await?;
+    check_link(&state, UNSUBSCRIBE_KEY, &user, &token).await?;
     Ok(UnsubscribePage {
         layout: Layout::anonymous(),
         action: format!("/unsubscribe/{user}/{token}"),
         done: false,
+        notices: false,
     })
 }
 
@@ -159,12 +178,46 @@ async fn unsubscribe(
     State(state): State<AppState>,
     Path((user, token)): Path<(String, String)>,
 ) -> Result<UnsubscribePage, AppError> {
-    let user_id = check_link(&state, &user, &token).await?;
+    let user_id = check_link(&state, UNSUBSCRIBE_KEY, &user, &token).await?;
     store::outbox::set_frequency(&state.db, user_id, Frequency::Off).await?;
     tracing::info!(%user_id, "unsubscribed from digests");
     Ok(UnsubscribePage {
         layout: Layout::anonymous(),
         action: String::new(),
         done: true,
+        notices: false,
+    })
+}
+
+async fn notices_page(
+    State(state): State<AppState>,
+    Path((user, token)): Path<(String, String)>,
+) -> Result<UnsubscribePage, AppError> {
+    check_link(&state, notices::UNSUBSCRIBE_KEY, &user, &token).await?;
+    Ok(UnsubscribePage {
+        layout: Layout::anonymous(),
+        action: format!("/unsubscribe/notices/{user}/{token}"),
+        done: false,
+        notices: true,
+    })
+}
+
+/// Switches every kind of notification off (the page's button, or a mail
+/// client's one-click request).
+async fn stop_notices(
+    State(state): State<AppState>,
+    Path((user, token)): Path<(String, String)>,
+) -> Result<UnsubscribePage, AppError> {
+    let user_id = check_link(&state, notices::UNSUBSCRIBE_KEY, &user, &token).await?;
+    let every: Vec<String> = Kind::ALL.iter().map(|k| k.as_str().to_owned()).collect();
+    let mut tx = state.db.begin().await?;
+    store::notifications::set_opted_out(&mut tx, user_id, &every).await?;
+    tx.commit().await?;
+    tracing::info!(%user_id, "unsubscribed from notifications");
+    Ok(UnsubscribePage {
+        layout: Layout::anonymous(),
+        action: String::new(),
+        done: true,
+        notices: true,
     })
 }

@@ -18,6 +18,7 @@ mod incidents;
 mod item_form;
 mod layout;
 mod net;
+mod notify;
 mod ops;
 mod pagination;
 mod query;

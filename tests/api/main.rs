@@ -13,6 +13,7 @@ mod editor;
 mod helpers;
 mod import;
 mod incidents;
+mod notifications;
 mod ops;
 mod proxy;
 mod real_archives;

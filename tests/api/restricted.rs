@@ -100,7 +100,10 @@ struct Walk {
 
 impl Walk {
     async fn run(client: &TestClient, secret: i32, open: i32, item: Uuid, quarter: &str) -> Walk {
-        let image = format!("/incidents/{secret}/attachments/{}", IMAGE.get().expect("uploaded"));
+        let image = format!(
+            "/incidents/{secret}/attachments/{}",
+            IMAGE.get().expect("uploaded")
+        );
         let paths = [
             "/".to_owned(),
             "/incidents".to_owned(),
@@ -201,7 +204,11 @@ async fn a_restricted_postmortem_is_invisible_outside_its_list_and_readable_insi
     assert_eq!(before.status(&image), StatusCode::OK);
     assert!(before.body("/search?q=zorblatt").contains(SECRET_TITLE));
     assert!(before.body("/search?q=zorblatx").contains("zorblatt"));
-    assert!(before.body(&format!("/incidents/{open}")).contains(SECRET_TITLE));
+    assert!(
+        before
+            .body(&format!("/incidents/{open}"))
+            .contains(SECRET_TITLE)
+    );
 
     let restricted = author
         .post_form(
@@ -213,10 +220,19 @@ async fn a_restricted_postmortem_is_invisible_outside_its_list_and_readable_insi
             ],
         )
         .await;
-    assert_eq!(restricted.status, StatusCode::SEE_OTHER, "{}", restricted.body);
+    assert_eq!(
+        restricted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        restricted.body
+    );
     let page = author.get(&format!("/incidents/{secret}")).await;
     assert!(page.body.contains("Restricted"));
-    assert!(page.body.contains("Only Security and Nico Named"), "{}", page.body);
+    assert!(
+        page.body.contains("Only Security and Nico Named"),
+        "{}",
+        page.body
+    );
 
     // Outside: nothing names it, direct links are 404, counts leave it out.
     let outside = Walk::run(&outsider, secret, open, item, &quarter).await;
@@ -233,12 +249,18 @@ async fn a_restricted_postmortem_is_invisible_outside_its_list_and_readable_insi
         assert_eq!(outside.status(&path), StatusCode::NOT_FOUND, "{path}");
     }
     let counted = outside.body("/search?q=checkout");
-    assert!(counted.contains("<strong>1</strong> postmortem"), "{counted}");
+    assert!(
+        counted.contains("<strong>1</strong> postmortem"),
+        "{counted}"
+    );
     assert!(counted.contains(OPEN_TITLE));
     assert!(outside.body("/incidents").contains(OPEN_TITLE));
     assert!(outside.body("/digest/preview").contains(OPEN_ITEM));
     let review = outside.body(&format!("/review/{quarter}"));
-    assert!(review.contains(OPEN_TITLE), "the review still names the open one");
+    assert!(
+        review.contains(OPEN_TITLE),
+        "the review still names the open one"
+    );
     assert!(
         review.contains("A restricted postmortem"),
         "the review counts the restricted one, unnamed"
@@ -257,7 +279,10 @@ async fn a_restricted_postmortem_is_invisible_outside_its_list_and_readable_insi
         )
         .await;
     outsider
-        .post_form(&format!("/incidents/{open}/links"), &[("other", &secret.to_string())])
+        .post_form(
+            &format!("/incidents/{open}/links"),
+            &[("other", &secret.to_string())],
+        )
         .await;
     let links: i64 = sqlx::query_scalar("SELECT count(*) FROM incident_links")
         .fetch_one(&app.db)
@@ -268,7 +293,10 @@ async fn a_restricted_postmortem_is_invisible_outside_its_list_and_readable_insi
     // Inside, by team and by name: it reads as any other.
     for client in [&insider, &named] {
         let inside = Walk::run(client, secret, open, item, &quarter).await;
-        assert_eq!(inside.status(&format!("/incidents/{secret}")), StatusCode::OK);
+        assert_eq!(
+            inside.status(&format!("/incidents/{secret}")),
+            StatusCode::OK
+        );
         assert!(inside.body("/search?q=zorblatt").contains(SECRET_TITLE));
         assert!(
             inside
@@ -276,12 +304,24 @@ async fn a_restricted_postmortem_is_invisible_outside_its_list_and_readable_insi
                 .contains("<strong>2</strong> postmortems")
         );
         assert!(inside.body("/incidents").contains(SECRET_TITLE));
-        assert!(inside.body(&format!("/incidents/{open}")).contains(SECRET_TITLE));
-        assert!(inside.body(&format!("/review/{quarter}")).contains(SECRET_TITLE));
+        assert!(
+            inside
+                .body(&format!("/incidents/{open}"))
+                .contains(SECRET_TITLE)
+        );
+        assert!(
+            inside
+                .body(&format!("/review/{quarter}"))
+                .contains(SECRET_TITLE)
+        );
     }
     // A suggestion is offered to those who may read where it comes from.
     let inside = insider.get("/search?q=zorblatx").await;
-    assert!(inside.body.contains("Showing results for <strong>zorblatt</strong>"));
+    assert!(
+        inside
+            .body
+            .contains("Showing results for <strong>zorblatt</strong>")
+    );
 
     // Leaving the team takes the access away on the next request.
     sqlx::query("DELETE FROM team_members WHERE team_id = $1 AND user_id = $2")
@@ -292,7 +332,10 @@ async fn a_restricted_postmortem_is_invisible_outside_its_list_and_readable_insi
         .expect("leave");
     let gone = Walk::run(&insider, secret, open, item, &quarter).await;
     assert_eq!(gone.naming_it(), Vec::<&str>::new());
-    assert_eq!(gone.status(&format!("/incidents/{secret}")), StatusCode::NOT_FOUND);
+    assert_eq!(
+        gone.status(&format!("/incidents/{secret}")),
+        StatusCode::NOT_FOUND
+    );
 
     // Opened again, everyone reads it.
     author

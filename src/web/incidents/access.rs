@@ -76,7 +76,14 @@ async fn change(
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     store::postmortems::lock_postmortem(&mut *tx, case.postmortem.id).await?;
-    store::access::replace(&mut tx, case.postmortem.id, restricted, &user_ids, &team_ids).await?;
+    store::access::replace(
+        &mut tx,
+        case.postmortem.id,
+        restricted,
+        &user_ids,
+        &team_ids,
+    )
+    .await?;
     record_revision(&mut tx, &case, &user, &summary, now).await?;
     let event = AuditEvent::new(user.id, "access_changed").detail(serde_json::json!({
         "incident": case.incident.number,

@@ -24,7 +24,7 @@ use crate::{
         markdown, time,
     },
     store::{self, audit::AuditEvent, comments::Comment},
-    web::{AppError, AppState, session::CurrentUser},
+    web::{AppError, AppState, notify, session::CurrentUser},
 };
 
 pub fn routes() -> Router<AppState> {
@@ -240,10 +240,18 @@ async fn store_comment(
         now,
     )
     .await?;
+    let path = format!("{}#comment-{id}", case.path());
+    let place = (
+        body.as_str(),
+        "a comment",
+        format!("mention:comment:{id}"),
+        path.clone(),
+    );
+    notify::mentioned(&mut tx, &case, user, place, now).await?;
     let event = AuditEvent::new(user.id, "comment_added").detail(posting.detail);
     store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("{}#comment-{id}", case.path())).into_response())
+    Ok(Redirect::to(&path).into_response())
 }
 
 #[derive(Deserialize)]
@@ -322,7 +330,8 @@ async fn edit_comment(
         }
     };
     let now = state.clock.now();
-    if !store::comments::edit(&state.db, comment.id, form.version, &body, now).await? {
+    let mut tx = state.db.begin().await?;
+    if !store::comments::edit(&mut *tx, comment.id, form.version, &body, now).await? {
         let draft = CommentDraft {
             form: format!("edit-{}", comment.id),
             body,
@@ -333,7 +342,14 @@ async fn edit_comment(
         };
         return refused(&state, &user, case, &stamp, draft).await;
     }
-    Ok(Redirect::to(&format!("{}#comment-{}", case.path(), comment.id)).into_response())
+    // Someone newly mentioned in the edit hears of it; those mentioned
+    // before are not told twice.
+    let path = format!("{}#comment-{}", case.path(), comment.id);
+    let key = format!("mention:comment:{}", comment.id);
+    let place = (body.as_str(), "a comment", key, path.clone());
+    notify::mentioned(&mut tx, &case, &user, place, now).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&path).into_response())
 }
 
 async fn resolve(

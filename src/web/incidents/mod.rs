@@ -119,10 +119,7 @@ impl Case {
         let is_reviewer = reviewers.iter().any(|person| person.id == user.id);
         let open_to_all = postmortem.status == PostmortemStatus::Published
             && (!postmortem.restricted || on_access_list);
-        let can_read = open_to_all
-            || user.is_admin()
-            || is_author
-            || is_reviewer;
+        let can_read = open_to_all || user.is_admin() || is_author || is_reviewer;
         if !can_read {
             return Err(AppError::NotFound);
         }

@@ -18,7 +18,7 @@ use crate::{
         postmortem::{PostmortemStatus, can_move},
     },
     store::{self, audit::AuditEvent, postmortems::Decision},
-    web::{AppError, AppState, form::parse_id, session::CurrentUser},
+    web::{AppError, AppState, form::parse_id, notify, session::CurrentUser},
 };
 
 pub fn routes() -> Router<AppState> {
@@ -112,7 +112,11 @@ async fn decide(
             note.unwrap_or_default()
         ),
     };
-    record_revision(&mut tx, &case, &user, &said, now).await?;
+    let revision = record_revision(&mut tx, &case, &user, &said, now).await?;
+    if decision == Decision::ChangesRequested {
+        let note = note.unwrap_or_default();
+        notify::changes_requested(&mut tx, &case, &user, note, revision, now).await?;
+    }
     let event = AuditEvent::new(user.id, "review_decision").detail(
         serde_json::json!({ "incident": case.incident.number, "decision": decision.as_str() }),
     );
@@ -286,6 +290,18 @@ async fn change_status(
         PostmortemStatus::Published => "Published".to_owned(),
     };
     let revision = record_revision(&mut tx, &case, &user, &summary, now).await?;
+    match to {
+        PostmortemStatus::InReview => {
+            let asked: Vec<Uuid> = if reviewers.is_empty() {
+                case.reviewers.iter().map(|person| person.id).collect()
+            } else {
+                reviewers.clone()
+            };
+            notify::review_requested(&mut tx, &case, &user, &asked, revision, now).await?;
+        }
+        PostmortemStatus::Published => notify::published(&mut tx, &case, &user, now).await?,
+        PostmortemStatus::Draft => {}
+    }
     if !acknowledged.is_empty() {
         store::revisions::set_acknowledged(&mut *tx, case.postmortem.id, revision, &acknowledged)
             .await?;

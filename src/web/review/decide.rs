@@ -24,6 +24,7 @@ use crate::{
         AppError, AppState,
         form::{FormErrors, parse_id, parse_version},
         layout::{Layout, Nav},
+        notify,
         session::CurrentUser,
     },
 };
@@ -186,9 +187,8 @@ pub(super) async fn decide(
         };
         return Ok(rejected(item, form, errors, StatusCode::CONFLICT));
     }
-    for change in history(&item, &decision, &key) {
-        store::action_items::record_change(&mut *tx, item.id, user.id, change, now).await?;
-    }
+    let changes = history(&item, &decision, &key);
+    notify::record_item_changes(&mut tx, item.id, user.id, changes, now).await?;
     tx.commit().await?;
     user.flash(
         &state,

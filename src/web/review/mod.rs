@@ -94,7 +94,9 @@ async fn load(
     let snapshot = store::review::get_snapshot(&state.db, &quarter.to_string(), team_id).await?;
     let mut live =
         store::review::figures(&state.db, &span, earlier_history(state, &span).await?).await?;
-    let mut figures = snapshot.as_ref().map_or_else(|| live.clone(), |s| s.figures.clone());
+    let mut figures = snapshot
+        .as_ref()
+        .map_or_else(|| live.clone(), |s| s.figures.clone());
     // The tables name only what this reader may read now: a snapshot froze
     // names as they were, and a restricted postmortem is counted unnamed.
     let mut numbers = figures.numbers();

@@ -161,7 +161,8 @@ pub(super) async fn show(
         .team_id()
         .and_then(|id| teams.iter().find(|team| team.id == id).cloned());
     let team_id = team.as_ref().map(|team| team.id);
-    let Loaded { figures, snapshot } = load(&state, &user, quarter, team_id, Some(ROWS_SHOWN)).await?;
+    let Loaded { figures, snapshot } =
+        load(&state, &user, quarter, team_id, Some(ROWS_SHOWN)).await?;
     let now = state.clock.now();
     let zone = state.config.time_zone;
     let key = quarter.to_string();

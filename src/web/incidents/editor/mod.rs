@@ -163,6 +163,16 @@ async fn save_document(
     )
     .await?;
     let revision = record_revision(&mut tx, &case, &user, &summary, now).await?;
+    for edit in &plan.edits.sections {
+        let (section, text) = &edit.value;
+        let place = (
+            text.as_str(),
+            &*format!("the {}", section.heading().to_lowercase()),
+            format!("mention:{}:{}", case.postmortem.id, section.field()),
+            format!("{}#{}", case.path(), section.field()),
+        );
+        crate::web::notify::mentioned(&mut tx, &case, &user, place, now).await?;
+    }
     store::drafts::delete_draft(&mut *tx, (case.postmortem.id, user.id)).await?;
     tx.commit().await?;
     user.flash(&state, &format!("Saved as revision {revision}."))

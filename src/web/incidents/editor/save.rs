@@ -21,7 +21,11 @@ use crate::{
         action_items::NewChange,
         timeline::{EntryFields, EntryUpdate},
     },
-    web::{AppError, item_form::history_changes},
+    web::{
+        AppError,
+        item_form::history_changes,
+        notify::{self, ItemChange},
+    },
 };
 
 /// A part someone else changed while the author changed it too.
@@ -361,6 +365,7 @@ async fn apply_items(
                     note: None,
                 };
                 store::action_items::record_change(&mut *tx, id, author_id, created, now).await?;
+                notify::item_changed(tx, id, ItemChange::Assigned, author_id, now).await?;
                 added += 1;
             }
             Some(item) => {
@@ -371,10 +376,8 @@ async fn apply_items(
                         "An action item changed at the same moment. Reload the page; your text is kept as a draft.",
                     ));
                 }
-                for change in history_changes(item, fields, &directory.people) {
-                    store::action_items::record_change(&mut *tx, item.id, author_id, change, now)
-                        .await?;
-                }
+                let changes = history_changes(item, fields, &directory.people);
+                notify::record_item_changes(tx, item.id, author_id, changes, now).await?;
                 changed += 1;
             }
         }
