@@ -98,6 +98,9 @@ struct DemoPostmortem {
     /// Review threads, with their replies.
     #[serde(default)]
     comments: Vec<DemoComment>,
+    /// The teams a restricted postmortem is open to (unrestricted when empty).
+    #[serde(default)]
+    restricted_to: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -436,6 +439,14 @@ async fn seed_postmortem(
         .await?;
     }
     seed_conversation(tx, postmortem_id, demo, lookup, written_at).await?;
+    if !demo.restricted_to.is_empty() {
+        let teams = demo
+            .restricted_to
+            .iter()
+            .map(|team| lookup.team(team))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        store::access::replace(tx, postmortem_id, true, &[], &teams).await?;
+    }
     if demo.status == PostmortemStatus::Published {
         for reviewer in &reviewers {
             store::postmortems::decide(

@@ -86,6 +86,19 @@ pub async fn insert_batch(pool: &PgPool, batch: &Batch, now: DateTime<Utc>) -> s
     )
     .execute(&mut *tx)
     .await?;
+    // One postmortem in 50 is restricted to its own team, so that search
+    // and the lists are measured with restrictions in place.
+    sqlx::query!(
+        "WITH picked AS (
+           SELECT pm, team FROM UNNEST($1::uuid[], $2::uuid[]) AS t(pm, team) WHERE abs(hashtext(pm::text)) % 50 = 0
+         ), restricted AS (
+           UPDATE postmortems SET restricted = true WHERE id IN (SELECT pm FROM picked)
+         )
+         INSERT INTO postmortem_access (postmortem_id, team_id) SELECT pm, team FROM picked",
+        &batch.postmortem_ids, &batch.teams
+    )
+    .execute(&mut *tx)
+    .await?;
     sqlx::query!(
         r#"INSERT INTO timeline_entries (id, postmortem_id, occurred_at, kind, text, source, created_at)
            SELECT id, pm, at, kind::timeline_kind, text, 'generated', at
