@@ -98,7 +98,7 @@ pub async fn find_by_number(
                   CASE WHEN $2 THEN
                     (SELECT s.xmin::text FROM search_entries s WHERE s.postmortem_id = p.id)
                   END AS "content_stamp",
-                  CASE WHEN $2 THEN (SELECT last_value FROM access_epoch) END AS "access_epoch",
+                  CASE WHEN $2 THEN (SELECT last_value + is_called::int FROM access_epoch) END AS "access_epoch",
                   CASE WHEN $2 THEN
                     ((SELECT COALESCE(sum(hashtextextended(
                                u.id::text || ':' || u.role::text || ':' || u.active::text || ':' || u.display_name, 0)), 0)

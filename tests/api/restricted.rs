@@ -303,6 +303,11 @@ async fn a_restricted_postmortem_is_invisible_outside_its_list_and_readable_insi
                 .body("/search?q=checkout")
                 .contains("<strong>2</strong> postmortems")
         );
+        assert!(
+            inside
+                .body("/search?q=checkout")
+                .contains(r#">checkout-api</a> <span class="count">2</span>"#)
+        );
         assert!(inside.body("/incidents").contains(SECRET_TITLE));
         assert!(
             inside
