@@ -47,6 +47,14 @@ pub fn most_of(query: &str) -> Option<String> {
     Some(groups.join(" or "))
 }
 
+/// Whether a query uses `or` or a `-word` exclusion, so that its matches
+/// need not hold every word.
+pub fn has_operators(query: &str) -> bool {
+    query
+        .split_whitespace()
+        .any(|word| word.eq_ignore_ascii_case("or") || (word.starts_with('-') && word.len() > 1))
+}
+
 /// The query with each misspelled word replaced, keeping everything else
 /// (quotes, `-`, `or`) as typed.
 pub fn corrected(query: &str, corrections: &[(String, String)]) -> String {
@@ -349,6 +357,14 @@ fn push_text(parts: &mut Vec<SnippetPart>, text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn or_and_exclusions_are_operators() {
+        assert!(has_operators("kiam OR ingress"));
+        assert!(has_operators("dns -kiam"));
+        assert!(!has_operators("expired certficate - ingress"));
+        assert!(!has_operators("oracle order"));
+    }
 
     #[test]
     fn most_of_the_words_leaves_out_one_at_a_time() {

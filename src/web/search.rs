@@ -21,7 +21,7 @@ use crate::{
     domain::{
         incident::{IncidentKind, Severity, display_number},
         postmortem::PostmortemStatus,
-        search::{SnippetPart, corrected, most_of, query_words, snippet},
+        search::{SnippetPart, corrected, has_operators, most_of, query_words, snippet},
         time,
     },
     store::{
@@ -239,12 +239,7 @@ async fn search(
     // One transaction, its statements planned once per connection (see
     // `store::search::search`).
     let mut tx = store::planned(&state.db, store::Plans::Generic).await?;
-    let mut corrections = Vec::new();
-    for (word, suggestion) in store::search::suggest_words(&mut *tx, &words).await? {
-        if store::search::any_visible(&mut *tx, reader, &suggestion).await? {
-            corrections.push((word, suggestion));
-        }
-    }
+    let mut corrections = store::search::suggest_words(&mut *tx, &words).await?;
     let mut results = store::search::search(
         &mut tx,
         reader,
@@ -254,6 +249,19 @@ async fn search(
         (page - 1) * PAGE_SIZE,
     )
     .await?;
+    // The word list is shared by everyone, so a suggestion is offered only
+    // when the reader may see a postmortem that has it. When nothing matched
+    // and every word is required, the corrected search below shows that by
+    // itself; otherwise each suggested word is checked.
+    if results.facets.total > 0 || has_operators(&filter.text) {
+        let mut seen = Vec::new();
+        for (word, suggestion) in corrections {
+            if store::search::any_visible(&mut *tx, reader, &suggestion).await? {
+                seen.push((word, suggestion));
+            }
+        }
+        corrections = seen;
+    }
     let mut showing_for = None;
     let mut did_you_mean = None;
     if !corrections.is_empty() {

@@ -112,6 +112,7 @@ impl Walk {
             "/search?q=zorblatt".to_owned(),
             "/search?q=checkout".to_owned(),
             "/search?q=zorblatx".to_owned(),
+            "/search?q=zorblatx+or+checkout".to_owned(),
             "/action-items".to_owned(),
             format!("/incidents/{open}"),
             format!("/review/{quarter}"),
@@ -206,6 +207,11 @@ async fn a_restricted_postmortem_is_invisible_outside_its_list_and_readable_insi
     assert!(before.body("/search?q=zorblatx").contains("zorblatt"));
     assert!(
         before
+            .body("/search?q=zorblatx+or+checkout")
+            .contains("zorblatt")
+    );
+    assert!(
+        before
             .body(&format!("/incidents/{open}"))
             .contains(SECRET_TITLE)
     );
@@ -238,6 +244,11 @@ async fn a_restricted_postmortem_is_invisible_outside_its_list_and_readable_insi
     let outside = Walk::run(&outsider, secret, open, item, &quarter).await;
     assert_eq!(outside.naming_it(), Vec::<&str>::new());
     assert!(!outside.body("/search?q=zorblatx").contains("zorblatt"));
+    assert!(
+        !outside
+            .body("/search?q=zorblatx+or+checkout")
+            .contains("zorblatt")
+    );
     for path in [
         format!("/incidents/{secret}"),
         format!("/incidents/{secret}/export.md"),

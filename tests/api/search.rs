@@ -291,8 +291,11 @@ async fn a_large_archive_shows_counts_estimated_from_a_sample_and_says_so() {
         ..SearchFilter::default()
     };
     let counted = facets_of(&app, reader, &narrow).await.expect("facets");
+    // One generated postmortem in 50 is restricted to its team: this reader
+    // is in none, so those are not counted.
     let expected: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM incidents WHERE severity = 'sev1' AND kind = 'chaos_experiment' AND 'dns' = ANY (tags)",
+        "SELECT count(*) FROM incidents i JOIN postmortems p ON p.incident_id = i.id
+         WHERE i.severity = 'sev1' AND i.kind = 'chaos_experiment' AND 'dns' = ANY (i.tags) AND NOT p.restricted",
     )
     .fetch_one(&app.db)
     .await
