@@ -67,8 +67,7 @@ pub fn handle(text: &str) -> String {
 pub fn mentions(text: &str) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     let mut previous: Option<char> = None;
-    let mut chars = text.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
+    for (at, c) in text.char_indices() {
         let starts = c == '@' && !previous.is_some_and(|p| p.is_alphanumeric() || p == '_');
         previous = Some(c);
         if !starts {
