@@ -405,12 +405,12 @@ pub async fn list_published_services(db: impl PgExecutor<'_>) -> sqlx::Result<Ve
 }
 
 /// The list's filter choices: every team, and the services named on the
-/// unpublished or restricted incidents the reader may see (those of the
-/// others are the same for everyone and cached).
+/// unpublished incidents the reader may see (those of published incidents
+/// are the same for everyone and cached).
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct FilterOptions {
     pub teams: Vec<Team>,
-    pub private_services: Vec<String>,
+    pub draft_services: Vec<String>,
 }
 
 /// `, (...) AS options`: the filter choices as one JSON value, computed once
@@ -421,10 +421,10 @@ fn push_options_column(query: &mut QueryBuilder<Postgres>, reader: Reader) {
         ", (SELECT json_build_object(
               'teams', (SELECT COALESCE(json_agg(json_build_object('id', id, 'name', name) ORDER BY lower(name), id), '[]')
                         FROM teams),
-              'private_services', (SELECT COALESCE(json_agg(DISTINCT service), '[]') FROM (
+              'draft_services', (SELECT COALESCE(json_agg(DISTINCT service), '[]') FROM (
                    SELECT unnest(i.services) AS service
                    FROM incidents i JOIN postmortems p ON p.incident_id = i.id
-                   WHERE (p.status IN ('draft', 'in_review') OR p.restricted) AND",
+                   WHERE p.status IN ('draft', 'in_review') AND",
     );
     push_visible_to(query, reader);
     // As text: every row carries it, and only the first is parsed.

@@ -144,10 +144,9 @@ impl IncidentListPage {
     }
 }
 
-/// The services to choose from: those of published, unrestricted incidents
-/// (cached briefly, being the same for everyone) and of the drafts and
-/// restricted incidents this reader sees.
-async fn services(state: &AppState, private: Vec<String>) -> Result<Vec<String>, AppError> {
+/// The services to choose from: those of published incidents (cached
+/// briefly, being the same for everyone) and of the drafts this reader sees.
+async fn services(state: &AppState, drafts: Vec<String>) -> Result<Vec<String>, AppError> {
     let db = state.db.clone();
     let published = state
         .caches
@@ -157,7 +156,7 @@ async fn services(state: &AppState, private: Vec<String>) -> Result<Vec<String>,
         })
         .await?;
     let mut services = published.as_ref().clone();
-    services.extend(private);
+    services.extend(drafts);
     services.sort();
     services.dedup();
     Ok(services)
@@ -189,7 +188,7 @@ async fn list_incidents(
         pagination.offset(),
     )
     .await?;
-    let services = services(&state, options.private_services).await?;
+    let services = services(&state, options.draft_services).await?;
     let teams = options.teams;
     pagination.trim(&mut incidents);
     Ok(IncidentListPage {
