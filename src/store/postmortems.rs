@@ -461,6 +461,9 @@ pub struct PageParts {
     pub items: Vec<ActionItem>,
     pub attachments: Vec<AttachmentInfo>,
     pub imported_from: Option<ImportedFrom>,
+    /// Every team, for the access form (cached with the parts: the
+    /// directory stamp covers team names).
+    pub all_teams: Vec<TeamRef>,
 }
 
 /// What says whether cached [`PageParts`] are current, read with what the
@@ -523,7 +526,9 @@ pub async fn load_page_parts(
               FROM attachments a WHERE a.postmortem_id = $2) AS "attachments!: Json<Vec<AttachmentInfo>>",
              (SELECT json_build_object('file', imported_from, 'url', source_url, 'report', import_report)
               FROM incidents WHERE id = $1 AND imported_from IS NOT NULL)
-              AS "imported_from: Json<ImportedFrom>""#,
+              AS "imported_from: Json<ImportedFrom>",
+             (SELECT COALESCE(json_agg(json_build_object('id', t.id, 'name', t.name) ORDER BY lower(t.name), t.id), '[]')
+              FROM teams t) AS "all_teams!: Json<Vec<TeamRef>>""#,
         incident_id,
         postmortem_id
     )
@@ -536,6 +541,7 @@ pub async fn load_page_parts(
         items: row.items.0,
         attachments: row.attachments.0,
         imported_from: row.imported_from.map(|found| found.0),
+        all_teams: row.all_teams.0,
     })
 }
 

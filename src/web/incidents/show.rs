@@ -93,7 +93,7 @@ pub struct PostmortemPage {
     /// it is restricted, or for editors).
     pub access: Vec<store::access::AccessEntry>,
     /// Every team, for an editor's access form.
-    pub team_options: Vec<store::teams::Team>,
+    pub team_options: Vec<store::incidents::TeamRef>,
 }
 
 impl PostmortemPage {
@@ -134,13 +134,14 @@ impl PostmortemPage {
             })
             .collect();
         let threads = thread_views(&case, &stamp.comments, user);
-        let access = if case.postmortem.restricted || case.access.can_edit {
+        // An unrestricted postmortem's access list is empty by definition.
+        let access = if case.postmortem.restricted {
             store::access::list(&state.db, postmortem_id).await?
         } else {
             Vec::new()
         };
         let team_options = if case.access.can_edit {
-            store::teams::list_team_options(&state.db).await?
+            parts.all_teams.clone()
         } else {
             Vec::new()
         };
