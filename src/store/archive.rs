@@ -55,15 +55,35 @@ pub async fn export_rows(
         .await
 }
 
-/// Inserts rows exported by [`export_rows`], keeping their ids.
+/// Inserts rows exported by [`export_rows`], keeping their ids. Only the
+/// columns the rows carry are written: an archive from before a column was
+/// added leaves it to its default (a new `NOT NULL` column included).
 pub async fn import_rows(
     db: &mut PgConnection,
     table: &str,
     rows: &[serde_json::Value],
 ) -> sqlx::Result<u64> {
+    let Some(serde_json::Value::Object(first)) = rows.first() else {
+        return Ok(0);
+    };
+    let columns: Vec<String> = sqlx::query_scalar(
+        "SELECT column_name::text FROM information_schema.columns
+         WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+    )
+    .bind(table)
+    .fetch_all(&mut *db)
+    .await?;
+    let carried: Vec<String> = columns
+        .into_iter()
+        .filter(|column| first.contains_key(column))
+        .map(|column| format!("\"{}\"", column.replace('"', "\"\"")))
+        .collect();
+    let list = carried.join(", ");
+    // The table comes from TABLES and the columns from the catalogue, never
+    // from the archive itself.
     let sql = format!(
-        "INSERT INTO {table} OVERRIDING SYSTEM VALUE
-         SELECT * FROM jsonb_populate_recordset(NULL::{table}, $1)"
+        "INSERT INTO {table} ({list}) OVERRIDING SYSTEM VALUE
+         SELECT {list} FROM jsonb_populate_recordset(NULL::{table}, $1)"
     );
     let mut inserted = 0;
     for chunk in rows.chunks(CHUNK) {

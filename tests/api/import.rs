@@ -332,6 +332,26 @@ async fn a_json_export_imported_into_an_empty_database_exports_the_same() {
         again.is_err(),
         "a second import into a full database is refused"
     );
+
+    // An archive from before restricted postmortems (no `restricted` column,
+    // no access lists) imports, every postmortem open to all.
+    let mut older: serde_json::Value = serde_json::from_str(&first).expect("json");
+    let tables = older["tables"].as_object_mut().expect("tables");
+    tables.remove("postmortem_access");
+    for row in tables["postmortems"].as_array_mut().expect("rows") {
+        row.as_object_mut().expect("row").remove("restricted");
+    }
+    let third = TestApp::spawn().await;
+    debrief::archive::json::import(&third.db, &older.to_string(), |_, _| {})
+        .await
+        .expect("an older archive imports");
+    let (all, open): (i64, i64) =
+        sqlx::query_as("SELECT count(*), count(*) FILTER (WHERE NOT restricted) FROM postmortems")
+            .fetch_one(&third.db)
+            .await
+            .expect("counts");
+    assert!(all > 40);
+    assert_eq!(open, all);
 }
 
 #[tokio::test]
