@@ -45,17 +45,12 @@ pub async fn replace(
     .await?;
     if restricted {
         sqlx::query!(
-            "INSERT INTO postmortem_access (postmortem_id, user_id)
-             SELECT $1, u FROM UNNEST($2::uuid[]) AS u ON CONFLICT DO NOTHING",
+            "INSERT INTO postmortem_access (postmortem_id, user_id, team_id)
+             SELECT $1::uuid, u, NULL::uuid FROM UNNEST($2::uuid[]) AS u
+             UNION SELECT $1, NULL, t FROM UNNEST($3::uuid[]) AS t
+             ON CONFLICT DO NOTHING",
             postmortem_id,
-            users
-        )
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query!(
-            "INSERT INTO postmortem_access (postmortem_id, team_id)
-             SELECT $1, t FROM UNNEST($2::uuid[]) AS t ON CONFLICT DO NOTHING",
-            postmortem_id,
+            users,
             teams
         )
         .execute(&mut *tx)
