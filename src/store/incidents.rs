@@ -191,6 +191,8 @@ pub struct IncidentSummary {
     /// The review checklist: rules passed, of how many (unset until saved).
     pub checklist_passed: Option<i16>,
     pub checklist_total: Option<i16>,
+    /// Readable only by its access list (this reader is on it).
+    pub restricted: bool,
 }
 
 /// Filters of the incident list; `None` means "any".
@@ -323,7 +325,7 @@ fn list_query(
         "SELECT i.number, i.title, i.kind, i.severity, i.services, i.started_at, i.resolved_at, p.status,
                 (SELECT count(*) FROM action_items ai WHERE ai.postmortem_id = p.id
                    AND ai.status IN ('open', 'in_progress')) AS open_actions,
-                p.checklist_passed, p.checklist_total",
+                p.checklist_passed, p.checklist_total, p.restricted",
     );
     if with_options {
         push_options_column(&mut query, reader);

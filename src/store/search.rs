@@ -63,6 +63,8 @@ pub struct Hit {
     /// The review checklist: rules passed, of how many (unset until saved).
     pub checklist_passed: Option<i16>,
     pub checklist_total: Option<i16>,
+    /// Readable only by its access list (this reader is on it).
+    pub restricted: bool,
 }
 
 /// Counts of the matches by each filter's values.
@@ -126,7 +128,8 @@ pub const EXACT_LIMIT: i64 = 2_000;
 /// The columns of a [`Hit`], from `p` (postmortems) and `i` (incidents).
 const HIT_COLUMNS: &str =
     "i.number, i.title, i.kind, i.severity, p.status, i.services, i.tags, i.started_at,
-     p.summary || E'\n' || p.trigger || E'\n' || p.lessons AS text, p.checklist_passed, p.checklist_total";
+     p.summary || E'\n' || p.trigger || E'\n' || p.lessons AS text, p.checklist_passed, p.checklist_total,
+     p.restricted";
 
 /// Searches: the counts and one page of results.
 ///
@@ -390,6 +393,7 @@ struct ExactRow {
     text: Option<String>,
     checklist_passed: Option<i16>,
     checklist_total: Option<i16>,
+    restricted: Option<bool>,
 }
 
 impl ExactRow {
@@ -406,6 +410,7 @@ impl ExactRow {
             text: self.text?,
             checklist_passed: self.checklist_passed,
             checklist_total: self.checklist_total,
+            restricted: self.restricted?,
         })
     }
 }

@@ -321,6 +321,16 @@ async fn a_restricted_postmortem_is_invisible_outside_its_list_and_readable_insi
         );
         assert!(inside.body("/incidents").contains(SECRET_TITLE));
         assert!(
+            inside.body("/incidents").contains(">Restricted</span>"),
+            "marked in the list"
+        );
+        assert!(
+            inside
+                .body("/search?q=zorblatt")
+                .contains(">Restricted</span>"),
+            "marked in search"
+        );
+        assert!(
             inside
                 .body(&format!("/incidents/{open}"))
                 .contains(SECRET_TITLE)
