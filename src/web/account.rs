@@ -296,17 +296,14 @@ async fn add_follow(
             ),
         }
     }
-    for (subject, typed) in [("service", &form.service), ("tag", &form.tag)] {
+    let typed = [
+        ("service", "follow_service", &form.service),
+        ("tag", "follow_tag", &form.tag),
+    ];
+    for (subject, field, typed) in typed {
         let value = typed.split_whitespace().collect::<Vec<_>>().join(" ");
         if value.chars().count() > 200 {
-            errors.add(
-                if subject == "service" {
-                    "follow_service"
-                } else {
-                    "follow_tag"
-                },
-                "Keep a name under 200 characters.",
-            );
+            errors.add(field, "Keep a name under 200 characters.");
         } else if !value.is_empty() {
             wanted.push((subject, value));
         }

@@ -12,6 +12,7 @@ use crate::{
         incident::display_number,
         markdown::excerpt,
         notice::{Kind, mentions},
+        section::Section,
     },
     store::{
         self,
@@ -19,12 +20,13 @@ use crate::{
     },
 };
 
+/// "INC-12 Checkout 502s": how a notification names an incident.
+fn incident(number: i32, title: &str) -> String {
+    format!("{} {title}", display_number(number))
+}
+
 fn about(case: &Case) -> String {
-    format!(
-        "{} {}",
-        display_number(case.incident.number),
-        case.incident.title
-    )
+    incident(case.incident.number, &case.incident.title)
 }
 
 /// The reviewers just asked (`revision` names the request).
@@ -78,31 +80,74 @@ pub async fn changes_requested(
     record(tx, &event).await.map(drop)
 }
 
-/// Everyone `@mentioned` in `text`, once per `key` (a comment, or a
-/// section of a postmortem); `place` says where ("a comment", "the summary").
-pub async fn mentioned(
+/// Everyone `@mentioned` in a comment, once per comment: an edit tells
+/// only those it newly mentions.
+pub async fn mentioned_in_comment(
     tx: &mut PgConnection,
     case: &Case,
     actor: &CurrentUser,
-    (text, place, key, path): (&str, &str, String, String),
+    (comment_id, body): (Uuid, &str),
     at: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    let handles = mentions(text);
+    let mention = Mention {
+        text: body,
+        place: "a comment".to_owned(),
+        key: format!("mention:comment:{comment_id}"),
+        path: format!("{}#comment-{comment_id}", case.path()),
+    };
+    mentioned(tx, case, actor, mention, at).await
+}
+
+/// Everyone `@mentioned` in a section, once per postmortem and section.
+pub async fn mentioned_in_section(
+    tx: &mut PgConnection,
+    case: &Case,
+    actor: &CurrentUser,
+    (section, text): (Section, &str),
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    let mention = Mention {
+        text,
+        place: format!("the {}", section.heading().to_lowercase()),
+        key: format!("mention:{}:{}", case.postmortem.id, section.field()),
+        path: format!("{}#{}", case.path(), section.field()),
+    };
+    mentioned(tx, case, actor, mention, at).await
+}
+
+/// Text that may `@mention` people: where it is ("a comment", "the
+/// summary"), the key that tells each person once, and the link.
+struct Mention<'a> {
+    text: &'a str,
+    place: String,
+    key: String,
+    path: String,
+}
+
+async fn mentioned(
+    tx: &mut PgConnection,
+    case: &Case,
+    actor: &CurrentUser,
+    mention: Mention<'_>,
+    at: DateTime<Utc>,
+) -> sqlx::Result<()> {
+    let handles = mentions(mention.text);
     if handles.is_empty() {
         return Ok(());
     }
     let people = store::notifications::mentioned_people(&mut *tx, &handles).await?;
     let event = Event {
         kind: Kind::Mentioned,
-        key,
+        key: mention.key,
         postmortem_id: case.postmortem.id,
         summary: format!(
-            "{} mentioned you in {place} of {}",
+            "{} mentioned you in {} of {}",
             actor.display_name,
+            mention.place,
             about(case)
         ),
-        detail: excerpt(text, 300),
-        path,
+        detail: excerpt(mention.text, 300),
+        path: mention.path,
         actor_id: actor.id,
         at,
         recipients: &people,
@@ -148,11 +193,7 @@ pub async fn item_changed(
     let due = item
         .due_on
         .map_or_else(|| "no due date".to_owned(), |due| format!("due {due}"));
-    let about = format!(
-        "{} {}",
-        display_number(item.incident_number),
-        item.incident_title
-    );
+    let about = incident(item.incident_number, &item.incident_title);
     let (kind, key, summary) = match change {
         ItemChange::Assigned => (
             Kind::ItemAssigned,

@@ -240,18 +240,11 @@ async fn store_comment(
         now,
     )
     .await?;
-    let path = format!("{}#comment-{id}", case.path());
-    let place = (
-        body.as_str(),
-        "a comment",
-        format!("mention:comment:{id}"),
-        path.clone(),
-    );
-    notify::mentioned(&mut tx, &case, user, place, now).await?;
+    notify::mentioned_in_comment(&mut tx, &case, user, (id, &body), now).await?;
     let event = AuditEvent::new(user.id, "comment_added").detail(posting.detail);
     store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
-    Ok(Redirect::to(&path).into_response())
+    Ok(Redirect::to(&format!("{}#comment-{id}", case.path())).into_response())
 }
 
 #[derive(Deserialize)]
@@ -342,14 +335,9 @@ async fn edit_comment(
         };
         return refused(&state, &user, case, &stamp, draft).await;
     }
-    // Someone newly mentioned in the edit hears of it; those mentioned
-    // before are not told twice.
-    let path = format!("{}#comment-{}", case.path(), comment.id);
-    let key = format!("mention:comment:{}", comment.id);
-    let place = (body.as_str(), "a comment", key, path.clone());
-    notify::mentioned(&mut tx, &case, &user, place, now).await?;
+    notify::mentioned_in_comment(&mut tx, &case, &user, (comment.id, &body), now).await?;
     tx.commit().await?;
-    Ok(Redirect::to(&path).into_response())
+    Ok(Redirect::to(&format!("{}#comment-{}", case.path(), comment.id)).into_response())
 }
 
 async fn resolve(

@@ -89,8 +89,8 @@ pub struct PostmortemPage {
     pub participants: Vec<store::participants::Participant>,
     /// A refused participant, back in its form.
     pub participant_draft: Option<super::participants::ParticipantDraft>,
-    /// Who may read it besides authors, reviewers and admins (loaded when
-    /// it is restricted, or for editors).
+    /// Who may read it besides authors, reviewers and admins (empty unless
+    /// it is restricted).
     pub access: Vec<store::access::AccessEntry>,
     /// Every team, for an editor's access form.
     pub team_options: Vec<store::incidents::TeamRef>,
@@ -330,7 +330,6 @@ impl PostmortemPage {
         super::participants::ROLES
     }
 
-    /// The participant form's values: as refused, or empty.
     /// Whether this team or person is on the access list.
     fn has_access(&self, id: &uuid::Uuid) -> bool {
         self.access
@@ -338,6 +337,7 @@ impl PostmortemPage {
             .any(|entry| entry.team_id.as_ref() == Some(id) || entry.user_id.as_ref() == Some(id))
     }
 
+    /// The participant form's values: as refused, or empty.
     fn participant_form(&self) -> super::participants::ParticipantDraft {
         self.participant_draft.clone().unwrap_or_default()
     }

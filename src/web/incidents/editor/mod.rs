@@ -165,13 +165,8 @@ async fn save_document(
     let revision = record_revision(&mut tx, &case, &user, &summary, now).await?;
     for edit in &plan.edits.sections {
         let (section, text) = &edit.value;
-        let place = (
-            text.as_str(),
-            &*format!("the {}", section.heading().to_lowercase()),
-            format!("mention:{}:{}", case.postmortem.id, section.field()),
-            format!("{}#{}", case.path(), section.field()),
-        );
-        crate::web::notify::mentioned(&mut tx, &case, &user, place, now).await?;
+        let written = (*section, text.as_str());
+        crate::web::notify::mentioned_in_section(&mut tx, &case, &user, written, now).await?;
     }
     store::drafts::delete_draft(&mut *tx, (case.postmortem.id, user.id)).await?;
     tx.commit().await?;
