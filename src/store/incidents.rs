@@ -313,13 +313,12 @@ pub fn push_incident_filters(query: &mut QueryBuilder<Postgres>, filters: Incide
 }
 
 /// The list's statement: a page of incidents the reader may see, filtered
-/// and sorted, with the filter choices as a column when asked for.
+/// and sorted.
 fn list_query(
     reader: Reader,
     filter: &IncidentFilter,
     sort: IncidentSort,
     (limit, offset): (i64, i64),
-    with_options: bool,
 ) -> QueryBuilder<Postgres> {
     let mut query = QueryBuilder::new(
         "SELECT i.number, i.title, i.kind, i.severity, i.services, i.started_at, i.resolved_at, p.status,
@@ -327,9 +326,6 @@ fn list_query(
                    AND ai.status IN ('open', 'in_progress')) AS open_actions,
                 p.checklist_passed, p.checklist_total, p.restricted",
     );
-    if with_options {
-        push_options_column(&mut query, reader);
-    }
     query.push(" FROM incidents i JOIN postmortems p ON p.incident_id = i.id WHERE");
     push_visible_to(&mut query, reader);
     if let Some(text) = &filter.text {
@@ -364,28 +360,10 @@ pub async fn list_incidents(
     limit: i64,
     offset: i64,
 ) -> sqlx::Result<Vec<IncidentSummary>> {
-    list_query(reader, filter, sort, (limit, offset), false)
+    list_query(reader, filter, sort, (limit, offset))
         .build_query_as()
         .fetch_all(db)
         .await
-}
-
-/// [`list_incidents`] and the list's filter choices, in one round trip.
-pub async fn list_with_options(
-    db: impl PgExecutor<'_> + Copy,
-    reader: Reader,
-    filter: &IncidentFilter,
-    sort: IncidentSort,
-    limit: i64,
-    offset: i64,
-) -> sqlx::Result<(Vec<IncidentSummary>, FilterOptions)> {
-    let mut query = list_query(reader, filter, sort, (limit, offset), true);
-    let rows: Vec<ListRow> = query.build_query_as().fetch_all(db).await?;
-    let options = match rows.first() {
-        Some(row) => parse_options(&row.options)?,
-        None => list_filter_options(db, reader).await?,
-    };
-    Ok((rows.into_iter().map(|row| row.summary).collect(), options))
 }
 
 fn like_escape(text: &str) -> String {
@@ -408,53 +386,33 @@ pub async fn list_published_services(db: impl PgExecutor<'_>) -> sqlx::Result<Ve
 
 /// The list's filter choices: every team, and the services named on the
 /// unpublished incidents the reader may see (those of published incidents
-/// are the same for everyone and cached).
+/// are the same for everyone and kept apart).
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct FilterOptions {
     pub teams: Vec<Team>,
     pub draft_services: Vec<String>,
 }
 
-/// `, (...) AS options`: the filter choices as one JSON value, computed once
-/// per statement (the subquery does not depend on the row), so the list and
-/// its choices come in one round trip.
-fn push_options_column(query: &mut QueryBuilder<Postgres>, reader: Reader) {
-    query.push(
-        ", (SELECT json_build_object(
-              'teams', (SELECT COALESCE(json_agg(json_build_object('id', id, 'name', name) ORDER BY lower(name), id), '[]')
-                        FROM teams),
-              'draft_services', (SELECT COALESCE(json_agg(DISTINCT service), '[]') FROM (
-                   SELECT unnest(i.services) AS service
-                   FROM incidents i JOIN postmortems p ON p.incident_id = i.id
-                   WHERE p.status IN ('draft', 'in_review') AND",
-    );
-    push_visible_to(query, reader);
-    // As text: every row carries it, and only the first is parsed.
-    query.push(") AS drafts)))::text AS options");
-}
-
-/// The filter choices alone (for a page of the list with no rows).
+/// The list's filter choices for a reader, in one statement (as one JSON
+/// value).
 pub async fn list_filter_options(
     db: impl PgExecutor<'_>,
     reader: Reader,
 ) -> sqlx::Result<FilterOptions> {
-    let mut query = QueryBuilder::new("SELECT 1 AS one");
-    push_options_column(&mut query, reader);
+    let mut query = QueryBuilder::new(
+        "SELECT json_build_object(
+           'teams', (SELECT COALESCE(json_agg(json_build_object('id', id, 'name', name) ORDER BY lower(name), id), '[]')
+                     FROM teams),
+           'draft_services', (SELECT COALESCE(json_agg(DISTINCT service), '[]') FROM (
+                SELECT unnest(i.services) AS service
+                FROM incidents i JOIN postmortems p ON p.incident_id = i.id
+                WHERE p.status IN ('draft', 'in_review') AND",
+    );
+    push_visible_to(&mut query, reader);
+    query.push(") AS drafts))::text AS options");
     let row = query.build().fetch_one(db).await?;
     let options: String = row.try_get("options")?;
-    parse_options(&options)
-}
-
-/// A row of the list with the statement's filter choices.
-#[derive(sqlx::FromRow)]
-struct ListRow {
-    #[sqlx(flatten)]
-    summary: IncidentSummary,
-    options: String,
-}
-
-fn parse_options(text: &str) -> sqlx::Result<FilterOptions> {
-    serde_json::from_str(text).map_err(|error| sqlx::Error::Decode(Box::new(error)))
+    serde_json::from_str(&options).map_err(|error| sqlx::Error::Decode(Box::new(error)))
 }
 
 /// A link to another incident, seen from one side.

@@ -61,6 +61,9 @@ pub struct AppState {
 pub struct Caches {
     /// Services named on published incidents, for the list's filter.
     pub published_services: cache::Refreshed<(), Vec<String>>,
+    /// The rest of the list's filter choices (teams, and the services of
+    /// the drafts a reader sees) by reader (admins share one entry).
+    pub list_choices: cache::Refreshed<uuid::Uuid, crate::store::incidents::FilterOptions>,
     /// Rendered and sanitized Markdown sections by (postmortem, version).
     pub rendered_sections: cache::Versioned<(uuid::Uuid, i32), Vec<String>>,
     /// The reading page's parts by (postmortem, content stamp, directory
@@ -88,6 +91,7 @@ impl Default for Caches {
     fn default() -> Self {
         Caches {
             published_services: cache::Refreshed::new(1, Duration::from_secs(30)),
+            list_choices: cache::Refreshed::new(2000, Duration::from_secs(30)),
             rendered_sections: cache::Versioned::new(2000),
             rendered_inline: cache::Versioned::new(20_000),
             people: cache::Versioned::new(8),

@@ -17,7 +17,7 @@ use crate::{
     },
     store::{
         self,
-        incidents::{IncidentFilter, IncidentSort, IncidentSummary},
+        incidents::{IncidentFilter, IncidentSort, IncidentSummary, Reader},
         teams::Team,
     },
     web::{
@@ -144,9 +144,11 @@ impl IncidentListPage {
     }
 }
 
-/// The services to choose from: those of published incidents (cached
-/// briefly, being the same for everyone) and of the drafts this reader sees.
-async fn services(state: &AppState, drafts: Vec<String>) -> Result<Vec<String>, AppError> {
+/// The list's filter choices: the services of published incidents (the
+/// same for everyone), those of the drafts this reader sees, and the teams;
+/// each cached for half a minute, so a new team or a new draft's service
+/// is offered within that time.
+async fn choices(state: &AppState, reader: Reader) -> Result<(Vec<String>, Vec<Team>), AppError> {
     let db = state.db.clone();
     let published = state
         .caches
@@ -155,11 +157,20 @@ async fn services(state: &AppState, drafts: Vec<String>) -> Result<Vec<String>, 
             store::incidents::list_published_services(&db).await
         })
         .await?;
+    let db = state.db.clone();
+    let key = if reader.is_admin { uuid::Uuid::nil() } else { reader.user_id };
+    let own = state
+        .caches
+        .list_choices
+        .get(key, move || async move {
+            store::incidents::list_filter_options(&db, reader).await
+        })
+        .await?;
     let mut services = published.as_ref().clone();
-    services.extend(drafts);
+    services.extend(own.draft_services.iter().cloned());
     services.sort();
     services.dedup();
-    Ok(services)
+    Ok((services, own.teams.clone()))
 }
 
 async fn list_incidents(
@@ -179,7 +190,8 @@ async fn list_incidents(
     };
     let sort = IncidentSort::parse(&query.sort);
     let mut pagination = PageQuery::from_raw(query.page.clone()).pagination(PAGE_SIZE);
-    let (mut incidents, options) = store::incidents::list_with_options(
+    let (services, teams) = choices(&state, user.reader()).await?;
+    let mut incidents = store::incidents::list_incidents(
         &state.db,
         user.reader(),
         &filter,
@@ -188,8 +200,6 @@ async fn list_incidents(
         pagination.offset(),
     )
     .await?;
-    let services = services(&state, options.draft_services).await?;
-    let teams = options.teams;
     pagination.trim(&mut incidents);
     Ok(IncidentListPage {
         layout: Layout::for_user(&user, Nav::Incidents),
