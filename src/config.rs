@@ -70,6 +70,11 @@ pub struct ServerConfig {
     #[arg(long, env = "DEBRIEF_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
 
+    /// Requests one API token may make per minute (on each replica), in
+    /// bursts of up to a tenth of that; more get 429 with `Retry-After`.
+    #[arg(long, env = "DEBRIEF_API_RATE_PER_MINUTE", default_value_t = 600)]
+    pub api_rate_per_minute: u32,
+
     /// Minutes without a request after which a session ends.
     #[arg(long, env = "DEBRIEF_SESSION_IDLE_MINUTES", default_value_t = 12 * 60)]
     pub session_idle_minutes: i64,

@@ -34,6 +34,8 @@ pub fn routes() -> Router<AppState> {
         .route("/account/notifications", post(update_notifications))
         .route("/account/follows", post(add_follow))
         .route("/account/follows/remove", post(remove_follow))
+        .route("/account/tokens", post(create_token))
+        .route("/account/tokens/{id}/revoke", post(revoke_token))
 }
 
 #[derive(Template, WebTemplate)]
@@ -50,6 +52,12 @@ struct AccountPage {
     team_options: Vec<store::teams::Team>,
     /// A refused follow, back in its form.
     follow_typed: FollowForm,
+    tokens: Vec<store::api_tokens::ApiToken>,
+    /// A token just made: shown on this one page, never again.
+    new_token: Option<String>,
+    /// A refused token, back in its form.
+    token_typed: TokenForm,
+    now: chrono::DateTime<chrono::Utc>,
     errors: FormErrors,
 }
 
@@ -72,8 +80,35 @@ impl AccountPage {
             follows: store::notifications::list_follows(&state.db, user.id).await?,
             team_options: store::teams::list_team_options(&state.db).await?,
             follow_typed: FollowForm::default(),
+            tokens: store::api_tokens::list_for_user(&state.db, user.id).await?,
+            new_token: None,
+            token_typed: TokenForm::default(),
+            now: state.clock.now(),
             errors,
         })
+    }
+
+    fn when(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        crate::domain::time::format_in(*at, self.layout.zone())
+    }
+
+    /// "revoked", "expired" or "" for a live token.
+    fn token_state(&self, token: &store::api_tokens::ApiToken) -> &'static str {
+        if token.revoked_at.is_some() {
+            "revoked"
+        } else if token.expires_at <= self.now {
+            "expired"
+        } else {
+            ""
+        }
+    }
+
+    fn can_write(&self) -> bool {
+        self.user().is_some_and(CurrentUser::can_write)
+    }
+
+    fn token_lifetimes(&self) -> [(i64, &'static str); 3] {
+        TOKEN_LIFETIMES
     }
 
     fn kinds(&self) -> [Kind; 6] {
@@ -346,4 +381,104 @@ async fn remove_follow(
 ) -> Result<Response, AppError> {
     store::notifications::unfollow(&state.db, user.id, &form.subject, &form.value).await?;
     Ok(Redirect::to("/account#following").into_response())
+}
+
+/// How long a new token lives, in days, as offered.
+const TOKEN_LIFETIMES: [(i64, &str); 3] = [(30, "30 days"), (90, "90 days"), (365, "A year")];
+
+#[derive(Clone, Debug, Default, Deserialize)]
+struct TokenForm {
+    #[serde(default, rename = "token_name")]
+    name: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    days: String,
+}
+
+/// Makes a personal API token and shows it on this response only (it is
+/// not kept anywhere it could be shown again, not even in the flash).
+async fn create_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FormErrors::default();
+    let token_name = errors.check("token_name", name::parse_name(&form.name, 80));
+    let scope = errors.check(
+        "token_scope",
+        store::api_tokens::Scope::parse(&form.scope).ok_or("Pick read-only or read and write."),
+    );
+    if scope == Some(store::api_tokens::Scope::Write) && !user.can_write() {
+        errors.add(
+            "token_scope",
+            "Viewers read the archive, so their tokens only read.",
+        );
+    }
+    let days = errors.check(
+        "token_days",
+        TOKEN_LIFETIMES
+            .iter()
+            .find(|(days, _)| days.to_string() == form.days)
+            .map(|(days, _)| *days)
+            .ok_or("Pick how long the token lives."),
+    );
+    let (Some(token_name), Some(scope), Some(days), true) =
+        (token_name, scope, days, errors.is_empty())
+    else {
+        let mut page = AccountPage::load(&state, &user, user.display_name.clone(), errors).await?;
+        page.token_typed = form;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let secret = format!(
+        "{}{}",
+        super::api::TOKEN_PREFIX,
+        crate::domain::token::Token::generate().as_str()
+    );
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let id = store::api_tokens::insert(
+        &mut *tx,
+        store::api_tokens::NewToken {
+            user_id: user.id,
+            name: &token_name,
+            prefix: &secret[..12],
+            hash: &crate::domain::token::Token::from_presented(&secret).digest(),
+            scope,
+            expires_at: now + chrono::Duration::days(days),
+        },
+        now,
+    )
+    .await?;
+    let event = AuditEvent::new(user.id, "api_token_created")
+        .detail(serde_json::json!({ "token": id, "name": token_name, "scope": scope.as_str(), "days": days }));
+    store::audit::record(&mut *tx, event, now).await?;
+    tx.commit().await?;
+    let mut page = AccountPage::load(&state, &user, user.display_name.clone(), FormErrors::default()).await?;
+    page.new_token = Some(secret);
+    Ok((
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        page,
+    )
+        .into_response())
+}
+
+/// Revokes one of the user's tokens, at once for every replica (each
+/// request looks its token up).
+async fn revoke_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<Response, AppError> {
+    let id = super::form::parse_id(&id)?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if !store::api_tokens::revoke(&mut *tx, user.id, id, now).await? {
+        return Err(AppError::NotFound);
+    }
+    let event = AuditEvent::new(user.id, "api_token_revoked").detail(serde_json::json!({ "token": id }));
+    store::audit::record(&mut *tx, event, now).await?;
+    tx.commit().await?;
+    user.flash(&state, "Token revoked: it no longer works anywhere.").await?;
+    Ok(Redirect::to("/account#tokens").into_response())
 }

@@ -208,7 +208,7 @@ impl ItemPage {
 
 /// An item the user may read, and whether they may change it: its
 /// postmortem's authors, admins, and its owner (to report progress).
-async fn load_item(
+pub async fn load_item(
     state: &AppState,
     user: &CurrentUser,
     raw_id: &str,
@@ -275,10 +275,7 @@ async fn update_item(
         }
     };
     let expected = parse_version(&form.version);
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    if !store::action_items::update_item(&mut *tx, item.id, expected, &fields, now).await? {
-        tx.rollback().await?;
+    if !save_item(&state, &user, (&item, &case), &fields, expected, &page.people).await? {
         page.form = ItemForm {
             version: item.version.to_string(),
             ..form
@@ -286,17 +283,38 @@ async fn update_item(
         page.errors.add("form", "Someone else changed this item while you were editing. The history below shows what changed; your values are kept in the form, so save again to apply them.");
         return Ok((StatusCode::CONFLICT, page).into_response());
     }
-    let changes = history_changes(&item, &fields, &page.people);
-    notify::record_item_changes(&mut tx, item.id, user.id, changes, now).await?;
-    record_revision(&mut tx, &case, &user, "Changed an action item", now).await?;
-    tx.commit().await?;
     user.flash(&state, "Action item saved.").await?;
     Ok(Redirect::to(&format!("/action-items/{}", item.id)).into_response())
 }
 
+/// Saves an item's fields if it is still at version `expected` (false when
+/// someone else changed it first), with its history, the notices it causes
+/// and a revision of its postmortem: the one way an item is changed, from
+/// its page or the API.
+pub async fn save_item(
+    state: &AppState,
+    user: &CurrentUser,
+    (item, case): (&ActionItem, &Case),
+    fields: &ActionFields,
+    expected: i32,
+    people: &[PersonOption],
+) -> Result<bool, AppError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if !store::action_items::update_item(&mut *tx, item.id, expected, fields, now).await? {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    let changes = history_changes(item, fields, people);
+    notify::record_item_changes(&mut tx, item.id, user.id, changes, now).await?;
+    record_revision(&mut tx, case, user, "Changed an action item", now).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// The fields an owner who is not an author may change: status, closing
 /// reason and tracker link; everything else stays as it was.
-fn owner_update(item: &ActionItem, typed: ActionFields) -> ActionFields {
+pub fn owner_update(item: &ActionItem, typed: ActionFields) -> ActionFields {
     ActionFields {
         title: item.title.clone(),
         description: item.description.clone(),

@@ -62,20 +62,22 @@ struct ErrorPage {
     reference: Option<String>,
 }
 
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        let (status, heading, message) = match &self {
-            AppError::NeedsSignIn { next } => {
-                let target = format!("/login?{}", super::query::encode([("next", next.as_str())]));
-                return Redirect::to(&target).into_response();
-            }
+impl AppError {
+    /// The status, heading and message this error is shown with.
+    pub fn describe(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            AppError::NeedsSignIn { .. } => (
+                StatusCode::UNAUTHORIZED,
+                "Sign-in needed",
+                "Sign in to see this.",
+            ),
             AppError::NotFound => (
                 StatusCode::NOT_FOUND,
                 "Page not found",
                 "There is nothing at this address. It may have moved, or the link may be mistyped.",
             ),
-            AppError::Forbidden(why) => (StatusCode::FORBIDDEN, "Not allowed", *why),
-            AppError::Conflict(why) => (StatusCode::CONFLICT, "That changed in the meantime", *why),
+            AppError::Forbidden(why) => (StatusCode::FORBIDDEN, "Not allowed", why),
+            AppError::Conflict(why) => (StatusCode::CONFLICT, "That changed in the meantime", why),
             AppError::LinkGone => (
                 StatusCode::GONE,
                 "This link no longer works",
@@ -101,16 +103,32 @@ impl IntoResponse for AppError {
                 "Something went wrong",
                 "The error has been logged. If it keeps happening, give an admin the reference below.",
             ),
-        };
-        let reference = match &self {
+        }
+    }
+
+    /// For a failure of Debrief's own (not of the request): logs the cause
+    /// under a new reference id and returns the id, which is all the
+    /// response shows.
+    pub fn log_reference(&self) -> Option<String> {
+        match self {
             AppError::Internal(_) | AppError::Unavailable(_) => {
                 let reference = uuid::Uuid::new_v4().simple().to_string()[..12].to_owned();
                 tracing::error!(%reference, error = ?self, "request failed");
                 Some(reference)
             }
             _ => None,
-        };
-        error_page(status, heading, message, reference)
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        if let AppError::NeedsSignIn { next } = &self {
+            let target = format!("/login?{}", super::query::encode([("next", next.as_str())]));
+            return Redirect::to(&target).into_response();
+        }
+        let (status, heading, message) = self.describe();
+        error_page(status, heading, message, self.log_reference())
     }
 }
 

@@ -4,6 +4,7 @@
 mod account;
 mod action_items;
 mod admin;
+mod api;
 mod assets;
 mod auth;
 pub mod cache;
@@ -85,6 +86,9 @@ pub struct Caches {
         (chrono::NaiveDate, Option<uuid::Uuid>),
         Vec<crate::store::review::QuarterOutcomes>,
     >,
+    /// Each API token's request budget (not a cache, but kept per process
+    /// like one).
+    pub api_limits: api::RateLimits,
 }
 
 impl Default for Caches {
@@ -98,6 +102,7 @@ impl Default for Caches {
             page_parts: cache::Versioned::new(500),
             similar: cache::Refreshed::new(2000, Duration::from_secs(60)),
             review_history: cache::Refreshed::new(500, review::HISTORY_TTL),
+            api_limits: api::RateLimits::default(),
         }
     }
 }
@@ -135,6 +140,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages)
         .merge(ops::routes())
+        .merge(api::routes())
         .merge(digest::public_routes().layer(security::csrf_layer()))
         .merge(assets::routes())
         .layer(

@@ -66,6 +66,21 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// The user behind an API token: no session, so no CSRF token and no
+    /// flash.
+    pub fn from_token(user: crate::store::sessions::SessionUser) -> CurrentUser {
+        CurrentUser {
+            id: user.id,
+            email: user.email,
+            display_name: user.display_name,
+            role: user.role,
+            time_zone: crate::domain::time::parse_zone(&user.time_zone).unwrap_or(chrono_tz::Tz::UTC),
+            csrf_token: String::new(),
+            flash: None,
+            session_hash: Vec::new(),
+        }
+    }
+
     pub fn is_admin(&self) -> bool {
         self.role == Role::Admin
     }

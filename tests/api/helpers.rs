@@ -53,6 +53,7 @@ async fn start_server(
         secure_cookies: None,
         trust_proxy: false,
         session_idle_minutes: 12 * 60,
+        api_rate_per_minute: 600,
         session_lifetime_hours: 7 * 24,
         max_upload_mb: 10,
         review_due_days: 5,

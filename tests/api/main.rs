@@ -13,6 +13,7 @@ mod editor;
 mod helpers;
 mod import;
 mod incidents;
+mod json_api;
 mod notifications;
 mod ops;
 mod proxy;

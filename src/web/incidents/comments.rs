@@ -193,37 +193,41 @@ async fn add_comment(
     store_comment(&state, &user, (case, stamp), draft, posting).await
 }
 
-/// A new comment or reply, apart from its text (which is in the draft).
-struct Posting<'a> {
-    parent_id: Option<Uuid>,
-    section: &'a str,
-    quote: Option<String>,
+/// A new comment or reply, apart from its text.
+pub struct Posting<'a> {
+    pub parent_id: Option<Uuid>,
+    pub section: &'a str,
+    pub quote: Option<String>,
     /// Posted although the blame check finds something.
-    post_anyway: bool,
+    pub post_anyway: bool,
     /// What the audit trail keeps of it.
-    detail: serde_json::Value,
+    pub detail: serde_json::Value,
 }
 
-/// Checks the text of `draft` (refusing with the page redrawn, the text
-/// kept) and stores the comment; back to it on the reading page.
-async fn store_comment(
+/// Why a comment was not posted.
+pub enum Refusal {
+    /// The text itself (empty, too long).
+    Problem(String),
+    /// What the blame check found, for the author to rephrase or confirm.
+    Blame(Vec<String>),
+}
+
+/// Checks a comment's text and stores it, with its mentions and its audit
+/// event: the one way a comment is posted, from a page or the API.
+pub async fn post_comment(
     state: &AppState,
     user: &CurrentUser,
-    (case, stamp): (Case, store::postmortems::PageStamp),
-    mut draft: CommentDraft,
+    case: &Case,
+    text: &str,
     posting: Posting<'_>,
-) -> Result<Response, AppError> {
-    let body = match comment::parse_body(&draft.body) {
+) -> Result<Result<Uuid, Refusal>, AppError> {
+    let body = match comment::parse_body(text) {
         Ok(body) => body,
-        Err(problem) => {
-            draft.problem = Some(problem);
-            return refused(state, user, case, &stamp, draft).await;
-        }
+        Err(problem) => return Ok(Err(Refusal::Problem(problem))),
     };
-    let blame = blame_in(state, &case, &body).await?;
+    let blame = blame_in(state, case, &body).await?;
     if !blame.is_empty() && !posting.post_anyway {
-        draft.blame = blame;
-        return refused(state, user, case, &stamp, draft).await;
+        return Ok(Err(Refusal::Blame(blame)));
     }
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
@@ -240,11 +244,33 @@ async fn store_comment(
         now,
     )
     .await?;
-    notify::mentioned_in_comment(&mut tx, &case, user, (id, &body), now).await?;
+    notify::mentioned_in_comment(&mut tx, case, user, (id, &body), now).await?;
     let event = AuditEvent::new(user.id, "comment_added").detail(posting.detail);
     store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
-    Ok(Redirect::to(&format!("{}#comment-{id}", case.path())).into_response())
+    Ok(Ok(id))
+}
+
+/// Posts the comment of `draft`; back to it on the reading page, or the
+/// page redrawn with the text kept and the problem named.
+async fn store_comment(
+    state: &AppState,
+    user: &CurrentUser,
+    (case, stamp): (Case, store::postmortems::PageStamp),
+    mut draft: CommentDraft,
+    posting: Posting<'_>,
+) -> Result<Response, AppError> {
+    match post_comment(state, user, &case, &draft.body.clone(), posting).await? {
+        Ok(id) => Ok(Redirect::to(&format!("{}#comment-{id}", case.path())).into_response()),
+        Err(Refusal::Problem(problem)) => {
+            draft.problem = Some(problem);
+            refused(state, user, case, &stamp, draft).await
+        }
+        Err(Refusal::Blame(blame)) => {
+            draft.blame = blame;
+            refused(state, user, case, &stamp, draft).await
+        }
+    }
 }
 
 #[derive(Deserialize)]

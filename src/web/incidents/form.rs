@@ -95,7 +95,7 @@ impl IncidentForm {
     }
 
     /// Parses into fields and team ids, naming each problem.
-    fn parse(&self, known_teams: &[Team]) -> Result<(IncidentFields, Vec<Uuid>), FormErrors> {
+    pub fn parse(&self, known_teams: &[Team]) -> Result<(IncidentFields, Vec<Uuid>), FormErrors> {
         let mut errors = FormErrors::default();
         let title = self.title.trim();
         if title.is_empty() || title.chars().count() > 200 {
@@ -254,6 +254,34 @@ async fn new_incident(
     Ok(page.into_response())
 }
 
+/// Creates an incident and its empty draft postmortem, with its first
+/// revision: the one way an incident is made, from the form or the API.
+pub async fn create(
+    state: &AppState,
+    user: &CurrentUser,
+    fields: &IncidentFields,
+    team_ids: &[Uuid],
+) -> Result<i32, AppError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let (incident_id, number) =
+        store::incidents::insert_incident(&mut *tx, fields, user.id, now).await?;
+    store::incidents::set_teams(&mut tx, incident_id, team_ids).await?;
+    let postmortem_id =
+        store::postmortems::insert_postmortem(&mut tx, incident_id, user.id, now).await?;
+    record_revision_of(
+        &mut tx,
+        (postmortem_id, number),
+        user,
+        "Incident created",
+        state.config.review_due_days,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(number)
+}
+
 async fn create_incident(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -275,23 +303,7 @@ async fn create_incident(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    let (incident_id, number) =
-        store::incidents::insert_incident(&mut *tx, &fields, user.id, now).await?;
-    store::incidents::set_teams(&mut tx, incident_id, &team_ids).await?;
-    let postmortem_id =
-        store::postmortems::insert_postmortem(&mut tx, incident_id, user.id, now).await?;
-    record_revision_of(
-        &mut tx,
-        (postmortem_id, number),
-        &user,
-        "Incident created",
-        state.config.review_due_days,
-        now,
-    )
-    .await?;
-    tx.commit().await?;
+    let number = create(&state, &user, &fields, &team_ids).await?;
     let message = format!(
         "{} created. Write its postmortem here; every save keeps a revision.",
         display_number(number)

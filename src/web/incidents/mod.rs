@@ -32,7 +32,9 @@ use crate::{
     },
 };
 
+pub use comments::{Posting, Refusal, post_comment};
 pub use editor::saved_panel;
+pub use form::{IncidentForm, create};
 pub use views::{ItemView, item_views};
 
 pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
