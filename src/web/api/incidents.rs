@@ -152,6 +152,7 @@ pub async fn load_case(state: &AppState, caller: &Caller, number: &str) -> Resul
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewIncident {
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// `incident` unless given.
     pub kind: Option<IncidentKind>,
@@ -205,6 +206,7 @@ pub async fn create_incident(
         teams: body.teams.iter().map(uuid::Uuid::to_string).collect(),
         time_zone: body
             .time_zone
+            .filter(|zone| !zone.trim().is_empty())
             .unwrap_or_else(|| user.time_zone.name().to_owned()),
         started_at: text(&body.started_at),
         detected_at: text(&body.detected_at),
