@@ -150,7 +150,11 @@ pub async fn find_live(
 }
 
 /// Records a use (callers do it at most once a minute per token).
-pub async fn touch(db: impl PgExecutor<'_>, token_id: Uuid, now: DateTime<Utc>) -> sqlx::Result<()> {
+pub async fn touch(
+    db: impl PgExecutor<'_>,
+    token_id: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE api_tokens SET last_used_at = $2 WHERE id = $1",
         token_id,

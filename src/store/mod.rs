@@ -2,8 +2,8 @@
 //! `PgExecutor`, so they run on the pool or inside a caller's transaction.
 
 pub mod access;
-pub mod api_tokens;
 pub mod action_items;
+pub mod api_tokens;
 pub mod archive;
 pub mod attachments;
 pub mod audit;

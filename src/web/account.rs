@@ -454,13 +454,15 @@ async fn create_token(
         .detail(serde_json::json!({ "token": id, "name": token_name, "scope": scope.as_str(), "days": days }));
     store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
-    let mut page = AccountPage::load(&state, &user, user.display_name.clone(), FormErrors::default()).await?;
-    page.new_token = Some(secret);
-    Ok((
-        [(axum::http::header::CACHE_CONTROL, "no-store")],
-        page,
+    let mut page = AccountPage::load(
+        &state,
+        &user,
+        user.display_name.clone(),
+        FormErrors::default(),
     )
-        .into_response())
+    .await?;
+    page.new_token = Some(secret);
+    Ok(([(axum::http::header::CACHE_CONTROL, "no-store")], page).into_response())
 }
 
 /// Revokes one of the user's tokens, at once for every replica (each
@@ -476,9 +478,11 @@ async fn revoke_token(
     if !store::api_tokens::revoke(&mut *tx, user.id, id, now).await? {
         return Err(AppError::NotFound);
     }
-    let event = AuditEvent::new(user.id, "api_token_revoked").detail(serde_json::json!({ "token": id }));
+    let event =
+        AuditEvent::new(user.id, "api_token_revoked").detail(serde_json::json!({ "token": id }));
     store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
-    user.flash(&state, "Token revoked: it no longer works anywhere.").await?;
+    user.flash(&state, "Token revoked: it no longer works anywhere.")
+        .await?;
     Ok(Redirect::to("/account#tokens").into_response())
 }

@@ -275,7 +275,16 @@ async fn update_item(
         }
     };
     let expected = parse_version(&form.version);
-    if !save_item(&state, &user, (&item, &case), &fields, expected, &page.people).await? {
+    if !save_item(
+        &state,
+        &user,
+        (&item, &case),
+        &fields,
+        expected,
+        &page.people,
+    )
+    .await?
+    {
         page.form = ItemForm {
             version: item.version.to_string(),
             ..form

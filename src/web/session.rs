@@ -74,7 +74,8 @@ impl CurrentUser {
             email: user.email,
             display_name: user.display_name,
             role: user.role,
-            time_zone: crate::domain::time::parse_zone(&user.time_zone).unwrap_or(chrono_tz::Tz::UTC),
+            time_zone: crate::domain::time::parse_zone(&user.time_zone)
+                .unwrap_or(chrono_tz::Tz::UTC),
             csrf_token: String::new(),
             flash: None,
             session_hash: Vec::new(),

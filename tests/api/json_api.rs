@@ -22,7 +22,9 @@ async fn make_token(client: &TestClient, name: &str, scope: &str) -> String {
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert_eq!(
-        page.headers.get("cache-control").and_then(|v| v.to_str().ok()),
+        page.headers
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
         Some("no-store")
     );
     let start = page.body.find("dbr_").expect("the new token on the page");
@@ -50,7 +52,11 @@ impl Api {
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> (StatusCode, String, Value) {
-        let response = request.bearer_auth(&self.token).send().await.expect("request");
+        let response = request
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("request");
         let status = response.status();
         let content_type = response
             .headers()
@@ -64,17 +70,26 @@ impl Api {
     }
 
     async fn get(&self, path: &str) -> (StatusCode, String, Value) {
-        self.send(self.http.get(format!("{}{path}", self.address))).await
+        self.send(self.http.get(format!("{}{path}", self.address)))
+            .await
     }
 
     async fn post(&self, path: &str, body: Value) -> (StatusCode, String, Value) {
-        self.send(self.http.post(format!("{}{path}", self.address)).json(&body))
-            .await
+        self.send(
+            self.http
+                .post(format!("{}{path}", self.address))
+                .json(&body),
+        )
+        .await
     }
 
     async fn patch(&self, path: &str, body: Value) -> (StatusCode, String, Value) {
-        self.send(self.http.patch(format!("{}{path}", self.address)).json(&body))
-            .await
+        self.send(
+            self.http
+                .patch(format!("{}{path}", self.address))
+                .json(&body),
+        )
+        .await
     }
 }
 
@@ -118,8 +133,14 @@ async fn tokens_act_within_their_scope_and_their_owners_rights() {
     let digest = sha2::Sha256::digest(viewer_token.as_bytes()).to_vec();
     assert!(stored.contains(&digest));
     let account = member.get("/account").await.body;
-    assert!(!account.contains(&writer.token), "a token is shown only once");
-    assert!(account.contains("sync") && account.contains("never"), "listed, never used yet");
+    assert!(
+        !account.contains(&writer.token),
+        "a token is shown only once"
+    );
+    assert!(
+        account.contains("sync") && account.contains("never"),
+        "listed, never used yet"
+    );
 
     // A read-write token of a member creates an incident.
     let (status, content_type, created) = writer
@@ -139,7 +160,10 @@ async fn tokens_act_within_their_scope_and_their_owners_rights() {
 
     // Refused fields are named, as problem+json; nothing is created.
     let (status, content_type, problem) = writer
-        .post("/api/v1/incidents", json!({ "title": "", "time_zone": "Mars/Olympus" }))
+        .post(
+            "/api/v1/incidents",
+            json!({ "title": "", "time_zone": "Mars/Olympus" }),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
     assert_eq!(content_type, "application/problem+json");
@@ -149,7 +173,10 @@ async fn tokens_act_within_their_scope_and_their_owners_rights() {
         .iter()
         .filter_map(|error| error["field"].as_str())
         .collect();
-    assert!(fields.contains(&"title") && fields.contains(&"time_zone"), "{problem}");
+    assert!(
+        fields.contains(&"title") && fields.contains(&"time_zone"),
+        "{problem}"
+    );
 
     // A read-only token cannot write, whatever its owner may do.
     let (status, content_type, problem) = reader
@@ -165,7 +192,11 @@ async fn tokens_act_within_their_scope_and_their_owners_rights() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.body.contains("only read"), "named: {}", refused.body);
+    assert!(
+        refused.body.contains("only read"),
+        "named: {}",
+        refused.body
+    );
     sqlx::query("UPDATE api_tokens SET scope = 'write' WHERE token_hash = $1")
         .bind(&digest)
         .execute(&app.db)
@@ -174,7 +205,11 @@ async fn tokens_act_within_their_scope_and_their_owners_rights() {
     let (status, _, _) = viewers
         .post("/api/v1/incidents", json!({ "title": "Should not exist" }))
         .await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "a viewer's token never writes");
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a viewer's token never writes"
+    );
 
     // The draft is the member's: their token reads it, the viewer's does not.
     let (status, _, read) = reader.get(&format!("/api/v1/incidents/{number}")).await;
@@ -205,8 +240,13 @@ async fn tokens_act_within_their_scope_and_their_owners_rights() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{comment}");
-    let (_, _, comments) = viewers.get(&format!("/api/v1/incidents/{number}/comments")).await;
-    assert_eq!(comments[0]["body"], "Was the queue alert paging?", "{comments}");
+    let (_, _, comments) = viewers
+        .get(&format!("/api/v1/incidents/{number}/comments"))
+        .await;
+    assert_eq!(
+        comments[0]["body"], "Was the queue alert paging?",
+        "{comments}"
+    );
 
     // An action item changed through the API keeps the version check.
     let item_id = Uuid::now_v7();
@@ -286,7 +326,10 @@ async fn a_revoked_expired_or_missing_token_is_refused_at_once() {
         .expect("request");
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(
-        response.headers().get("www-authenticate").and_then(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok()),
         Some("Bearer")
     );
     let response = member
@@ -344,7 +387,12 @@ async fn a_token_cannot_read_a_restricted_postmortem_its_owner_cannot() {
             &[("restricted", "yes")],
         )
         .await;
-    assert_eq!(restricted.status, StatusCode::SEE_OTHER, "{}", restricted.body);
+    assert_eq!(
+        restricted.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        restricted.body
+    );
 
     let outsiders = Api::new(&app, &make_token(&outsider, "read", "read").await);
     let authors = Api::new(&app, &make_token(&author, "read", "read").await);
@@ -375,7 +423,11 @@ async fn the_openapi_document_describes_every_operation() {
         .json()
         .await
         .expect("json");
-    assert!(document["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    assert!(
+        document["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3."))
+    );
     let paths = document["paths"].as_object().expect("paths");
     for path in [
         "/api/v1/incidents",

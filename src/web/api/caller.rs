@@ -89,11 +89,17 @@ impl FromRequestParts<AppState> for Caller {
                 )
             })?;
         let now = state.clock.now();
-        let found = store::api_tokens::find_live(&state.db, &Token::from_presented(presented).digest(), now)
-            .await?
-            .ok_or_else(|| {
-                Problem::unauthorized("This token is unknown, expired or revoked, or its owner is deactivated.")
-            })?;
+        let found = store::api_tokens::find_live(
+            &state.db,
+            &Token::from_presented(presented).digest(),
+            now,
+        )
+        .await?
+        .ok_or_else(|| {
+            Problem::unauthorized(
+                "This token is unknown, expired or revoked, or its owner is deactivated.",
+            )
+        })?;
         if let Err(seconds) = state
             .caches
             .api_limits

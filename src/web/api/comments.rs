@@ -10,9 +10,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{
-    Problem, caller::Caller, incidents::load_case, problem::ApiJson, views::CommentView,
-};
+use super::{Problem, caller::Caller, incidents::load_case, problem::ApiJson, views::CommentView};
 use crate::{
     domain::comment::{self, GENERAL},
     store,

@@ -199,7 +199,11 @@ pub async fn create_incident(
     let text = |value: &Option<String>| value.clone().unwrap_or_default();
     let form = IncidentForm {
         title: body.title,
-        kind: body.kind.unwrap_or(IncidentKind::Incident).as_str().to_owned(),
+        kind: body
+            .kind
+            .unwrap_or(IncidentKind::Incident)
+            .as_str()
+            .to_owned(),
         severity: body.severity.unwrap_or(Severity::Sev3).as_str().to_owned(),
         services: body.services.join(", "),
         tags: body.tags.join(", "),
@@ -215,7 +219,9 @@ pub async fn create_incident(
         version: String::new(),
     };
     let teams = store::teams::list_team_options(&state.db).await?;
-    let (fields, team_ids) = form.parse(&teams).map_err(|errors| Problem::invalid(&errors))?;
+    let (fields, team_ids) = form
+        .parse(&teams)
+        .map_err(|errors| Problem::invalid(&errors))?;
     let number = create(&state, user, &fields, &team_ids).await?;
     let Json(detail) = get_incident(State(state), caller, Path(number.to_string())).await?;
     Ok((StatusCode::CREATED, Json(detail)))

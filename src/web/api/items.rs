@@ -32,7 +32,10 @@ use crate::{
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/action-items", get(list_items))
-        .route("/api/v1/action-items/{id}", get(get_item).patch(update_item))
+        .route(
+            "/api/v1/action-items/{id}",
+            get(get_item).patch(update_item),
+        )
 }
 
 /// Filters of the item list; each one left out means "any".
@@ -189,9 +192,18 @@ pub async fn update_item(
     };
     set(&mut form.title, change.title);
     set(&mut form.description, change.description);
-    set(&mut form.kind, change.kind.map(|kind| kind.as_str().to_owned()));
-    set(&mut form.priority, change.priority.map(|p| p.as_str().to_owned()));
-    set(&mut form.status, change.status.map(|s| s.as_str().to_owned()));
+    set(
+        &mut form.kind,
+        change.kind.map(|kind| kind.as_str().to_owned()),
+    );
+    set(
+        &mut form.priority,
+        change.priority.map(|p| p.as_str().to_owned()),
+    );
+    set(
+        &mut form.status,
+        change.status.map(|s| s.as_str().to_owned()),
+    );
     set(&mut form.owner_id, change.owner_id);
     set(&mut form.team_id, change.team_id);
     set(&mut form.due_on, change.due_on);
@@ -205,7 +217,16 @@ pub async fn update_item(
         Ok(fields) => fields,
         Err(errors) => return Err(Problem::invalid(&errors)),
     };
-    if !save_item(&state, user, (&item, &case), &fields, change.version, &people).await? {
+    if !save_item(
+        &state,
+        user,
+        (&item, &case),
+        &fields,
+        change.version,
+        &people,
+    )
+    .await?
+    {
         return Err(Problem::new(
             axum::http::StatusCode::CONFLICT,
             "Changed in the meantime",

@@ -27,7 +27,10 @@ use problem::Problem;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/api/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .route(
+            "/api/openapi.json",
+            get(|| async { Json(ApiDoc::openapi()) }),
+        )
         .merge(incidents::routes())
         .merge(items::routes())
         .merge(comments::routes())

@@ -157,14 +157,21 @@ where
                     "Unsupported media type",
                     "Send the body as JSON, with `Content-Type: application/json`.",
                 ),
-                other => Problem::bad_request(format!("The body is not valid JSON: {}", other.body_text())),
+                other => Problem::bad_request(format!(
+                    "The body is not valid JSON: {}",
+                    other.body_text()
+                )),
             })?;
         if holds_nul(&value) {
             return Err(Problem::bad_request(NUL_REFUSED));
         }
-        serde_json::from_value(value)
-            .map(ApiJson)
-            .map_err(|error| Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "Invalid fields", error.to_string()))
+        serde_json::from_value(value).map(ApiJson).map_err(|error| {
+            Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Invalid fields",
+                error.to_string(),
+            )
+        })
     }
 }
 
@@ -192,7 +199,10 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
         let raw = parts.uri.query().unwrap_or_default();
         let decoded = form_urlencoded::parse(raw.as_bytes());
-        if decoded.into_iter().any(|(name, value)| has_nul(&name) || has_nul(&value)) {
+        if decoded
+            .into_iter()
+            .any(|(name, value)| has_nul(&name) || has_nul(&value))
+        {
             return Err(Problem::bad_request(NUL_REFUSED));
         }
         Query::<T>::from_request_parts(parts, state)

@@ -95,7 +95,11 @@ pub async fn search(
     if !(1..=500).contains(&page) {
         return Err(Problem::bad_request("`page` is from 1 to 500."));
     }
-    let text = |value: Option<String>| value.map(|text| text.trim().to_owned()).filter(|text| !text.is_empty());
+    let text = |value: Option<String>| {
+        value
+            .map(|text| text.trim().to_owned())
+            .filter(|text| !text.is_empty())
+    };
     let filter = SearchFilter {
         text: params
             .q
@@ -119,7 +123,11 @@ pub async fn search(
         "relevance" => SearchSort::Relevance,
         "newest" => SearchSort::Newest,
         "oldest" => SearchSort::Oldest,
-        _ => return Err(Problem::bad_request("`sort` is `relevance`, `newest` or `oldest`.")),
+        _ => {
+            return Err(Problem::bad_request(
+                "`sort` is `relevance`, `newest` or `oldest`.",
+            ));
+        }
     };
     let mut tx = store::planned(&state.db, store::Plans::Generic).await?;
     let results = store::search::search(

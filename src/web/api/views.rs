@@ -25,7 +25,10 @@ const DEFAULT_PER_PAGE: i64 = 25;
 
 /// The page (from 1) and its size (1 to 100, 25 unless asked), refused
 /// when out of range.
-pub fn resolve_page(page: Option<i64>, per_page: Option<i64>) -> Result<(i64, i64), super::Problem> {
+pub fn resolve_page(
+    page: Option<i64>,
+    per_page: Option<i64>,
+) -> Result<(i64, i64), super::Problem> {
     let page = page.unwrap_or(1);
     let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
     if !(1..=100_000).contains(&page) {

@@ -158,7 +158,11 @@ async fn choices(state: &AppState, reader: Reader) -> Result<(Vec<String>, Vec<T
         })
         .await?;
     let db = state.db.clone();
-    let key = if reader.is_admin { uuid::Uuid::nil() } else { reader.user_id };
+    let key = if reader.is_admin {
+        uuid::Uuid::nil()
+    } else {
+        reader.user_id
+    };
     let own = state
         .caches
         .list_choices
