@@ -34,7 +34,7 @@ pub struct RateLimits {
 impl RateLimits {
     /// Takes one request from the token's budget; the seconds to wait when
     /// it is spent.
-    fn admit(&self, token_id: Uuid, per_minute: u32) -> Result<(), u64> {
+    fn admit(&self, token_id: Uuid, per_minute: u32) -> Result<(), u32> {
         let limiter = self.limiter.get_or_init(|| {
             let rate = NonZeroU32::new(per_minute.max(1)).unwrap_or(NonZeroU32::MIN);
             let burst = NonZeroU32::new((per_minute / 10).max(1)).unwrap_or(NonZeroU32::MIN);
@@ -42,7 +42,9 @@ impl RateLimits {
         });
         limiter.check_key(&token_id).map_err(|not_until| {
             let now = governor::clock::DefaultClock::default().now();
-            not_until.wait_time_from(now).as_secs().max(1)
+            u32::try_from(not_until.wait_time_from(now).as_secs())
+                .unwrap_or(u32::MAX)
+                .max(1)
         })
     }
 }

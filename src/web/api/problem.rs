@@ -19,7 +19,7 @@ pub struct Problem {
     /// Always `about:blank`: the status and title say what happened.
     #[serde(rename = "type")]
     pub kind: &'static str,
-    pub title: String,
+    pub title: &'static str,
     pub status: u16,
     pub detail: String,
     /// For a failure of Debrief's own: the id its log keeps the cause under.
@@ -30,7 +30,7 @@ pub struct Problem {
     pub errors: Vec<FieldProblem>,
     /// Seconds to wait before trying again (with 429).
     #[serde(skip)]
-    pub retry_after: Option<u64>,
+    pub retry_after: Option<u32>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -40,10 +40,10 @@ pub struct FieldProblem {
 }
 
 impl Problem {
-    pub fn new(status: StatusCode, title: &str, detail: impl Into<String>) -> Problem {
+    pub fn new(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Problem {
         Problem {
             kind: "about:blank",
-            title: title.to_owned(),
+            title,
             status: status.as_u16(),
             detail: detail.into(),
             reference: None,
