@@ -16,6 +16,7 @@ use crate::{
     store,
     web::{
         AppState,
+        form::FormErrors,
         incidents::{Posting, Refusal, post_comment},
     },
 };
@@ -97,19 +98,19 @@ pub async fn add_comment(
     let case = load_case(&state, &caller, &number).await?;
     let (parent_id, section) = match body.reply_to {
         Some(thread_id) => {
-            let thread = store::comments::list(&state.db, case.postmortem.id)
+            let thread = store::comments::find(&state.db, case.postmortem.id, thread_id)
                 .await?
-                .into_iter()
-                .find(|comment| comment.id == thread_id && comment.parent_id.is_none())
+                .filter(|comment| comment.parent_id.is_none())
                 .ok_or_else(Problem::not_found)?;
             (Some(thread.id), thread.section)
         }
         None => {
             let section = body.section.unwrap_or_else(|| GENERAL.to_owned());
             if !comment::is_anchor(&section) {
-                let mut errors = crate::web::form::FormErrors::default();
-                errors.add("section", "Name a section of the template, or `general`.");
-                return Err(Problem::invalid(&errors));
+                return Err(Problem::invalid_field(
+                    "section",
+                    "Name a section of the template, or `general`.",
+                ));
             }
             (None, section)
         }
@@ -123,23 +124,17 @@ pub async fn add_comment(
     };
     let id = match post_comment(&state, user, &case, &body.body, posting).await? {
         Ok(id) => id,
-        Err(Refusal::Problem(problem)) => {
-            let mut errors = crate::web::form::FormErrors::default();
-            errors.add("body", problem);
-            return Err(Problem::invalid(&errors));
-        }
+        Err(Refusal::Problem(problem)) => return Err(Problem::invalid_field("body", problem)),
         Err(Refusal::Blame(found)) => {
-            let mut errors = crate::web::form::FormErrors::default();
+            let mut errors = FormErrors::default();
             for finding in found {
                 errors.add("body", finding);
             }
             return Err(Problem::invalid(&errors));
         }
     };
-    let posted = store::comments::list(&state.db, case.postmortem.id)
+    let posted = store::comments::find(&state.db, case.postmortem.id, id)
         .await?
-        .into_iter()
-        .find(|comment| comment.id == id)
         .ok_or_else(Problem::not_found)?;
     Ok((StatusCode::CREATED, Json(CommentView::from(posted))))
 }

@@ -14,7 +14,7 @@ use super::{
     Problem,
     caller::Caller,
     problem::{ApiJson, ApiQuery},
-    views::{IncidentDetail, IncidentItem, Page, incident_detail, resolve_page},
+    views::{IncidentDetail, IncidentItem, Page, given, incident_detail, resolve_page},
 };
 use crate::{
     domain::{
@@ -83,21 +83,14 @@ pub async fn list_incidents(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<Page<IncidentItem>>, Problem> {
     let (page, per_page) = resolve_page(params.page, params.per_page)?;
-    let text = |value: &Option<String>| {
-        value
-            .as_deref()
-            .map(str::trim)
-            .filter(|text| !text.is_empty())
-            .map(str::to_owned)
-    };
     let filter = IncidentFilter {
-        text: text(&params.q),
+        text: given(params.q.as_deref()),
         severity: params.severity,
         kind: params.kind,
         status: params.status,
-        service: text(&params.service),
+        service: given(params.service.as_deref()),
         team_id: params.team,
-        participant: text(&params.participant),
+        participant: given(params.participant.as_deref()),
     };
     let sort = IncidentSort::parse(params.sort.as_deref().unwrap_or_default());
     let rows = store::incidents::list_incidents(

@@ -233,6 +233,9 @@ pub async fn update_item(
             "Someone else changed this item since that version. Read it again and send the change with its new version.",
         ));
     }
-    let (saved, _, _) = load_item(&state, user, &id).await?;
+    // Read back as stored (its new version), without loading the case again.
+    let saved = store::action_items::get_item(&state.db, item.id)
+        .await?
+        .ok_or_else(Problem::not_found)?;
     Ok(Json(ActionItemView::from(saved)))
 }

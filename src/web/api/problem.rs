@@ -72,6 +72,13 @@ impl Problem {
         )
     }
 
+    /// A refused write with one field's problem.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> Problem {
+        let mut errors = FormErrors::default();
+        errors.add(field, message);
+        Problem::invalid(&errors)
+    }
+
     /// A refused write, each field with its problem.
     pub fn invalid(errors: &FormErrors) -> Problem {
         let mut problem = Problem::new(

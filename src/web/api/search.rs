@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{Problem, caller::Caller, problem::ApiQuery};
+use super::{Problem, caller::Caller, problem::ApiQuery, views::given};
 use crate::{
     domain::{
         incident::{IncidentKind, Severity, display_number},
@@ -95,11 +95,6 @@ pub async fn search(
     if !(1..=500).contains(&page) {
         return Err(Problem::bad_request("`page` is from 1 to 500."));
     }
-    let text = |value: Option<String>| {
-        value
-            .map(|text| text.trim().to_owned())
-            .filter(|text| !text.is_empty())
-    };
     let filter = SearchFilter {
         text: params
             .q
@@ -111,8 +106,8 @@ pub async fn search(
         severity: params.severity,
         kind: params.kind,
         status: params.status,
-        service: text(params.service),
-        tag: text(params.tag),
+        service: given(params.service.as_deref()),
+        tag: given(params.tag.as_deref()),
         team_id: params.team,
         participant: None,
         year: None,

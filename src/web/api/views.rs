@@ -23,6 +23,14 @@ use crate::{
 const MAX_PER_PAGE: i64 = 100;
 const DEFAULT_PER_PAGE: i64 = 25;
 
+/// An optional text parameter, trimmed; blank counts as not given.
+pub fn given(value: Option<&str>) -> Option<String> {
+    value
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .map(str::to_owned)
+}
+
 /// The page (from 1) and its size (1 to 100, 25 unless asked), refused
 /// when out of range.
 pub fn resolve_page(
