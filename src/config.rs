@@ -107,6 +107,35 @@ pub struct ServerConfig {
 
     #[command(flatten)]
     pub mail: MailConfig,
+
+    #[command(flatten)]
+    pub integrations: IntegrationsConfig,
+}
+
+/// The organization's other tools: who may send alerts, and how.
+#[derive(Args, Clone, Default)]
+pub struct IntegrationsConfig {
+    /// The bearer token Alertmanager sends to
+    /// /api/v1/alerts/alertmanager (its `http_config.authorization`).
+    /// Unset: that endpoint accepts nothing.
+    #[arg(long, env = "DEBRIEF_ALERTMANAGER_TOKEN", hide_env_values = true)]
+    pub alertmanager_token: Option<String>,
+
+    /// The signing secret of a PagerDuty v3 webhook subscription sending to
+    /// /api/v1/alerts/pagerduty. Unset: that endpoint accepts nothing.
+    #[arg(long, env = "DEBRIEF_PAGERDUTY_SECRET", hide_env_values = true)]
+    pub pagerduty_secret: Option<String>,
+}
+
+// Secrets never reach logs: Debug says only which are set.
+impl std::fmt::Debug for IntegrationsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let set = |secret: &Option<String>| if secret.is_some() { "set" } else { "unset" };
+        f.debug_struct("IntegrationsConfig")
+            .field("alertmanager_token", &set(&self.alertmanager_token))
+            .field("pagerduty_secret", &set(&self.pagerduty_secret))
+            .finish()
+    }
 }
 
 /// Email: where to send it from and through, and when digests go out.

@@ -2,6 +2,7 @@
 //! unit-tested next to their definitions.
 
 pub mod action;
+pub mod alerts;
 pub mod attachment;
 pub mod chart;
 pub mod checklist;
@@ -23,6 +24,7 @@ pub mod review;
 pub mod role;
 pub mod search;
 pub mod section;
+pub mod signature;
 pub mod time;
 pub mod token;
 pub mod transcript;

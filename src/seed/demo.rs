@@ -341,7 +341,7 @@ async fn seed_postmortem(
     let resolved = fields.resolved_at.unwrap_or(started);
     let written_at = resolved + Duration::days(2);
     let (incident_id, number) =
-        store::incidents::insert_incident(&mut *tx, &fields, author, written_at).await?;
+        store::incidents::insert_incident(&mut *tx, &fields, Some(author), written_at).await?;
     let team_ids = demo
         .teams
         .iter()
@@ -366,7 +366,7 @@ async fn seed_postmortem(
     }
     lookup.incidents.push((demo.title.clone(), incident_id));
     let postmortem_id =
-        store::postmortems::insert_postmortem(tx, incident_id, author, written_at).await?;
+        store::postmortems::insert_postmortem(tx, incident_id, Some(author), written_at).await?;
     for extra in demo.authors.iter().skip(1) {
         store::postmortems::add_author(&mut *tx, postmortem_id, lookup.user(extra)?).await?;
     }
@@ -413,7 +413,8 @@ async fn seed_postmortem(
             source: entry.source.clone(),
             link: entry.link.clone(),
         };
-        store::timeline::insert_entry(&mut *tx, postmortem_id, &fields, author, written_at).await?;
+        store::timeline::insert_entry(&mut *tx, postmortem_id, &fields, Some(author), written_at)
+            .await?;
     }
     for item in &demo.action_items {
         seed_item(tx, postmortem_id, item, &factors, lookup, now, written_at).await?;

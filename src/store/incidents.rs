@@ -50,11 +50,12 @@ pub struct IncidentFields {
     pub time_zone: String,
 }
 
-/// Inserts an incident; the database assigns its number.
+/// Inserts an incident; the database assigns its number. `created_by` is
+/// none for one opened by an alert.
 pub async fn insert_incident(
     db: impl PgExecutor<'_>,
     fields: &IncidentFields,
-    created_by: Uuid,
+    created_by: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<(Uuid, i32)> {
     let id = Uuid::now_v7();

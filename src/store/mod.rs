@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod action_items;
+pub mod alerts;
 pub mod api_tokens;
 pub mod archive;
 pub mod attachments;

@@ -38,7 +38,7 @@ pub struct Postmortem {
 pub async fn insert_postmortem(
     db: &mut PgConnection,
     incident_id: Uuid,
-    author_id: Uuid,
+    author_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();
@@ -50,7 +50,9 @@ pub async fn insert_postmortem(
     )
     .execute(&mut *db)
     .await?;
-    add_author(&mut *db, id, author_id).await?;
+    if let Some(author_id) = author_id {
+        add_author(&mut *db, id, author_id).await?;
+    }
     Ok(id)
 }
 

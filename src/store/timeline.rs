@@ -55,11 +55,12 @@ pub async fn list_entries(
     .await
 }
 
+/// Adds an entry; `created_by` is none for one an alert added.
 pub async fn insert_entry(
     db: impl PgExecutor<'_>,
     postmortem_id: Uuid,
     fields: &EntryFields,
-    created_by: Uuid,
+    created_by: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Uuid> {
     let id = Uuid::now_v7();

@@ -6,7 +6,7 @@ use std::{str::FromStr, sync::Arc};
 use chrono::{Duration, Utc};
 use debrief::{
     clock::Clock,
-    config::{ServerConfig, default_database_url},
+    config::{IntegrationsConfig, ServerConfig, default_database_url},
     db,
     domain::{email::Email, password, role::Role},
     server,
@@ -26,6 +26,18 @@ use crate::proxy::Proxy;
 /// A password that passes the policy, shared by the fixtures.
 pub const PASSWORD: &str = "maple copper lantern river";
 
+/// The secrets the test servers take alerts with.
+pub const ALERTMANAGER_TOKEN: &str = "test-alertmanager-token";
+pub const PAGERDUTY_SECRET: &str = "test-pagerduty-secret";
+
+/// What every test server is connected to, unless a test says otherwise.
+pub fn test_integrations() -> IntegrationsConfig {
+    IntegrationsConfig {
+        alertmanager_token: Some(ALERTMANAGER_TOKEN.to_owned()),
+        pagerduty_secret: Some(PAGERDUTY_SECRET.to_owned()),
+    }
+}
+
 pub struct TestApp {
     pub address: String,
     pub db: PgPool,
@@ -36,6 +48,7 @@ pub struct TestApp {
     server_options: PgConnectOptions,
     pool_options: PgConnectOptions,
     base_url: Option<String>,
+    integrations: IntegrationsConfig,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -44,6 +57,7 @@ async fn start_server(
     pool: PgPool,
     clock: Clock,
     base_url: Option<String>,
+    integrations: IntegrationsConfig,
 ) -> (String, tokio::sync::oneshot::Sender<()>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
     let listen = listener.local_addr().expect("bound address");
@@ -61,6 +75,7 @@ async fn start_server(
         time_zone: chrono_tz::Tz::UTC,
         sweep_minutes: 15,
         mail: debrief::config::MailConfig::default(),
+        integrations,
     };
     let address = format!("http://{listen}");
     let state = AppState {
@@ -87,12 +102,22 @@ fn server_options() -> PgConnectOptions {
 impl TestApp {
     /// A server on an empty archive.
     pub async fn spawn() -> TestApp {
-        Self::spawn_with(|options| options, None).await
+        Self::spawn_with(|options| options, None, test_integrations()).await
+    }
+
+    /// A server connected to other tools as `integrations` says.
+    pub async fn spawn_integrated(integrations: IntegrationsConfig) -> TestApp {
+        Self::spawn_with(|options| options, None, integrations).await
     }
 
     /// A server that believes users reach it at `base_url` (say, https).
     pub async fn spawn_at(base_url: &str) -> TestApp {
-        Self::spawn_with(|options| options, Some(base_url.to_owned())).await
+        Self::spawn_with(
+            |options| options,
+            Some(base_url.to_owned()),
+            test_integrations(),
+        )
+        .await
     }
 
     /// A server whose database connection passes through a TCP proxy the
@@ -109,6 +134,7 @@ impl TestApp {
                     .database(options.get_database().unwrap_or("postgres"))
             },
             None,
+            test_integrations(),
         )
         .await;
         (app, proxy)
@@ -117,6 +143,7 @@ impl TestApp {
     async fn spawn_with(
         route: impl FnOnce(PgConnectOptions) -> PgConnectOptions,
         base_url: Option<String>,
+        integrations: IntegrationsConfig,
     ) -> TestApp {
         let server_options = server_options();
         let db_name = format!("debrief_test_{}", Uuid::new_v4().simple());
@@ -141,7 +168,13 @@ impl TestApp {
         db::migrate(&pool).await.expect("migrations apply");
 
         let clock = Clock::fixed(Utc::now());
-        let (address, stop) = start_server(pool.clone(), clock.clone(), base_url.clone()).await;
+        let (address, stop) = start_server(
+            pool.clone(),
+            clock.clone(),
+            base_url.clone(),
+            integrations.clone(),
+        )
+        .await;
         let setup_link = debrief::setup::issue_setup_link(&pool, &clock, &address)
             .await
             .expect("setup link");
@@ -154,6 +187,7 @@ impl TestApp {
             server_options,
             pool_options: options_for_restart,
             base_url,
+            integrations,
             stop: Some(stop),
         }
     }
@@ -169,8 +203,13 @@ impl TestApp {
             .connect_with(self.pool_options.clone())
             .await
             .expect("reconnect");
-        let (address, stop) =
-            start_server(pool.clone(), self.clock.clone(), self.base_url.clone()).await;
+        let (address, stop) = start_server(
+            pool.clone(),
+            self.clock.clone(),
+            self.base_url.clone(),
+            self.integrations.clone(),
+        )
+        .await;
         self.address = address;
         self.db = pool;
         self.stop = Some(stop);

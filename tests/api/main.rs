@@ -3,6 +3,7 @@
 
 mod account;
 mod admin;
+mod alerts;
 mod attachments;
 mod auth;
 mod browser;

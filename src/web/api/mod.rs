@@ -7,6 +7,7 @@
 //! call the API. Errors are `application/problem+json`; requests are
 //! limited per token. `/api/openapi.json` describes it all.
 
+mod alerts;
 mod caller;
 mod comments;
 mod incidents;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .merge(items::routes())
         .merge(comments::routes())
         .merge(search::routes())
+        .merge(alerts::routes())
         .route(
             "/api/v1/{*rest}",
             axum::routing::any(|| async { Problem::not_found() }),

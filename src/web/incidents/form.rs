@@ -265,10 +265,10 @@ pub async fn create(
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let (incident_id, number) =
-        store::incidents::insert_incident(&mut *tx, fields, user.id, now).await?;
+        store::incidents::insert_incident(&mut *tx, fields, Some(user.id), now).await?;
     store::incidents::set_teams(&mut tx, incident_id, team_ids).await?;
     let postmortem_id =
-        store::postmortems::insert_postmortem(&mut tx, incident_id, user.id, now).await?;
+        store::postmortems::insert_postmortem(&mut tx, incident_id, Some(user.id), now).await?;
     record_revision_of(
         &mut tx,
         (postmortem_id, number),

@@ -334,7 +334,8 @@ async fn add_or_preview(
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     for fields in &picked {
-        store::timeline::insert_entry(&mut *tx, case.postmortem.id, fields, user.id, now).await?;
+        store::timeline::insert_entry(&mut *tx, case.postmortem.id, fields, Some(user.id), now)
+            .await?;
     }
     let format = page.read.as_ref().map_or("", |read| read.format.label());
     let summary = format!("Imported {} timeline entries ({format})", picked.len());

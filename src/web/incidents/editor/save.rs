@@ -310,8 +310,14 @@ async fn apply_entries(
     for edit in edits {
         match (edit.id, &edit.value) {
             (None, Some(fields)) => {
-                store::timeline::insert_entry(&mut *tx, postmortem_id, fields, author_id, now)
-                    .await?;
+                store::timeline::insert_entry(
+                    &mut *tx,
+                    postmortem_id,
+                    fields,
+                    Some(author_id),
+                    now,
+                )
+                .await?;
                 added += 1;
             }
             (Some(id), Some(fields)) => {
