@@ -113,7 +113,7 @@ pub struct ServerConfig {
 }
 
 /// The organization's other tools: who may send alerts, and how.
-#[derive(Args, Clone, Default)]
+#[derive(Args, Clone)]
 pub struct IntegrationsConfig {
     /// The bearer token Alertmanager sends to
     /// /api/v1/alerts/alertmanager (its `http_config.authorization`).
@@ -125,6 +125,70 @@ pub struct IntegrationsConfig {
     /// /api/v1/alerts/pagerduty. Unset: that endpoint accepts nothing.
     #[arg(long, env = "DEBRIEF_PAGERDUTY_SECRET", hide_env_values = true)]
     pub pagerduty_secret: Option<String>,
+
+    /// A GitHub token that may create and read issues (a fine-grained token
+    /// with Issues read and write). Unset: GitHub is not offered.
+    #[arg(long, env = "DEBRIEF_GITHUB_TOKEN", hide_env_values = true)]
+    pub github_token: Option<String>,
+
+    /// GitHub's REST API (GitHub Enterprise Server: https://HOST/api/v3).
+    #[arg(
+        long,
+        env = "DEBRIEF_GITHUB_API_URL",
+        default_value = "https://api.github.com"
+    )]
+    pub github_api_url: String,
+
+    /// The secret of the repository or organization webhook that posts
+    /// `issues` events to /api/v1/trackers/github.
+    #[arg(long, env = "DEBRIEF_GITHUB_WEBHOOK_SECRET", hide_env_values = true)]
+    pub github_webhook_secret: Option<String>,
+
+    /// The Jira Cloud site, https://ORG.atlassian.net. Jira is offered when
+    /// this, the email and the API token are set.
+    #[arg(long, env = "DEBRIEF_JIRA_URL")]
+    pub jira_url: Option<String>,
+
+    /// The Atlassian account Debrief acts as.
+    #[arg(long, env = "DEBRIEF_JIRA_EMAIL")]
+    pub jira_email: Option<String>,
+
+    /// That account's API token.
+    #[arg(long, env = "DEBRIEF_JIRA_API_TOKEN", hide_env_values = true)]
+    pub jira_api_token: Option<String>,
+
+    /// The issue type of issues Debrief makes in Jira.
+    #[arg(long, env = "DEBRIEF_JIRA_ISSUE_TYPE", default_value = "Task")]
+    pub jira_issue_type: String,
+
+    /// The secret of the Jira webhook that posts issue events to
+    /// /api/v1/trackers/jira.
+    #[arg(long, env = "DEBRIEF_JIRA_WEBHOOK_SECRET", hide_env_values = true)]
+    pub jira_webhook_secret: Option<String>,
+
+    /// Minutes between two passes that read every linked issue again, for
+    /// changes whose webhook was missed.
+    #[arg(long, env = "DEBRIEF_TRACKER_RECONCILE_MINUTES", default_value_t = 15,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub tracker_reconcile_minutes: u64,
+}
+
+impl Default for IntegrationsConfig {
+    fn default() -> Self {
+        IntegrationsConfig {
+            alertmanager_token: None,
+            pagerduty_secret: None,
+            github_token: None,
+            github_api_url: "https://api.github.com".to_owned(),
+            github_webhook_secret: None,
+            jira_url: None,
+            jira_email: None,
+            jira_api_token: None,
+            jira_issue_type: "Task".to_owned(),
+            jira_webhook_secret: None,
+            tracker_reconcile_minutes: 15,
+        }
+    }
 }
 
 // Secrets never reach logs: Debug says only which are set.
@@ -134,6 +198,15 @@ impl std::fmt::Debug for IntegrationsConfig {
         f.debug_struct("IntegrationsConfig")
             .field("alertmanager_token", &set(&self.alertmanager_token))
             .field("pagerduty_secret", &set(&self.pagerduty_secret))
+            .field("github_token", &set(&self.github_token))
+            .field("github_api_url", &self.github_api_url)
+            .field("github_webhook_secret", &set(&self.github_webhook_secret))
+            .field("jira_url", &self.jira_url)
+            .field("jira_email", &self.jira_email)
+            .field("jira_api_token", &set(&self.jira_api_token))
+            .field("jira_issue_type", &self.jira_issue_type)
+            .field("jira_webhook_secret", &set(&self.jira_webhook_secret))
+            .field("tracker_reconcile_minutes", &self.tracker_reconcile_minutes)
             .finish()
     }
 }

@@ -18,4 +18,5 @@ pub mod server;
 pub mod setup;
 pub mod store;
 pub mod telemetry;
+pub mod trackers;
 pub mod web;

@@ -78,6 +78,12 @@ pub async fn run(pool: PgPool, config: ServerConfig) -> anyhow::Result<()> {
             )
         });
     }
+    if !crate::trackers::connected(&config.integrations).is_empty() {
+        let (pool, clock, config) = (pool.clone(), clock.clone(), config.clone());
+        jobs.spawn("trackers", move |stop| {
+            jobs::trackers::run(pool.clone(), clock.clone(), config.clone(), stop)
+        });
+    }
     let state = AppState {
         db: pool,
         config,

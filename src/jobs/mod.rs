@@ -5,3 +5,4 @@ pub mod janitor;
 pub mod notices;
 pub mod supervisor;
 pub mod sweeper;
+pub mod trackers;

@@ -565,7 +565,7 @@ async fn seed_item(
         new_value: Some(item.title.clone()),
         note: None,
     };
-    store::action_items::record_change(&mut *tx, id, owner, created, written_at).await?;
+    store::action_items::record_change(&mut *tx, id, Some(owner), created, written_at).await?;
     let today = now.date_naive();
     let dues: Vec<i64> = item
         .pushed_from_days
@@ -582,7 +582,7 @@ async fn seed_item(
             note: None,
         };
         let at = (now - Duration::weeks(weeks_ago)).max(written_at);
-        store::action_items::record_change(&mut *tx, id, owner, moved, at).await?;
+        store::action_items::record_change(&mut *tx, id, Some(owner), moved, at).await?;
     }
     if let (Some(days), Some(due)) = (item.done_late_days, fields.due_on) {
         let done_at = (due + Duration::days(days))

@@ -132,6 +132,17 @@ pub async fn get_item(db: impl PgExecutor<'_>, id: Uuid) -> sqlx::Result<Option<
     query.build_query_as().fetch_optional(db).await
 }
 
+/// An item, locked until the transaction ends, for a change made from
+/// outside a form (a tracker's).
+pub async fn lock_item(db: &mut sqlx::PgConnection, id: Uuid) -> sqlx::Result<Option<ActionItem>> {
+    let mut query = QueryBuilder::new(SELECT_ITEMS);
+    query
+        .push(" ai.id = ")
+        .push_bind(id)
+        .push(" FOR UPDATE OF ai");
+    query.build_query_as().fetch_optional(&mut *db).await
+}
+
 pub async fn list_for_postmortem(
     db: impl PgExecutor<'_>,
     postmortem_id: Uuid,
@@ -247,10 +258,11 @@ pub struct NewChange<'a> {
     pub note: Option<&'a str>,
 }
 
+/// Records one change of an item; `actor_id` is none for one a tracker made.
 pub async fn record_change(
     db: impl PgExecutor<'_>,
     item_id: Uuid,
-    actor_id: Uuid,
+    actor_id: Option<Uuid>,
     change: NewChange<'_>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {

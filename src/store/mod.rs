@@ -29,6 +29,7 @@ pub mod sessions;
 pub mod teams;
 pub mod throttle;
 pub mod timeline;
+pub mod trackers;
 pub mod users;
 
 /// Answers when the database is reachable (for `/readyz`).

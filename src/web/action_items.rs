@@ -38,6 +38,7 @@ use crate::{
         teams::Team,
         users::PersonOption,
     },
+    trackers::TrackerKind,
 };
 
 const PAGE_SIZE: i64 = 50;
@@ -148,16 +149,32 @@ async fn list_items(
 
 #[derive(Template, WebTemplate)]
 #[template(path = "action_items/show.html")]
-struct ItemPage {
+pub(super) struct ItemPage {
     layout: Layout,
     view: ItemView,
     changes: Vec<ItemChange>,
     form: ItemForm,
-    errors: FormErrors,
+    pub(super) errors: FormErrors,
     can_edit: bool,
     people: Vec<PersonOption>,
     teams: Vec<Team>,
     factors: Vec<FactorRow>,
+    /// The item's issue, if it has one.
+    tracker: Option<store::trackers::Linked>,
+    /// The trackers an issue can be made in or linked from.
+    connected: Vec<TrackerKind>,
+    pub(super) tracker_form: TrackerForm,
+}
+
+/// What was typed to make or link an issue.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub(super) struct TrackerForm {
+    #[serde(default)]
+    pub tracker: String,
+    #[serde(default)]
+    pub project: String,
+    #[serde(default)]
+    pub reference: String,
 }
 
 impl ItemPage {
@@ -175,6 +192,35 @@ impl ItemPage {
 
     fn incident_label(&self) -> String {
         display_number(self.view.item.incident_number)
+    }
+
+    /// How the linked issue stands, in words.
+    fn tracker_status(&self) -> String {
+        let Some(linked) = &self.tracker else {
+            return String::new();
+        };
+        match (linked.issue_key.as_deref(), linked.remote_state.as_deref()) {
+            (None, _) => format!(
+                "Being created in {} {}",
+                linked.tracker.label(),
+                linked.project
+            ),
+            (Some(_), Some("open")) => "Open".to_owned(),
+            (Some(_), Some("done")) => "Closed as done".to_owned(),
+            (Some(_), Some("wont_do")) => linked
+                .remote_reason
+                .clone()
+                .unwrap_or_else(|| "Closed without doing it".to_owned()),
+            (Some(_), _) => "Not read yet".to_owned(),
+        }
+    }
+
+    fn tracker_synced(&self) -> String {
+        self.tracker
+            .as_ref()
+            .and_then(|linked| linked.synced_at)
+            .map(|at| crate::domain::time::format_in(at, self.layout.zone()))
+            .unwrap_or_default()
     }
 
     fn when(&self, change: &ItemChange) -> String {
@@ -221,7 +267,7 @@ pub async fn load_item(
     Ok((item, case, can_edit))
 }
 
-async fn item_page(
+pub(super) async fn item_page(
     state: &AppState,
     user: &CurrentUser,
     item: ActionItem,
@@ -237,6 +283,9 @@ async fn item_page(
         people: store::users::list_active_people(&state.db).await?,
         teams: store::teams::list_team_options(&state.db).await?,
         factors: store::postmortems::list_factors(&state.db, case.postmortem.id).await?,
+        tracker: store::trackers::find(&state.db, item.id).await?,
+        connected: crate::trackers::connected(&state.config.integrations),
+        tracker_form: TrackerForm::default(),
         view: item_views(vec![item], user.today(state.clock.now())).remove(0),
     })
 }

@@ -17,6 +17,7 @@ mod form;
 mod home;
 mod incidents;
 mod item_form;
+mod item_tracker;
 mod layout;
 mod net;
 mod notify;
@@ -124,6 +125,7 @@ pub fn router(state: AppState) -> Router {
         .merge(search::routes())
         .merge(incidents::routes(state.config.max_upload_bytes()))
         .merge(action_items::routes())
+        .merge(item_tracker::routes())
         .merge(review::routes())
         .merge(digest::routes())
         .merge(checklist::routes())

@@ -240,7 +240,7 @@ pub async fn record_item_changes(
         {
             told.push(kind);
         }
-        store::action_items::record_change(&mut *tx, item_id, actor_id, change, at).await?;
+        store::action_items::record_change(&mut *tx, item_id, Some(actor_id), change, at).await?;
     }
     for kind in told {
         item_changed(tx, item_id, kind, actor_id, at).await?;

@@ -35,6 +35,7 @@ pub fn test_integrations() -> IntegrationsConfig {
     IntegrationsConfig {
         alertmanager_token: Some(ALERTMANAGER_TOKEN.to_owned()),
         pagerduty_secret: Some(PAGERDUTY_SECRET.to_owned()),
+        ..IntegrationsConfig::default()
     }
 }
 

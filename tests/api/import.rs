@@ -302,7 +302,7 @@ async fn a_json_export_imported_into_an_empty_database_exports_the_same() {
         new_value: Some("done".to_owned()),
         note: None,
     };
-    store::action_items::record_change(&app.db, item, author_id, change, now)
+    store::action_items::record_change(&app.db, item, Some(author_id), change, now)
         .await
         .expect("change");
 

@@ -14,6 +14,7 @@ mod incidents;
 mod items;
 mod problem;
 mod search;
+mod tracker_hooks;
 mod views;
 
 use axum::{Json, Router, routing::get};
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .merge(comments::routes())
         .merge(search::routes())
         .merge(alerts::routes())
+        .merge(tracker_hooks::routes())
         .route(
             "/api/v1/{*rest}",
             axum::routing::any(|| async { Problem::not_found() }),

@@ -370,7 +370,8 @@ async fn apply_items(
                     new_value: Some(fields.title.clone()),
                     note: None,
                 };
-                store::action_items::record_change(&mut *tx, id, author_id, created, now).await?;
+                store::action_items::record_change(&mut *tx, id, Some(author_id), created, now)
+                    .await?;
                 notify::item_changed(tx, id, ItemChange::Assigned, author_id, now).await?;
                 added += 1;
             }
