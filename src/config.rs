@@ -171,6 +171,52 @@ pub struct IntegrationsConfig {
     #[arg(long, env = "DEBRIEF_TRACKER_RECONCILE_MINUTES", default_value_t = 15,
           value_parser = clap::value_parser!(u64).range(1..))]
     pub tracker_reconcile_minutes: u64,
+
+    /// The OpenID provider's issuer URL (Okta, Google, Entra ID, Keycloak,
+    /// ...). Sign-in through it is offered when this, the client id and the
+    /// client secret are set.
+    #[arg(long, env = "DEBRIEF_OIDC_ISSUER")]
+    pub oidc_issuer: Option<String>,
+
+    #[arg(long, env = "DEBRIEF_OIDC_CLIENT_ID")]
+    pub oidc_client_id: Option<String>,
+
+    #[arg(long, env = "DEBRIEF_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    pub oidc_client_secret: Option<String>,
+
+    /// Email domains that may sign in through the provider, separated by
+    /// commas (`acme.com,acme.co.uk`). Empty: any the provider vouches for.
+    #[arg(long, env = "DEBRIEF_OIDC_ALLOWED_DOMAINS", default_value = "")]
+    pub oidc_allowed_domains: String,
+
+    /// The scopes asked for, separated by spaces.
+    #[arg(
+        long,
+        env = "DEBRIEF_OIDC_SCOPES",
+        default_value = "openid email profile"
+    )]
+    pub oidc_scopes: String,
+
+    /// The ID token claim that lists a person's groups.
+    #[arg(long, env = "DEBRIEF_OIDC_GROUPS_CLAIM", default_value = "groups")]
+    pub oidc_groups_claim: String,
+
+    /// Groups whose people start as admins (comma-separated).
+    #[arg(long, env = "DEBRIEF_OIDC_ADMIN_GROUPS", default_value = "")]
+    pub oidc_admin_groups: String,
+
+    /// Groups whose people start as members (comma-separated); with none
+    /// set, everyone not an admin starts as DEBRIEF_OIDC_DEFAULT_ROLE.
+    #[arg(long, env = "DEBRIEF_OIDC_MEMBER_GROUPS", default_value = "")]
+    pub oidc_member_groups: String,
+
+    /// The role of someone in none of the groups above: member or viewer.
+    #[arg(long, env = "DEBRIEF_OIDC_DEFAULT_ROLE", default_value = "viewer")]
+    pub oidc_default_role: String,
+
+    /// Whether signing in with a password stays possible beside the provider.
+    #[arg(long, env = "DEBRIEF_PASSWORD_SIGN_IN", default_value_t = true, action = clap::ArgAction::Set)]
+    pub password_sign_in: bool,
 }
 
 impl Default for IntegrationsConfig {
@@ -187,6 +233,16 @@ impl Default for IntegrationsConfig {
             jira_issue_type: "Task".to_owned(),
             jira_webhook_secret: None,
             tracker_reconcile_minutes: 15,
+            oidc_issuer: None,
+            oidc_client_id: None,
+            oidc_client_secret: None,
+            oidc_allowed_domains: String::new(),
+            oidc_scopes: "openid email profile".to_owned(),
+            oidc_groups_claim: "groups".to_owned(),
+            oidc_admin_groups: String::new(),
+            oidc_member_groups: String::new(),
+            oidc_default_role: "viewer".to_owned(),
+            password_sign_in: true,
         }
     }
 }
@@ -207,6 +263,11 @@ impl std::fmt::Debug for IntegrationsConfig {
             .field("jira_issue_type", &self.jira_issue_type)
             .field("jira_webhook_secret", &set(&self.jira_webhook_secret))
             .field("tracker_reconcile_minutes", &self.tracker_reconcile_minutes)
+            .field("oidc_issuer", &self.oidc_issuer)
+            .field("oidc_client_id", &self.oidc_client_id)
+            .field("oidc_client_secret", &set(&self.oidc_client_secret))
+            .field("oidc_allowed_domains", &self.oidc_allowed_domains)
+            .field("password_sign_in", &self.password_sign_in)
             .finish()
     }
 }

@@ -26,6 +26,7 @@ pub mod review;
 pub mod revisions;
 pub mod search;
 pub mod sessions;
+pub mod sso;
 pub mod teams;
 pub mod throttle;
 pub mod timeline;

@@ -142,3 +142,25 @@ pub async fn list_team_options(db: impl PgExecutor<'_>) -> sqlx::Result<Vec<Team
         .fetch_all(db)
         .await
 }
+
+/// Adds a user to the teams named in `names` (case aside) they are not in
+/// yet, as a member; returns the teams joined.
+pub async fn join_named(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    names: &[String],
+) -> sqlx::Result<Vec<String>> {
+    let lowered: Vec<String> = names.iter().map(|name| name.to_lowercase()).collect();
+    sqlx::query_scalar!(
+        r#"WITH joined AS (
+               INSERT INTO team_members (team_id, user_id, is_lead)
+               SELECT id, $1, false FROM teams WHERE lower(name) = ANY($2)
+               ON CONFLICT (team_id, user_id) DO NOTHING
+               RETURNING team_id)
+           SELECT t.name FROM joined j JOIN teams t ON t.id = j.team_id ORDER BY t.name"#,
+        user_id,
+        &lowered
+    )
+    .fetch_all(db)
+    .await
+}

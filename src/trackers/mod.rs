@@ -132,14 +132,7 @@ const CALL_TIMEOUT: Duration = Duration::from_secs(20);
 
 impl Trackers {
     pub fn from_config(config: &IntegrationsConfig) -> Trackers {
-        // reqwest's TLS uses the process's rustls provider: ring, as the
-        // database and mail connections do. Already installed is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(CALL_TIMEOUT)
-            .user_agent(concat!("debrief/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
+        let http = outbound().build().unwrap_or_default();
         Trackers {
             github: config
                 .github_token
@@ -157,6 +150,17 @@ impl Trackers {
             },
         }
     }
+}
+
+/// The HTTP client Debrief calls other services with (trackers, the
+/// OpenID provider): a timeout on every call, Debrief's user agent.
+pub fn outbound() -> reqwest::ClientBuilder {
+    // reqwest's TLS uses the process's rustls provider: ring, as the
+    // database and mail connections do. Already installed is fine.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(CALL_TIMEOUT)
+        .user_agent(concat!("debrief/", env!("CARGO_PKG_VERSION")))
 }
 
 /// The trackers the configuration connects, for the item page's choice.

@@ -36,6 +36,37 @@ struct SignInPage {
     next: String,
     errors: FormErrors,
     notice: Option<&'static str>,
+    /// Sign-in through the organization's provider is offered.
+    sso: bool,
+    /// The password form is offered.
+    passwords: bool,
+}
+
+impl SignInPage {
+    fn new(state: &AppState, session: &Session, next: &str) -> SignInPage {
+        let integrations = &state.config.integrations;
+        SignInPage {
+            layout: Layout::for_session(session),
+            email: String::new(),
+            next: next.to_owned(),
+            errors: FormErrors::default(),
+            notice: None,
+            sso: super::sso::Provider::configured(integrations).is_some(),
+            passwords: integrations.password_sign_in,
+        }
+    }
+}
+
+/// The sign-in page with a refusal at its top (single sign-on's too).
+pub(super) fn sign_in_refusal(
+    state: &AppState,
+    session: &Session,
+    status: StatusCode,
+    message: &str,
+) -> Response {
+    let mut page = SignInPage::new(state, session, "/");
+    page.errors.add("form", message);
+    (status, page).into_response()
 }
 
 #[derive(Deserialize)]
@@ -44,19 +75,18 @@ struct SignInQuery {
     signed_out: Option<String>,
 }
 
-async fn show_sign_in(session: Session, Query(query): Query<SignInQuery>) -> Response {
+async fn show_sign_in(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<SignInQuery>,
+) -> Response {
     let next = local_path(query.next.as_deref());
     if session.user.is_some() {
         return Redirect::to(next).into_response();
     }
-    SignInPage {
-        layout: Layout::for_session(&session),
-        email: String::new(),
-        next: next.to_owned(),
-        errors: FormErrors::default(),
-        notice: query.signed_out.map(|_| "You are signed out."),
-    }
-    .into_response()
+    let mut page = SignInPage::new(&state, &session, next);
+    page.notice = query.signed_out.map(|_| "You are signed out.");
+    page.into_response()
 }
 
 #[derive(Deserialize)]
@@ -71,26 +101,29 @@ struct SignInForm {
 
 impl SignInForm {
     /// The form again, with the email kept (never the password).
-    fn refused(&self, session: &Session, status: StatusCode, errors: FormErrors) -> Response {
-        let page = SignInPage {
-            layout: Layout::for_session(session),
-            email: self.email.trim().to_owned(),
-            next: local_path(Some(&self.next)).to_owned(),
-            errors,
-            notice: None,
-        };
+    fn refused(
+        &self,
+        state: &AppState,
+        session: &Session,
+        status: StatusCode,
+        errors: FormErrors,
+    ) -> Response {
+        let mut page = SignInPage::new(state, session, local_path(Some(&self.next)));
+        page.email = self.email.trim().to_owned();
+        page.errors = errors;
         (status, page).into_response()
     }
 
     fn refused_with(
         &self,
+        state: &AppState,
         session: &Session,
         status: StatusCode,
         message: impl Into<String>,
     ) -> Response {
         let mut errors = FormErrors::default();
         errors.add("form", message);
-        self.refused(session, status, errors)
+        self.refused(state, session, status, errors)
     }
 }
 
@@ -101,6 +134,10 @@ async fn sign_in(
     jar: CookieJar,
     Form(form): Form<SignInForm>,
 ) -> Result<Response, AppError> {
+    if !state.config.integrations.password_sign_in {
+        let message = "Passwords are turned off here: sign in with your organization's account.";
+        return Ok(form.refused_with(&state, &session, StatusCode::FORBIDDEN, message));
+    }
     let email = form.email.trim().to_lowercase();
     let mut errors = FormErrors::default();
     if email.is_empty() {
@@ -110,13 +147,14 @@ async fn sign_in(
         errors.add("password", "Enter your password.");
     }
     if !errors.is_empty() {
-        return Ok(form.refused(&session, StatusCode::UNPROCESSABLE_ENTITY, errors));
+        return Ok(form.refused(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, errors));
     }
 
     // Throttled before the password is looked at: a locked account cannot be
     // probed further, even with the right password.
     if !throttle::admit_attempt(&state, &email, &client_ip).await? {
         let mut response = form.refused_with(
+            &state,
             &session,
             StatusCode::TOO_MANY_REQUESTS,
             throttle::locked_message(),
@@ -137,7 +175,12 @@ async fn sign_in(
         Some(user) if matched => user,
         _ => {
             let message = "That email and password do not match an account.";
-            return Ok(form.refused_with(&session, StatusCode::UNPROCESSABLE_ENTITY, message));
+            return Ok(form.refused_with(
+                &state,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                message,
+            ));
         }
     };
     throttle::forget_failures(&state, &email).await?;
@@ -145,7 +188,7 @@ async fn sign_in(
         let event = AuditEvent::new(user.id, "sign_in_refused_inactive").target(user.id);
         store::audit::record(&state.db, event, state.clock.now()).await?;
         let message = "This account has been deactivated. Ask an admin if you need it back.";
-        return Ok(form.refused_with(&session, StatusCode::FORBIDDEN, message));
+        return Ok(form.refused_with(&state, &session, StatusCode::FORBIDDEN, message));
     }
 
     let event = AuditEvent::new(user.id, "sign_in").target(user.id);

@@ -29,6 +29,7 @@ mod search;
 mod security;
 pub mod session;
 mod setup;
+mod sso;
 mod throttle;
 mod welcome;
 
@@ -118,6 +119,7 @@ pub fn router(state: AppState) -> Router {
     let pages = Router::new()
         .merge(home::routes())
         .merge(auth::routes())
+        .merge(sso::routes())
         .merge(setup::routes())
         .merge(welcome::routes())
         .merge(account::routes())

@@ -1013,3 +1013,53 @@ async fn a_review_conversation_runs_from_a_passage_comment_to_publication() {
         .expect("status");
     assert_eq!(status, "published");
 }
+
+#[tokio::test]
+async fn a_person_signs_in_through_the_organizations_provider_in_a_real_browser() {
+    let port = crate::sso::free_port();
+    let app = TestApp::spawn_integrated(crate::sso::sso_settings(port)).await;
+    let _provider = crate::sso::OidcProvider::start(port, &app).await;
+    let browser = Browser::start().await;
+
+    browser
+        .client
+        .goto(&format!("{}/login", app.address))
+        .await
+        .expect("the sign-in page");
+    browser.screenshot("sso-sign-in-page").await;
+    browser.click("a[href^='/auth/oidc']").await;
+    // The provider's own sign-in page, then its consent page.
+    let login = browser
+        .client
+        .wait()
+        .for_element(Locator::Css("input[name=login]"))
+        .await
+        .expect("the provider's sign-in form");
+    login.send_keys("max@acme.test").await.expect("type");
+    browser
+        .client
+        .find(Locator::Css("input[name=password]"))
+        .await
+        .expect("password field")
+        .send_keys("any password")
+        .await
+        .expect("type");
+    browser.click("button[type=submit]").await;
+    browser
+        .client
+        .wait()
+        .for_element(Locator::Css("input[name=prompt][value=consent]"))
+        .await
+        .expect("the provider's consent page");
+    browser.click("button[type=submit]").await;
+
+    browser.wait_for_path("/").await;
+    let text = browser.page_text().await;
+    assert!(text.contains("Max Member"), "{text}");
+    let role: String =
+        sqlx::query_scalar("SELECT role::text FROM users WHERE email = 'max@acme.test'")
+            .fetch_one(&app.db)
+            .await
+            .expect("the account made at first sign-in");
+    assert_eq!(role, "member");
+}

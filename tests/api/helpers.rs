@@ -146,6 +146,9 @@ impl TestApp {
         base_url: Option<String>,
         integrations: IntegrationsConfig,
     ) -> TestApp {
+        // reqwest here uses rustls with ring, as the server does; its clients
+        // need the process's provider installed before they are built.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let server_options = server_options();
         let db_name = format!("debrief_test_{}", Uuid::new_v4().simple());
         let mut admin = server_options

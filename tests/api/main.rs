@@ -26,6 +26,7 @@ mod search;
 mod security;
 mod setup;
 mod smtp;
+mod sso;
 mod sweeper;
 mod timeline_import;
 mod trackers;
