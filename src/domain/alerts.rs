@@ -364,17 +364,17 @@ pub fn from_pagerduty(body: &[u8]) -> Result<AlertIncident, Unreadable> {
         .map(str::trim)
         .filter(|title| !title.is_empty())
         .unwrap_or("PagerDuty incident");
+    let by_urgency = match incident.urgency.as_deref() {
+        Some("high") => Severity::Sev2,
+        Some("low") => Severity::Sev4,
+        _ => Severity::Sev3,
+    };
     let severity = incident
         .priority
         .as_ref()
         .and_then(|priority| priority.summary.as_deref())
         .and_then(severity_of)
-        .or_else(|| match incident.urgency.as_deref() {
-            Some("high") => Some(Severity::Sev2),
-            Some("low") => Some(Severity::Sev4),
-            _ => None,
-        })
-        .unwrap_or(Severity::Sev3);
+        .unwrap_or(by_urgency);
     let services: Vec<String> = incident
         .service
         .as_ref()

@@ -423,18 +423,9 @@ async fn a_tracker_outage_loses_and_duplicates_nothing() {
     s.app.advance(Duration::hours(1));
     assert_eq!(s.deliver().await, Delivered { done: 1, failed: 0 });
     assert_eq!(s.deliver().await, Delivered::default());
-    let world = s.fake.world();
-    assert_eq!(
-        world.github.len(),
-        3,
-        "one issue per item: {:?}",
-        world.github
-    );
-    let mut titles: Vec<_> = world
-        .github
-        .iter()
-        .map(|issue| issue.title.clone())
-        .collect();
+    let issues = s.fake.world().github.clone();
+    assert_eq!(issues.len(), 3, "one issue per item: {issues:?}");
+    let mut titles: Vec<_> = issues.iter().map(|issue| issue.title.clone()).collect();
     titles.sort();
     assert_eq!(
         titles,
@@ -444,7 +435,6 @@ async fn a_tracker_outage_loses_and_duplicates_nothing() {
             "Runbook for failover"
         ]
     );
-    drop(world);
     let keys: Vec<Option<String>> =
         sqlx::query_scalar("SELECT issue_key FROM tracker_issues ORDER BY issue_key")
             .fetch_all(&s.app.db)
