@@ -231,7 +231,6 @@ impl TestApp {
         }
     }
 
-    /// Creates an active user with [`PASSWORD`] directly in the database.
     /// Imports Markdown sources as `debrief import` does, one transaction
     /// each, times that name no zone read in `zone`, owners matched to the
     /// accounts that exist now.
@@ -259,6 +258,7 @@ impl TestApp {
         }
     }
 
+    /// Creates an active user with [`PASSWORD`] directly in the database.
     pub async fn create_user(&self, email: &str, name: &str, role: Role) -> Uuid {
         let email = Email::parse(email).expect("valid email");
         let hash = password::hash(PASSWORD).expect("hash");
