@@ -192,15 +192,6 @@ pub async fn mark_failed(
     Ok(())
 }
 
-/// Calls queued and not done, for the operators' view.
-pub async fn count_pending(db: impl PgExecutor<'_>) -> sqlx::Result<i64> {
-    sqlx::query_scalar!(
-        r#"SELECT count(*) AS "count!" FROM tracker_outbox WHERE status = 'pending'"#
-    )
-    .fetch_one(db)
-    .await
-}
-
 /// The issue made for an item.
 pub async fn set_issue(
     db: &mut PgConnection,

@@ -47,10 +47,6 @@ impl RemoteState {
             _ => None,
         }
     }
-
-    pub fn is_closed(&self) -> bool {
-        !matches!(self, RemoteState::Open)
-    }
 }
 
 /// An issue as the tracker reports it.
