@@ -43,6 +43,10 @@ use crate::{
 
 const PAGE_SIZE: i64 = 50;
 
+/// Why someone who may read an item is refused changing it.
+pub const MAY_NOT_CHANGE: &str =
+    "Only the item's owner, the postmortem's authors and admins can change it.";
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/action-items", get(list_items))
@@ -307,9 +311,7 @@ async fn update_item(
 ) -> Result<Response, AppError> {
     let (item, case, can_edit) = load_item(&state, &user, &id).await?;
     if !can_edit {
-        return Err(AppError::Forbidden(
-            "Only the item's owner, the postmortem's authors and admins can change it.",
-        ));
+        return Err(AppError::Forbidden(MAY_NOT_CHANGE));
     }
     let mut page = item_page(&state, &user, item.clone(), &case, can_edit).await?;
     let fields = match form.parse(&page.people, &page.teams, &page.factors) {

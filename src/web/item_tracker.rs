@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::{
     AppError, AppState,
-    action_items::{TrackerForm, item_page, load_item},
+    action_items::{MAY_NOT_CHANGE, TrackerForm, item_page, load_item},
     session::CurrentUser,
 };
 use crate::{
@@ -29,8 +29,6 @@ pub fn routes() -> Router<AppState> {
         .route("/action-items/{id}/tracker/refresh", post(refresh_issue))
         .route("/action-items/{id}/tracker/unlink", post(unlink_issue))
 }
-
-const MAY_NOT: &str = "Only the item's owner, the postmortem's authors and admins can change it.";
 
 /// What the typed form asks for: the tracker, project and (for an existing
 /// issue) its key; or the field to blame and why.
@@ -94,7 +92,7 @@ async fn link_issue(
 ) -> Result<Response, AppError> {
     let (item, case, can_edit) = load_item(&state, &user, &id).await?;
     if !can_edit {
-        return Err(AppError::Forbidden(MAY_NOT));
+        return Err(AppError::Forbidden(MAY_NOT_CHANGE));
     }
     let connected = trackers::connected(&state.config.integrations);
     let (kind, project, key) = match read_form(&form, &connected) {
@@ -154,7 +152,7 @@ async fn refresh_issue(
 ) -> Result<Response, AppError> {
     let (item, _, can_edit) = load_item(&state, &user, &id).await?;
     if !can_edit {
-        return Err(AppError::Forbidden(MAY_NOT));
+        return Err(AppError::Forbidden(MAY_NOT_CHANGE));
     }
     let linked = store::trackers::find(&state.db, item.id).await?;
     if linked
@@ -180,7 +178,7 @@ async fn unlink_issue(
 ) -> Result<Response, AppError> {
     let (item, _, can_edit) = load_item(&state, &user, &id).await?;
     if !can_edit {
-        return Err(AppError::Forbidden(MAY_NOT));
+        return Err(AppError::Forbidden(MAY_NOT_CHANGE));
     }
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;

@@ -24,7 +24,7 @@ use crate::{
     },
     web::{
         AppState,
-        action_items::{load_item, owner_update, save_item},
+        action_items::{MAY_NOT_CHANGE, load_item, owner_update, save_item},
         item_form::ItemForm,
     },
 };
@@ -180,9 +180,7 @@ pub async fn update_item(
     let user = caller.writer()?;
     let (item, case, can_edit) = load_item(&state, user, &id).await?;
     if !can_edit {
-        return Err(Problem::forbidden(
-            "Only the item's owner, the postmortem's authors and admins can change it.",
-        ));
+        return Err(Problem::forbidden(MAY_NOT_CHANGE));
     }
     let mut form = ItemForm::from_item(&item);
     let set = |field: &mut String, value: Option<String>| {
