@@ -8,14 +8,14 @@ use axum::{
     Json, Router,
     body::Bytes,
     extract::State,
-    http::{HeaderMap, StatusCode, header},
+    http::{HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::post,
 };
 use serde::Serialize;
 use serde_json::json;
 
-use super::Problem;
+use super::{Problem, caller, webhook};
 use crate::{
     domain::{
         alerts::{self, AlertIncident, Unreadable},
@@ -49,40 +49,19 @@ struct Taken {
     seen_before: usize,
 }
 
-fn not_set_up(sender: &str, setting: &str) -> Problem {
-    Problem::new(
-        StatusCode::NOT_FOUND,
-        "Not found",
-        format!("Alerts from {sender} are not taken here: set {setting} to turn this on."),
-    )
-}
-
-fn unreadable(why: Unreadable) -> Response {
+fn unread(why: Unreadable) -> Response {
     match why {
-        Unreadable::Shape(detail) => Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "Unreadable alert",
-            format!("The payload is not one this endpoint reads: {detail}. Nothing was changed."),
-        )
-        .into_response(),
-        Unreadable::Ignored(detail) => (
-            StatusCode::ACCEPTED,
-            Json(json!({ "ignored": format!("{detail}; nothing was changed.") })),
-        )
-            .into_response(),
+        Unreadable::Shape(detail) => webhook::unreadable(&detail),
+        Unreadable::Ignored(detail) => webhook::ignored(&detail),
     }
 }
 
 async fn alertmanager(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(secret) = state.config.integrations.alertmanager_token.as_deref() else {
-        return not_set_up("Alertmanager", "DEBRIEF_ALERTMANAGER_TOKEN").into_response();
+        return webhook::switched_off("Alerts from Alertmanager", "DEBRIEF_ALERTMANAGER_TOKEN")
+            .into_response();
     };
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or_default();
+    let presented = caller::bearer(&headers).unwrap_or_default();
     if !signature::same_secret(presented, secret) {
         return Problem::unauthorized(
             "Send the token set in DEBRIEF_ALERTMANAGER_TOKEN as `Authorization: Bearer ...`.",
@@ -91,18 +70,21 @@ async fn alertmanager(State(state): State<AppState>, headers: HeaderMap, body: B
     }
     match alerts::from_alertmanager(&body) {
         Ok(alert) => respond(take(&state, &alert).await),
-        Err(why) => unreadable(why),
+        Err(why) => unread(why),
     }
 }
 
 async fn pagerduty(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let Some(secret) = state.config.integrations.pagerduty_secret.as_deref() else {
-        return not_set_up("PagerDuty", "DEBRIEF_PAGERDUTY_SECRET").into_response();
+        return webhook::switched_off("Alerts from PagerDuty", "DEBRIEF_PAGERDUTY_SECRET")
+            .into_response();
     };
-    let signed = headers
-        .get("x-pagerduty-signature")
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|header| signature::verify(secret, &body, header, "v1="));
+    let signed = signature::verify(
+        secret,
+        &body,
+        webhook::header(&headers, "x-pagerduty-signature"),
+        "v1=",
+    );
     if !signed {
         return Problem::unauthorized(
             "The X-PagerDuty-Signature header does not sign this body with the subscription's secret.",
@@ -111,7 +93,7 @@ async fn pagerduty(State(state): State<AppState>, headers: HeaderMap, body: Byte
     }
     match alerts::from_pagerduty(&body) {
         Ok(alert) => respond(take(&state, &alert).await),
-        Err(why) => unreadable(why),
+        Err(why) => unread(why),
     }
 }
 

@@ -49,6 +49,15 @@ impl RateLimits {
     }
 }
 
+/// The bearer token of `Authorization: Bearer ...`, if one is sent.
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 /// The caller of an API request.
 pub struct Caller {
     pub user: CurrentUser,
@@ -78,12 +87,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, Problem> {
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.strip_prefix("Bearer "))
-            .map(str::trim)
+        let presented = bearer(&parts.headers)
             .filter(|token| token.starts_with(TOKEN_PREFIX))
             .ok_or_else(|| {
                 Problem::unauthorized(

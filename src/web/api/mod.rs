@@ -16,6 +16,7 @@ mod problem;
 mod search;
 mod tracker_hooks;
 mod views;
+mod webhook;
 
 use axum::{Json, Router, routing::get};
 use utoipa::{

@@ -7,13 +7,13 @@ use axum::{
     Json, Router,
     body::Bytes,
     extract::State,
-    http::{HeaderMap, StatusCode},
+    http::HeaderMap,
     response::{IntoResponse, Response},
     routing::post,
 };
 use serde_json::json;
 
-use super::Problem;
+use super::{Problem, webhook};
 use crate::{
     domain::signature,
     store,
@@ -30,21 +30,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/trackers/jira", post(jira_hook))
 }
 
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
-    headers
-        .get(name)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-}
-
 /// Checks the signature; the problem to answer when it is missing or wrong.
 fn check(secret: Option<&str>, setting: &str, body: &[u8], presented: &str) -> Result<(), Problem> {
     let Some(secret) = secret else {
-        return Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "Not found",
-            format!("This tracker's webhooks are not taken here: set {setting} to turn them on."),
-        ));
+        return Err(webhook::switched_off("This tracker's webhooks", setting));
     };
     if signature::verify(secret, body, presented, "sha256=") {
         Ok(())
@@ -61,11 +50,11 @@ async fn github_hook(State(state): State<AppState>, headers: HeaderMap, body: By
         integrations.github_webhook_secret.as_deref(),
         "DEBRIEF_GITHUB_WEBHOOK_SECRET",
         &body,
-        header(&headers, "x-hub-signature-256"),
+        webhook::header(&headers, "x-hub-signature-256"),
     ) {
         return problem.into_response();
     }
-    let read = github::read_webhook(header(&headers, "x-github-event"), &body);
+    let read = github::read_webhook(webhook::header(&headers, "x-github-event"), &body);
     take(&state, TrackerKind::GitHub, read).await
 }
 
@@ -75,7 +64,7 @@ async fn jira_hook(State(state): State<AppState>, headers: HeaderMap, body: Byte
         integrations.jira_webhook_secret.as_deref(),
         "DEBRIEF_JIRA_WEBHOOK_SECRET",
         &body,
-        header(&headers, "x-hub-signature"),
+        webhook::header(&headers, "x-hub-signature"),
     ) {
         return problem.into_response();
     }
@@ -91,21 +80,8 @@ async fn take(
 ) -> Response {
     let issue = match read {
         Ok(Some(issue)) => issue,
-        Ok(None) => {
-            return (
-                StatusCode::ACCEPTED,
-                Json(json!({"ignored": "not an issue event; nothing was changed"})),
-            )
-                .into_response();
-        }
-        Err(why) => {
-            return Problem::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "Unreadable webhook",
-                format!("The payload is not one this endpoint reads: {why}. Nothing was changed."),
-            )
-            .into_response();
-        }
+        Ok(None) => return webhook::ignored("Not an issue event"),
+        Err(why) => return webhook::unreadable(&why),
     };
     match apply_all(state, kind, &issue).await {
         Ok((items, changed)) => Json(json!({
