@@ -40,23 +40,30 @@ impl Jira {
             .header("accept", "application/json")
     }
 
-    fn browse_url(&self, key: &str) -> String {
-        format!("{}/browse/{key}", self.base_url)
-    }
-
     fn issue(&self, rest: RestIssue) -> Issue {
-        Issue {
-            url: self.browse_url(&rest.key),
-            state: rest.fields.state(),
-            key: rest.key,
-        }
+        rest.into_issue(&self.base_url)
     }
+}
+
+/// An issue's page on the site at `base_url`.
+fn browse_url(base_url: &str, key: &str) -> String {
+    format!("{}/browse/{key}", base_url.trim_end_matches('/'))
 }
 
 #[derive(Deserialize)]
 struct RestIssue {
     key: String,
     fields: Fields,
+}
+
+impl RestIssue {
+    fn into_issue(self, base_url: &str) -> Issue {
+        Issue {
+            url: browse_url(base_url, &self.key),
+            state: self.fields.state(),
+            key: self.key,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -152,7 +159,7 @@ impl Tracker for Jira {
             .await?;
         let made: Created = success(self.kind(), response).await?.json().await?;
         Ok(Issue {
-            url: self.browse_url(&made.key),
+            url: browse_url(&self.base_url, &made.key),
             key: made.key,
             state: RemoteState::Open,
         })
@@ -233,11 +240,7 @@ pub fn read_webhook(base_url: &str, body: &[u8]) -> Result<Option<Issue>, String
     if !payload.event.starts_with("jira:issue_") {
         return Ok(None);
     }
-    Ok(payload.issue.map(|rest| Issue {
-        url: format!("{}/browse/{}", base_url.trim_end_matches('/'), rest.key),
-        state: rest.fields.state(),
-        key: rest.key,
-    }))
+    Ok(payload.issue.map(|rest| rest.into_issue(base_url)))
 }
 
 #[cfg(test)]
