@@ -152,8 +152,7 @@ pub async fn compose_due(pool: &PgPool, clock: &Clock, settings: &Settings) -> s
 
 /// The wait before attempt `attempts + 1`: one minute, doubling, at most six hours.
 pub fn backoff(attempts: i32) -> Span {
-    let exponent = u32::try_from(attempts.clamp(1, 10) - 1).unwrap_or(0);
-    Span::minutes((1_i64 << exponent).min(360))
+    super::supervisor::backoff(attempts, Span::minutes(1), Span::hours(6))
 }
 
 /// What one sending pass did.

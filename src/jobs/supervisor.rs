@@ -108,6 +108,13 @@ pub async fn next_tick(ticker: &mut tokio::time::Interval, stop: &Stop) -> bool 
     }
 }
 
+/// The wait before retry number `attempts` (from 1) of something that
+/// failed: `first`, doubling each time, never more than `most`.
+pub fn backoff(attempts: i32, first: chrono::Duration, most: chrono::Duration) -> chrono::Duration {
+    let doublings = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
+    (first * (1_i32 << doublings)).min(most)
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{

@@ -139,8 +139,7 @@ pub struct Delivered {
 
 /// The wait before attempt `attempts + 1`: 30 s, doubling, at most an hour.
 pub fn backoff(attempts: i32) -> Duration {
-    let exponent = u32::try_from(attempts.clamp(1, 8) - 1).unwrap_or(0);
-    Duration::seconds((30_i64 << exponent).min(3_600))
+    crate::jobs::supervisor::backoff(attempts, Duration::seconds(30), Duration::hours(1))
 }
 
 /// Makes and reads the issues queued for it until none is due.
