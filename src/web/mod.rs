@@ -29,7 +29,7 @@ mod search;
 mod security;
 pub mod session;
 mod setup;
-mod sso;
+pub mod sso;
 mod throttle;
 mod welcome;
 

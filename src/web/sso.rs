@@ -45,7 +45,7 @@ pub fn routes() -> Router<AppState> {
 /// The cookie that ties a sign-in's `state` to the browser that began it.
 const STATE_COOKIE: &str = "debrief_sso_state";
 /// How long a started sign-in may take.
-const STARTED_WITHIN_MINUTES: i64 = 10;
+pub const STARTED_WITHIN_MINUTES: i64 = 10;
 
 /// The provider as configured; none when single sign-on is off.
 pub struct Provider<'a> {
@@ -214,7 +214,6 @@ async fn start(
     }
     let (url, csrf, nonce) = request.url();
     let now = state.clock.now();
-    store::sso::delete_stale(&state.db, now - Duration::minutes(STARTED_WITHIN_MINUTES)).await?;
     let pending = store::sso::Pending {
         nonce: nonce.secret().clone(),
         pkce_verifier: verifier.secret().clone(),
