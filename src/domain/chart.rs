@@ -34,6 +34,28 @@ pub struct Chart {
     pub width: f64,
     pub height: f64,
     pub bars: Vec<Bar>,
+    /// Ticks across a column (a distribution's 90th percentile).
+    pub marks: Vec<Mark>,
+}
+
+/// A horizontal tick across a column, with its value written beside it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mark {
+    pub x1: f64,
+    pub x2: f64,
+    pub y: f64,
+    pub shown: String,
+}
+
+/// One distribution to draw: a column up to its median and a tick at its
+/// 90th percentile, both printed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spread {
+    pub label: String,
+    pub median: Option<f64>,
+    pub p90: Option<f64>,
+    pub median_shown: String,
+    pub p90_shown: String,
 }
 
 impl Chart {
@@ -84,7 +106,52 @@ pub fn columns(points: &[Point], max: Option<f64>) -> Chart {
         width: WIDTH,
         height,
         bars,
+        marks: Vec::new(),
     }
+}
+
+/// Distributions, left to right: each column reaches its median and a tick
+/// marks its 90th percentile, on one scale (the largest 90th percentile).
+/// A period with no value draws no column.
+pub fn spreads(spreads: &[Spread]) -> Chart {
+    let top = spreads
+        .iter()
+        .filter_map(|s| s.p90.or(s.median))
+        .fold(0.0, f64::max);
+    let points: Vec<Point> = spreads
+        .iter()
+        .map(|s| Point {
+            label: s.label.clone(),
+            value: s.median.unwrap_or(0.0),
+            shown: s.median_shown.clone(),
+        })
+        .collect();
+    let mut chart = columns(&points, Some(top.max(1.0)));
+    let plot = chart.height - LABEL_ROOM - VALUE_ROOM;
+    let scale = top.max(1.0);
+    chart.marks = chart
+        .bars
+        .iter()
+        .zip(spreads)
+        .filter_map(|(bar, spread)| {
+            let p90 = spread.p90?;
+            let y = VALUE_ROOM + plot - (p90.max(0.0) / scale * plot).min(plot);
+            Some(Mark {
+                x1: bar.x,
+                x2: round(bar.x + bar.width),
+                y: round(y),
+                shown: spread.p90_shown.clone(),
+            })
+        })
+        .collect();
+    // The median's value goes inside the column when a tick sits above it.
+    for (bar, mark) in chart.bars.iter_mut().zip(&chart.marks) {
+        if (bar.y - mark.y).abs() < 14.0 {
+            bar.value_y = round(mark.y - 5.0);
+            bar.shown = format!("{} · {}", bar.shown, mark.shown);
+        }
+    }
+    chart
 }
 
 /// Horizontal bars, top to bottom, with labels on the left.
@@ -118,6 +185,7 @@ pub fn rows(points: &[Point]) -> Chart {
         width: WIDTH,
         height: (points.len() as f64 * row).max(row),
         bars,
+        marks: Vec::new(),
     }
 }
 
@@ -169,6 +237,29 @@ mod tests {
         assert_eq!(chart.bars[0].width, 2.0 * chart.bars[1].width);
         assert_eq!(chart.height, 48.0);
         assert!(chart.bars[1].y > chart.bars[0].y);
+    }
+
+    #[test]
+    fn a_spread_has_its_column_at_the_median_and_its_tick_at_the_90th_percentile() {
+        let spread = |label: &str, median: Option<f64>, p90: Option<f64>| Spread {
+            label: label.to_owned(),
+            median,
+            p90,
+            median_shown: format!("{median:?}"),
+            p90_shown: format!("{p90:?}"),
+        };
+        let chart = spreads(&[
+            spread("Q1", Some(10.0), Some(40.0)),
+            spread("Q2", Some(20.0), Some(20.0)),
+            spread("Q3", None, None),
+        ]);
+        let plot = chart.height - LABEL_ROOM - VALUE_ROOM;
+        assert_eq!(chart.bars[0].height, round(plot / 4.0));
+        assert_eq!(chart.marks.len(), 2);
+        assert_eq!(chart.marks[0].y, VALUE_ROOM);
+        assert_eq!(chart.bars[2].height, 0.0);
+        // Where the tick meets the column's top, the values share a line.
+        assert!(chart.bars[1].shown.contains('·'));
     }
 
     #[test]

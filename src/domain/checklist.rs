@@ -779,7 +779,7 @@ mod tests {
         action::{ActionKind, ActionStatus, Priority},
         document::{ActionLine, Factor, ImportedFrom, Sections, TimelineLine},
         incident::Severity,
-        postmortem::{FactorCategory, PostmortemStatus},
+        postmortem::PostmortemStatus,
     };
 
     fn at(text: &str) -> DateTime<Utc> {
@@ -843,12 +843,12 @@ mod tests {
             factors: vec![
                 Factor {
                     id: None,
-                    category: FactorCategory::Process,
+                    categories: vec!["process".to_owned()],
                     description: "Load tests did not replay real batch sizes.".to_owned(),
                 },
                 Factor {
                     id: None,
-                    category: FactorCategory::Detection,
+                    categories: vec!["detection".to_owned()],
                     description: "The alert failed to fire for 90 seconds.".to_owned(),
                 },
             ],

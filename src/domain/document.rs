@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::{
     action::{ActionKind, ActionStatus, Priority},
     incident::{IncidentKind, Severity, display_number},
-    postmortem::{FactorCategory, PostmortemStatus, TimelineKind},
+    postmortem::{PostmortemStatus, TimelineKind},
+        taxonomy::{self, Taxonomy},
     section::Section,
 };
 
@@ -97,7 +98,10 @@ pub struct Factor {
     /// Kept so a restored factor stays the one its action items answer.
     #[serde(default)]
     pub id: Option<uuid::Uuid>,
-    pub category: FactorCategory,
+    /// Category slugs, the main one first (documents written before
+    /// categories became data carry one `category`).
+    #[serde(alias = "category", deserialize_with = "taxonomy::one_or_many")]
+    pub categories: Vec<String>,
     pub description: String,
 }
 
@@ -175,7 +179,7 @@ pub struct Document {
 impl Document {
     /// The postmortem as a Markdown file: every section, the timeline as a
     /// table and the action items. Times are in UTC, named.
-    pub fn to_markdown(&self) -> String {
+    pub fn to_markdown(&self, taxonomy: &Taxonomy) -> String {
         let mut out = String::new();
         let number = display_number(self.number);
         out.push_str(&format!("# {number}: {}\n\n", self.title));
@@ -227,7 +231,7 @@ impl Document {
             });
             out.push('\n');
             if field == "trigger" {
-                self.factors_markdown(&mut out);
+                self.factors_markdown(&mut out, taxonomy);
             }
         }
         self.timeline_markdown(&mut out);
@@ -273,7 +277,7 @@ impl Document {
         }
     }
 
-    fn factors_markdown(&self, out: &mut String) {
+    fn factors_markdown(&self, out: &mut String, taxonomy: &Taxonomy) {
         out.push_str("\n## Contributing factors\n\n");
         if self.factors.is_empty() {
             out.push_str("_None listed yet._\n");
@@ -281,7 +285,7 @@ impl Document {
         for factor in &self.factors {
             out.push_str(&format!(
                 "- **{}:** {}\n",
-                factor.category.label(),
+                taxonomy.labels(&factor.categories).join(", "),
                 one_line(&factor.description)
             ));
         }
@@ -421,7 +425,7 @@ mod tests {
             },
             factors: vec![Factor {
                 id: None,
-                category: FactorCategory::Detection,
+                categories: vec!["detection".to_owned()],
                 description: "No alert on pool | saturation".to_owned(),
             }],
             timeline: vec![TimelineLine {
@@ -453,7 +457,7 @@ mod tests {
 
     #[test]
     fn the_markdown_export_has_every_section_the_timeline_and_the_items() {
-        let markdown = document().to_markdown();
+        let markdown = document().to_markdown(&crate::domain::taxonomy::sample());
         for section in Section::ALL {
             let heading = section.heading();
             if section.optional() {

@@ -4,6 +4,7 @@
 pub mod action;
 pub mod alerts;
 pub mod attachment;
+pub mod catalog;
 pub mod chart;
 pub mod checklist;
 pub mod closed_set;
@@ -26,5 +27,7 @@ pub mod search;
 pub mod section;
 pub mod signature;
 pub mod time;
+pub mod taxonomy;
+pub mod theme;
 pub mod token;
 pub mod transcript;

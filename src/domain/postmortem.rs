@@ -12,18 +12,6 @@ crate::closed_set! {
 }
 
 crate::closed_set! {
-    /// What kind of condition let the incident happen.
-    FactorCategory as "factor_category" {
-        Technical = "technical", "Technical";
-        Process = "process", "Process";
-        Detection = "detection", "Detection";
-        Organizational = "organizational", "Organizational";
-        External = "external", "External";
-        Communication = "communication", "Communication";
-    }
-}
-
-crate::closed_set! {
     /// The phase a timeline entry marks.
     TimelineKind as "timeline_kind" {
         Trigger = "trigger", "Trigger";

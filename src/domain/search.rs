@@ -234,6 +234,28 @@ pub fn may_have_phrase(query: &str) -> bool {
             .any(|w| w[0].is_alphanumeric() && w[1] == '-' && w[2].is_alphanumeric())
 }
 
+/// The distinct words of `text` worth comparing, each with its stem (as
+/// the `english` configuration stems it): no stop words, no word shorter
+/// than three letters, no bare numbers. First occurrence first.
+pub fn stemmed_words(text: &str) -> Vec<(String, String)> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for word in text.split(|c: char| !c.is_alphanumeric()) {
+        let word = word.to_lowercase();
+        if word.chars().count() < 3
+            || word.chars().all(|c| c.is_ascii_digit())
+            || STOP_WORDS.contains(&word.as_str())
+        {
+            continue;
+        }
+        let stem = STEMMER.stem(&word).into_owned();
+        if seen.insert(stem.clone()) {
+            out.push((stem, word));
+        }
+    }
+    out
+}
+
 /// Words marked in a snippet, and words shown.
 const SNIPPET_WORDS: usize = 30;
 

@@ -17,7 +17,7 @@ use crate::{
         email::Email,
         incident::{IncidentKind, LinkKind, Severity},
         password,
-        postmortem::{FactorCategory, PostmortemStatus, TimelineKind},
+        postmortem::{PostmortemStatus, TimelineKind},
         role::Role,
         time,
     },
@@ -136,7 +136,8 @@ struct DemoReply {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DemoFactor {
-    category: FactorCategory,
+    #[serde(alias = "category", deserialize_with = "crate::domain::taxonomy::one_or_many")]
+    categories: Vec<String>,
     description: String,
 }
 
@@ -398,8 +399,10 @@ async fn seed_postmortem(
         .iter()
         .map(|factor| FactorRow {
             id: Uuid::now_v7(),
-            category: factor.category,
+            categories: factor.categories.clone(),
             description: factor.description.clone(),
+            themes: Vec::new(),
+            dismissed: Vec::new(),
         })
         .collect();
     store::postmortems::save_factors(tx, postmortem_id, &factors).await?;

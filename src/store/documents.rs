@@ -48,7 +48,7 @@ pub async fn load_document(
             .iter()
             .map(|factor| Factor {
                 id: Some(factor.id),
-                category: factor.category,
+                categories: factor.categories.clone(),
                 description: factor.description.clone(),
             })
             .collect(),

@@ -169,12 +169,12 @@ async fn replace_factors(
     let categories: Vec<String> = doc
         .factors
         .iter()
-        .map(|(c, _)| c.as_str().to_owned())
+        .map(|(c, _)| (*c).to_owned())
         .collect();
     let descriptions: Vec<String> = doc.factors.iter().map(|(_, d)| d.clone()).collect();
     sqlx::query!(
-        "INSERT INTO contributing_factors (id, postmortem_id, position, category, description)
-         SELECT id, $2, position, category::factor_category, description
+        "INSERT INTO contributing_factors (id, postmortem_id, position, categories, description)
+         SELECT id, $2, position, ARRAY[category_now(category)], description
          FROM UNNEST($1::uuid[], $3::int[], $4::text[], $5::text[]) AS t(id, position, category, description)",
         &ids, postmortem_id, &positions, &categories, &descriptions
     )

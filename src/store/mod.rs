@@ -25,12 +25,16 @@ pub mod postmortems;
 pub mod review;
 pub mod revisions;
 pub mod search;
+pub mod services;
 pub mod sessions;
 pub mod sso;
+pub mod taxonomy;
 pub mod teams;
+pub mod themes;
 pub mod throttle;
 pub mod timeline;
 pub mod trackers;
+pub mod trends;
 pub mod users;
 
 /// Answers when the database is reachable (for `/readyz`).

@@ -15,7 +15,8 @@ use super::{
 use crate::domain::{
     document::{ImportedFrom, Sections},
     incident::{IncidentKind, Severity},
-    postmortem::{FactorCategory, PostmortemStatus},
+    postmortem::PostmortemStatus,
+    taxonomy::Taxonomy,
 };
 
 #[derive(Clone, Debug)]
@@ -105,7 +106,10 @@ pub async fn find_by_number(
                     ((SELECT COALESCE(sum(hashtextextended(
                                u.id::text || ':' || u.role::text || ':' || u.active::text || ':' || u.display_name, 0)), 0)
                       FROM users u)
-                     + (SELECT COALESCE(sum(hashtextextended(t.id::text || ':' || t.name, 0)), 0) FROM teams t))::text
+                     + (SELECT COALESCE(sum(hashtextextended(t.id::text || ':' || t.name, 0)), 0) FROM teams t)
+                     + (SELECT COALESCE(sum(hashtextextended(c.slug || ':' || c.name || ':' || COALESCE(c.merged_into::text, ''), 0)), 0)
+                        FROM factor_categories c)
+                     + (SELECT COALESCE(sum(hashtextextended(t.id::text || ':' || t.name || ':' || t.slug, 0)), 0) FROM themes t))::text
                   END AS "directory_stamp",
                   CASE WHEN $2 THEN
                     (SELECT COALESCE(json_agg(json_build_object(
@@ -368,22 +372,45 @@ pub async fn set_reviewers(
 #[derive(Clone, Debug, serde::Deserialize)]
 pub struct FactorRow {
     pub id: Uuid,
-    pub category: FactorCategory,
+    /// Category slugs, the main one first.
+    pub categories: Vec<String>,
     pub description: String,
+    /// The themes it is linked to (only read for the reading page).
+    #[serde(default)]
+    pub themes: Vec<ThemeRef>,
+    /// The slugs of themes someone said it does not belong to.
+    #[serde(default)]
+    pub dismissed: Vec<String>,
+}
+
+/// A theme, as a factor names it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+pub struct ThemeRef {
+    pub slug: String,
+    pub name: String,
 }
 
 pub async fn list_factors(
     db: impl PgExecutor<'_>,
     postmortem_id: Uuid,
 ) -> sqlx::Result<Vec<FactorRow>> {
-    sqlx::query_as!(
-        FactorRow,
-        r#"SELECT id, category AS "category: FactorCategory", description
-           FROM contributing_factors WHERE postmortem_id = $1 ORDER BY position, id"#,
+    let rows = sqlx::query!(
+        "SELECT id, categories, description
+         FROM contributing_factors WHERE postmortem_id = $1 ORDER BY position, id",
         postmortem_id
     )
     .fetch_all(db)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| FactorRow {
+            id: row.id,
+            categories: row.categories,
+            description: row.description,
+            themes: Vec::new(),
+            dismissed: Vec::new(),
+        })
+        .collect())
 }
 
 /// Saves the factor list as edited: rows with an id are updated (so action
@@ -403,14 +430,14 @@ pub async fn save_factors(
     .await?;
     for (position, factor) in factors.iter().enumerate() {
         sqlx::query!(
-            "INSERT INTO contributing_factors (id, postmortem_id, position, category, description)
+            "INSERT INTO contributing_factors (id, postmortem_id, position, categories, description)
              VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (id) DO UPDATE SET position = $3, category = $4, description = $5
+             ON CONFLICT (id) DO UPDATE SET position = $3, categories = $4, description = $5
              WHERE contributing_factors.postmortem_id = $2",
             factor.id,
             postmortem_id,
             position as i32,
-            factor.category as FactorCategory,
+            &factor.categories,
             factor.description
         )
         .execute(&mut *db)
@@ -466,6 +493,9 @@ pub struct PageParts {
     /// Every team, for the access form (cached with the parts: the
     /// directory stamp covers team names).
     pub all_teams: Vec<TeamRef>,
+    /// The factor categories, to name the factors' (covered by the
+    /// directory stamp, as are theme names).
+    pub taxonomy: Taxonomy,
 }
 
 /// What says whether cached [`PageParts`] are current, read with what the
@@ -502,8 +532,16 @@ pub async fn load_page_parts(
              (SELECT COALESCE(json_agg(json_build_object('id', t.id, 'name', t.name) ORDER BY lower(t.name)), '[]')
               FROM incident_teams it JOIN teams t ON t.id = it.team_id WHERE it.incident_id = $1)
               AS "teams!: Json<Vec<TeamRef>>",
-             (SELECT COALESCE(json_agg(json_build_object('id', f.id, 'category', f.category,
-                                                         'description', f.description) ORDER BY f.position, f.id), '[]')
+             (SELECT COALESCE(json_agg(json_build_object('id', f.id, 'categories', f.categories,
+                                                         'description', f.description,
+                                                         'themes', (SELECT COALESCE(json_agg(json_build_object('slug', t.slug, 'name', t.name)
+                                                                                             ORDER BY lower(t.name)), '[]')
+                                                                    FROM theme_factors tf JOIN themes t ON t.id = tf.theme_id
+                                                                    WHERE tf.factor_id = f.id AND tf.state = 'linked'),
+                                                         'dismissed', (SELECT COALESCE(json_agg(t.slug), '[]')
+                                                                       FROM theme_factors tf JOIN themes t ON t.id = tf.theme_id
+                                                                       WHERE tf.factor_id = f.id AND tf.state = 'dismissed'))
+                                       ORDER BY f.position, f.id), '[]')
               FROM contributing_factors f WHERE f.postmortem_id = $2) AS "factors!: Json<Vec<FactorRow>>",
              (SELECT COALESCE(json_agg(json_build_object('id', e.id, 'occurred_at', e.occurred_at, 'kind', e.kind,
                                                          'speaker', e.speaker, 'text', e.text, 'source', e.source,
@@ -530,7 +568,12 @@ pub async fn load_page_parts(
               FROM incidents WHERE id = $1 AND imported_from IS NOT NULL)
               AS "imported_from: Json<ImportedFrom>",
              (SELECT COALESCE(json_agg(json_build_object('id', t.id, 'name', t.name) ORDER BY lower(t.name), t.id), '[]')
-              FROM teams t) AS "all_teams!: Json<Vec<TeamRef>>""#,
+              FROM teams t) AS "all_teams!: Json<Vec<TeamRef>>",
+             (SELECT COALESCE(json_agg(json_build_object('id', c.id, 'slug', c.slug, 'name', c.name,
+                                                         'description', c.description, 'retired', c.retired_at IS NOT NULL,
+                                                         'merged_into', m.slug)), '[]')
+              FROM factor_categories c LEFT JOIN factor_categories m ON m.id = c.merged_into)
+              AS "taxonomy!: Json<Taxonomy>""#,
         incident_id,
         postmortem_id
     )
@@ -544,6 +587,7 @@ pub async fn load_page_parts(
         attachments: row.attachments.0,
         imported_from: row.imported_from.map(|found| found.0),
         all_teams: row.all_teams.0,
+        taxonomy: row.taxonomy.0,
     })
 }
 
@@ -598,4 +642,17 @@ pub async fn clear_decisions(db: impl PgExecutor<'_>, postmortem_id: Uuid) -> sq
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Whether `user_id` may read the postmortem (the database's `may_read`
+/// rule: admins, its authors and reviewers, and anyone once it is
+/// published, unless it is restricted to others).
+pub async fn may_read(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+    user_id: Uuid,
+) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(r#"SELECT may_read($1, $2) AS "ok!""#, postmortem_id, user_id)
+        .fetch_one(db)
+        .await
 }

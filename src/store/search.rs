@@ -613,7 +613,9 @@ fn round_to_two_figures(n: i64) -> i64 {
     (n + unit / 2) / unit * unit
 }
 
-/// A postmortem like another one, for "similar incidents".
+/// A postmortem like another one, for "similar incidents", with what the
+/// two share: every suggestion has at least one shared service, tag,
+/// theme or distinctive word.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Similar {
     pub number: i32,
@@ -622,6 +624,13 @@ pub struct Similar {
     pub started_at: Option<DateTime<Utc>>,
     /// Already linked to the postmortem being read.
     pub linked: bool,
+    pub shared_services: Vec<String>,
+    pub shared_tags: Vec<String>,
+    /// Stems of the distinctive words both use (the page turns them back
+    /// into the words it shows).
+    pub shared_words: Vec<String>,
+    /// Names of themes both have a factor linked to.
+    pub shared_themes: Vec<String>,
 }
 
 /// For each word that occurs nowhere in the archive, the closest word that
@@ -669,9 +678,12 @@ pub async fn any_visible(
 /// vectors (kept in the row) takes a few milliseconds.
 const SIMILAR_CANDIDATES: i64 = 1000;
 
-/// The postmortems most like `postmortem_id` that the reader may see: by
-/// the words of its title, summary, trigger and factors, and by shared
-/// services and tags.
+/// The postmortems most like `postmortem_id` that the reader may see, by
+/// what they share: services, tags, themes, and distinctive words of the
+/// title, summary, trigger and factors. A word is distinctive when at most
+/// a tenth of the candidates (and at least one other) use it; a word every
+/// postmortem uses ("incident", "service") says nothing. A postmortem
+/// sharing none of these is never suggested.
 pub async fn list_similar(
     db: impl PgExecutor<'_>,
     reader: Reader,
@@ -681,32 +693,48 @@ pub async fn list_similar(
     let mut query = QueryBuilder::new(
         "WITH me AS (
            SELECT s.postmortem_id, s.incident_id, s.services, s.tags,
-                  (SELECT string_agg(quote_literal(w.lexeme), ' | ')::tsquery
-                   FROM (SELECT lexeme FROM unnest(ts_filter(s.ranking, '{a,b}'))
-                         ORDER BY cardinality(positions) DESC, lexeme LIMIT 24) w) AS query
+                  ARRAY(SELECT lexeme FROM unnest(ts_filter(s.ranking, '{a,b}'))
+                        ORDER BY cardinality(positions) DESC, lexeme LIMIT 32) AS lexemes,
+                  ARRAY(SELECT DISTINCT tf.theme_id FROM theme_factors tf
+                        JOIN contributing_factors f ON f.id = tf.factor_id
+                        WHERE f.postmortem_id = s.postmortem_id AND tf.state = 'linked') AS themes
            FROM search_entries s WHERE s.postmortem_id = ",
     );
     query.push_bind(postmortem_id);
     query.push(
-        "), candidates AS (
-           SELECT s.postmortem_id, s.incident_id, s.happened_at, s.ranking, s.services, s.tags
-           FROM me, (SELECT * FROM search_entries ORDER BY happened_at DESC, postmortem_id DESC LIMIT ",
+        "), pool AS (
+           SELECT * FROM search_entries ORDER BY happened_at DESC, postmortem_id DESC LIMIT ",
     );
     query.push_bind(SIMILAR_CANDIDATES);
-    query.push(") s");
+    query.push(
+        "), rare AS (
+           SELECT COALESCE(array_agg(w.lexeme), '{}') AS words FROM me, LATERAL (
+             SELECT l AS lexeme,
+                    (SELECT count(*) FROM pool p
+                     WHERE p.postmortem_id <> me.postmortem_id AND p.ranking @@ quote_literal(l)::tsquery) AS df
+             FROM unnest(me.lexemes) AS l) w
+           WHERE w.df BETWEEN 1 AND GREATEST(3, (SELECT count(*) FROM pool) / 10)
+         ), candidates AS (
+           SELECT s.postmortem_id, s.incident_id, s.happened_at, s.ranking,
+                  ARRAY(SELECT unnest(s.services) INTERSECT SELECT unnest(me.services) ORDER BY 1) AS shared_services,
+                  ARRAY(SELECT unnest(s.tags) INTERSECT SELECT unnest(me.tags) ORDER BY 1) AS shared_tags,
+                  ARRAY(SELECT w FROM unnest(rare.words) AS w WHERE s.ranking @@ quote_literal(w)::tsquery) AS shared_words,
+                  ARRAY(SELECT t.name FROM themes t WHERE t.id = ANY (me.themes) AND EXISTS (
+                          SELECT 1 FROM theme_factors tf JOIN contributing_factors f ON f.id = tf.factor_id
+                          WHERE tf.theme_id = t.id AND tf.state = 'linked' AND f.postmortem_id = s.postmortem_id)
+                        ORDER BY lower(t.name)) AS shared_themes
+           FROM pool s, me, rare",
+    );
     push_visible(&mut query, reader);
     query.push(
-        " AND s.postmortem_id <> me.postmortem_id AND me.query IS NOT NULL
-           AND (s.ranking @@ me.query OR s.services && me.services OR s.tags && me.tags)",
-    );
-
-    query.push(
-        "), best AS (
-           SELECT c.incident_id, c.happened_at,
-                  ts_rank('{0.1, 0.2, 0.4, 1.0}', c.ranking, me.query, 1)
-                  + 0.05 * cardinality(ARRAY(SELECT unnest(c.services) INTERSECT SELECT unnest(me.services)))
-                  + 0.03 * cardinality(ARRAY(SELECT unnest(c.tags) INTERSECT SELECT unnest(me.tags))) AS score
-           FROM candidates c, me ORDER BY score DESC, c.happened_at DESC LIMIT ",
+        " AND s.postmortem_id <> me.postmortem_id
+         ), best AS (
+           SELECT c.*, 1.0 * cardinality(c.shared_words) + 1.5 * cardinality(c.shared_services)
+                       + 0.75 * cardinality(c.shared_tags) + 2.0 * cardinality(c.shared_themes) AS score
+           FROM candidates c
+           WHERE cardinality(c.shared_words) + cardinality(c.shared_services)
+                 + cardinality(c.shared_tags) + cardinality(c.shared_themes) > 0
+           ORDER BY score DESC, c.happened_at DESC LIMIT ",
     );
     query.push_bind(limit);
     query.push(
@@ -714,7 +742,8 @@ pub async fn list_similar(
          SELECT i.number, i.title, i.severity, i.started_at,
                 EXISTS (SELECT 1 FROM incident_links l
                         WHERE (l.incident_id = me.incident_id AND l.other_id = i.id)
-                           OR (l.other_id = me.incident_id AND l.incident_id = i.id)) AS linked
+                           OR (l.other_id = me.incident_id AND l.incident_id = i.id)) AS linked,
+                best.shared_services, best.shared_tags, best.shared_words, best.shared_themes
          FROM best JOIN incidents i ON i.id = best.incident_id, me
          ORDER BY best.score DESC, best.happened_at DESC",
     );

@@ -14,6 +14,8 @@ pub enum Nav {
     Incidents,
     ActionItems,
     Review,
+    Themes,
+    Services,
     Admin,
     Account,
 }
@@ -68,8 +70,13 @@ impl Layout {
         self.user.as_ref().is_some_and(CurrentUser::is_admin)
     }
 
+    /// Whether the reader may write (members and admins, not viewers).
+    pub fn can_write(&self) -> bool {
+        self.user.as_ref().is_some_and(CurrentUser::can_write)
+    }
+
     /// `aria-current` for the navigation link of `area` ("home", "incidents",
-    /// "action-items", "review", "admin", "account").
+    /// "action-items", "review", "themes", "services", "admin", "account").
     pub fn current(&self, area: &str) -> &'static str {
         let current = match self.nav {
             Nav::None => "",
@@ -77,6 +84,8 @@ impl Layout {
             Nav::Incidents => "incidents",
             Nav::ActionItems => "action-items",
             Nav::Review => "review",
+            Nav::Themes => "themes",
+            Nav::Services => "services",
             Nav::Admin => "admin",
             Nav::Account => "account",
         };

@@ -28,9 +28,12 @@ mod review;
 mod search;
 mod security;
 pub mod session;
+mod services;
 mod setup;
 pub mod sso;
+mod themes;
 mod throttle;
+mod trends;
 mod welcome;
 
 use std::{sync::Arc, time::Duration};
@@ -77,11 +80,11 @@ pub struct Caches {
     pub people: cache::Versioned<String, Vec<crate::store::users::PersonOption>>,
     /// Short Markdown (timeline entries, factors) rendered, by its text.
     pub rendered_inline: cache::Versioned<String, String>,
-    /// Similar incidents by (postmortem, reader), refreshed each minute:
+    /// Similar incidents and theme profiles by (postmortem, reader, access
+    /// epoch, content stamp), refreshed each minute:
     /// they change only when other postmortems do, and finding them costs
     /// more than the rest of the page.
-    pub similar:
-        cache::Refreshed<(uuid::Uuid, uuid::Uuid, i64), Vec<crate::store::search::Similar>>,
+    pub similar: cache::Refreshed<(uuid::Uuid, uuid::Uuid, i64, String), incidents::show::Related>,
     /// The quarterly review's outcomes of earlier quarters by (quarter's
     /// first day, team), refreshed every five minutes.
     pub review_history: cache::Refreshed<
@@ -131,6 +134,8 @@ pub fn router(state: AppState) -> Router {
         .merge(review::routes())
         .merge(digest::routes())
         .merge(checklist::routes())
+        .merge(themes::routes())
+        .merge(services::routes())
         .fallback(|| async { AppError::NotFound })
         // Inside the session, so that its refusal is drawn in the viewer's
         // layout like every other error page.

@@ -24,7 +24,7 @@ pub use summary::unmapped_headings;
 pub use timeline::ImportedEntry;
 pub use vocabulary::{DEFAULT_SEVERITY_WORDS, Vocabulary};
 
-use crate::domain::{document::Sections, postmortem::FactorCategory};
+use crate::domain::document::Sections;
 
 /// Words above which a text without headings is a narrative, not a summary.
 const NARRATIVE_WORDS: usize = 150;
@@ -40,7 +40,9 @@ pub struct ImportedDocument {
     pub title: String,
     pub fields: IncidentFields,
     pub sections: Sections,
-    pub factors: Vec<(FactorCategory, String)>,
+    /// (category slug, description); the slug is one of the built-in
+    /// categories, resolved against the taxonomy when stored.
+    pub factors: Vec<(&'static str, String)>,
     pub timeline: Vec<ImportedEntry>,
     pub actions: Vec<ImportedAction>,
     /// Relative paths of images the document shows.
@@ -611,7 +613,7 @@ fn title_from_name(source_name: &str) -> String {
 }
 
 /// A category from the words a factor uses.
-fn guess_category(text: &str) -> FactorCategory {
+fn guess_category(text: &str) -> &'static str {
     let text = text.to_lowercase();
     let has = |words: &[&str]| words.iter().any(|word| text.contains(word));
     if has(&[
@@ -623,9 +625,9 @@ fn guess_category(text: &str) -> FactorCategory {
         "metric",
         "observab",
     ]) {
-        FactorCategory::Detection
+        "detection"
     } else if has(&["communicat", "announce", "informed", "notif", "slack"]) {
-        FactorCategory::Communication
+        "communication"
     } else if has(&[
         "vendor",
         "aws",
@@ -635,7 +637,7 @@ fn guess_category(text: &str) -> FactorCategory {
         "third party",
         "provider",
     ]) {
-        FactorCategory::External
+        "external"
     } else if has(&[
         "process",
         "procedure",
@@ -645,7 +647,7 @@ fn guess_category(text: &str) -> FactorCategory {
         "pipeline",
         "documentation",
     ]) {
-        FactorCategory::Process
+        "process"
     } else if has(&[
         "team",
         "ownership",
@@ -654,9 +656,9 @@ fn guess_category(text: &str) -> FactorCategory {
         "knowledge",
         "war room",
     ]) {
-        FactorCategory::Organizational
+        "organizational"
     } else {
-        FactorCategory::Technical
+        "technical"
     }
 }
 

@@ -92,7 +92,7 @@ fn the_report_says_where_each_heading_went() {
         "{:?}",
         doc.report
     );
-    assert_eq!(doc.factors[0].0, FactorCategory::Detection);
+    assert_eq!(doc.factors[0].0, "detection");
 }
 
 #[test]

@@ -10,7 +10,7 @@ use crate::{
     domain::{
         action::{ActionKind, ActionStatus, Priority},
         incident::{IncidentKind, Severity, display_number},
-        postmortem::{FactorCategory, PostmortemStatus, TimelineKind},
+        postmortem::{PostmortemStatus, TimelineKind},
     },
     store::{
         action_items::ActionItem, comments::Comment, incidents::Incident,
@@ -179,7 +179,10 @@ pub struct TimelineView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FactorView {
     pub id: Uuid,
-    pub category: FactorCategory,
+    /// The main category's slug (the first of `categories`).
+    pub category: String,
+    /// Every category's slug, the main one first.
+    pub categories: Vec<String>,
     pub description: String,
 }
 
@@ -321,7 +324,8 @@ pub fn incident_detail(
                 .into_iter()
                 .map(|factor| FactorView {
                     id: factor.id,
-                    category: factor.category,
+                    category: factor.categories.first().cloned().unwrap_or_default(),
+                    categories: factor.categories,
                     description: factor.description,
                 })
                 .collect(),

@@ -32,7 +32,7 @@ async fn markdown(State(state): State<AppState>, case: Case) -> Result<Response,
             ),
             (header::CONTENT_DISPOSITION, filename),
         ],
-        document.to_markdown(),
+        document.to_markdown(&crate::store::taxonomy::load(&state.db).await?),
     )
         .into_response())
 }

@@ -113,13 +113,14 @@ async fn show_history(
     let from = query.from.unwrap_or((to - 1).max(1));
     let snapshot =
         |number: i32| store::revisions::get_snapshot(&state.db, case.postmortem.id, number);
+    let taxonomy = store::taxonomy::load(&state.db).await?;
     let before = snapshot(from)
         .await?
-        .map(|document| document.to_markdown())
+        .map(|document| document.to_markdown(&taxonomy))
         .unwrap_or_default();
     let after = snapshot(to)
         .await?
-        .map(|document| document.to_markdown())
+        .map(|document| document.to_markdown(&taxonomy))
         .unwrap_or_default();
     Ok(HistoryPage {
         layout: Layout::for_user(&user, Nav::Incidents),
@@ -167,13 +168,16 @@ async fn restore(
         .await?;
         return Ok(Redirect::to(&format!("{}/history", case.path())).into_response());
     }
+    let taxonomy = store::taxonomy::load(&mut *tx).await?;
     let factors: Vec<FactorRow> = document
         .factors
         .iter()
         .map(|factor| FactorRow {
             id: factor.id.unwrap_or_else(Uuid::now_v7),
-            category: factor.category,
+            categories: taxonomy.canonical(&factor.categories),
             description: factor.description.clone(),
+            themes: Vec::new(),
+            dismissed: Vec::new(),
         })
         .collect();
     store::postmortems::save_factors(&mut tx, case.postmortem.id, &factors).await?;

@@ -16,7 +16,7 @@ use crate::{
         document::ImportedFrom,
         incident::display_number,
         markdown,
-        postmortem::{FactorCategory, PostmortemStatus, review_due},
+        postmortem::{PostmortemStatus, review_due},
         section::Section,
         time,
     },
@@ -40,8 +40,11 @@ pub fn routes() -> Router<AppState> {
 
 /// A contributing factor, its description rendered.
 pub struct FactorView {
-    pub category: FactorCategory,
+    pub id: Uuid,
+    /// Each category as (slug, name), the main one first.
+    pub categories: Vec<(String, String)>,
     pub html: String,
+    pub themes: Vec<store::postmortems::ThemeRef>,
 }
 
 /// A written section, rendered.
@@ -75,7 +78,11 @@ pub struct PostmortemPage {
     pub publish_failing: Vec<&'static str>,
     pub attachments: Vec<AttachmentInfo>,
     pub imported_from: Option<ImportedFrom>,
-    pub similar: Vec<Similar>,
+    pub similar: Vec<SimilarView>,
+    /// Themes the factors might belong to, each with its reasons.
+    pub suggestions: Vec<crate::domain::theme::Suggestion>,
+    /// Every theme's name, for the "add to a theme" pickers.
+    pub theme_names: Vec<String>,
     /// The review checklist as of the last save: passed, total, failing rules.
     pub checklist: Option<(i16, i16, Vec<&'static crate::domain::checklist::Rule>)>,
     /// Review comments, by thread.
@@ -106,6 +113,8 @@ impl PostmortemPage {
         let zone = user.time_zone;
         let postmortem_id = case.postmortem.id;
         let parts = page_parts(state, &case, stamp).await?;
+        let related = related(state, user, postmortem_id, stamp).await?;
+        let words = page_words(&case, &parts);
         let entries = &parts.entries;
         let linked: Vec<i32> = stamp.links.iter().map(|link| link.number).collect();
         let (facts, durations, times) = key_facts(&case.incident, entries, zone);
@@ -164,8 +173,18 @@ impl PostmortemPage {
                 .factors
                 .iter()
                 .map(|factor| FactorView {
-                    category: factor.category,
+                    id: factor.id,
+                    categories: parts
+                        .taxonomy
+                        .canonical(&factor.categories)
+                        .into_iter()
+                        .map(|slug| {
+                            let name = parts.taxonomy.label(&slug);
+                            (slug, name)
+                        })
+                        .collect(),
                     html: render_inline(state, &factor.description),
+                    themes: factor.themes.clone(),
                 })
                 .collect(),
             entries: entry_views(entries, zone, |text| render_inline(state, text)),
@@ -196,8 +215,17 @@ impl PostmortemPage {
             },
             attachments: parts.attachments.clone(),
             imported_from: parts.imported_from.clone(),
-            similar: similar_incidents(state, user, postmortem_id, stamp.access_epoch, &linked)
-                .await?,
+            similar: related
+                .similar
+                .iter()
+                .map(|other| SimilarView::new(other, &linked, &words))
+                .collect(),
+            suggestions: if user.can_write() {
+                theme_suggestions(&parts, &case.incident.services, &related.profiles)
+            } else {
+                Vec::new()
+            },
+            theme_names: related.theme_names.clone(),
             checklist: case
                 .postmortem
                 .checklist
@@ -361,32 +389,149 @@ impl PostmortemPage {
     }
 }
 
-/// The five postmortems most like this one, from the cache (refreshed in
-/// the background once a minute old); whether each is linked to this incident is read fresh,
-/// so a link made a moment ago shows at once.
-async fn similar_incidents(
+/// What the reading page shows about other postmortems: the five most
+/// like this one, and the themes to compare its factors with. Kept per
+/// (postmortem, reader, access epoch, content stamp) for a minute: they
+/// change when other postmortems do, and finding them costs more than the
+/// rest of the page; a change to this postmortem (a theme linked to one
+/// of its factors, say) makes a new entry.
+pub struct Related {
+    pub similar: Vec<Similar>,
+    pub profiles: Vec<crate::domain::theme::Profile>,
+    pub theme_names: Vec<String>,
+}
+
+async fn related(
     state: &AppState,
     user: &CurrentUser,
     postmortem_id: Uuid,
-    access_epoch: i64,
-    linked: &[i32],
-) -> Result<Vec<Similar>, AppError> {
+    stamp: &store::postmortems::PageStamp,
+) -> Result<std::sync::Arc<Related>, AppError> {
     let (db, reader) = (state.db.clone(), user.reader());
-    let mut similar = state
+    let key = (
+        postmortem_id,
+        user.id,
+        stamp.access_epoch,
+        stamp.content.clone(),
+    );
+    Ok(state
         .caches
         .similar
-        .get((postmortem_id, user.id, access_epoch), move || async move {
-            store::search::list_similar(&db, reader, postmortem_id, 5).await
+        .get(key, move || async move {
+            Ok::<_, sqlx::Error>(Related {
+                similar: store::search::list_similar(&db, reader, postmortem_id, 5).await?,
+                profiles: store::themes::profiles(&db).await?,
+                theme_names: store::themes::names(&db).await?,
+            })
         })
-        .await?
-        .as_ref()
-        .clone();
-    // Whether each is linked already comes from this page's own links,
-    // read fresh; only the ranking is cached.
-    for other in &mut similar {
-        other.linked = linked.contains(&other.number);
+        .await?)
+}
+
+/// The stems of the words this postmortem uses, each with the word as it
+/// is written, to name the words a similar incident shares.
+fn page_words(
+    case: &Case,
+    parts: &store::postmortems::PageParts,
+) -> std::collections::HashMap<String, String> {
+    let sections = &case.postmortem.sections;
+    let text = std::iter::once(case.incident.title.as_str())
+        .chain([
+            sections.text("summary"),
+            sections.text("trigger"),
+            sections.text("root_cause"),
+        ])
+        .chain(parts.factors.iter().map(|f| f.description.as_str()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut words = std::collections::HashMap::new();
+    for (stem, word) in crate::domain::search::stemmed_words(&text) {
+        words.entry(stem).or_insert(word);
     }
-    Ok(similar)
+    words
+}
+
+/// A similar incident as the card shows it: what it shares, and how much.
+pub struct SimilarView {
+    pub number: i32,
+    pub title: String,
+    pub linked: bool,
+    pub services: Vec<String>,
+    pub tags: Vec<String>,
+    pub words: Vec<String>,
+    pub themes: Vec<String>,
+    pub strength: crate::domain::theme::Strength,
+}
+
+impl SimilarView {
+    fn new(
+        other: &Similar,
+        linked: &[i32],
+        words: &std::collections::HashMap<String, String>,
+    ) -> SimilarView {
+        let shown: Vec<String> = other
+            .shared_words
+            .iter()
+            .map(|stem| words.get(stem).cloned().unwrap_or_else(|| stem.clone()))
+            .take(5)
+            .collect();
+        SimilarView {
+            number: other.number,
+            title: other.title.clone(),
+            linked: linked.contains(&other.number),
+            strength: crate::domain::theme::Strength::of(
+                other.shared_words.len(),
+                other.shared_services.len(),
+                other.shared_tags.len() + other.shared_themes.len() * 2,
+            ),
+            services: other.shared_services.clone(),
+            tags: other.shared_tags.clone(),
+            words: shown,
+            themes: other.shared_themes.clone(),
+        }
+    }
+}
+
+/// For each factor, the themes it might belong to that nobody has linked
+/// or dismissed for it yet.
+fn theme_suggestions(
+    parts: &store::postmortems::PageParts,
+    services: &[String],
+    profiles: &[crate::domain::theme::Profile],
+) -> Vec<crate::domain::theme::Suggestion> {
+    parts
+        .factors
+        .iter()
+        .flat_map(|factor| {
+            let open = profiles.iter().filter(|p| {
+                !factor.themes.iter().any(|t| t.slug == p.slug) && !factor.dismissed.contains(&p.slug)
+            });
+            crate::domain::theme::suggest(
+                &crate::domain::theme::Factor {
+                    id: factor.id,
+                    description: &factor.description,
+                    categories: &factor.categories,
+                    services,
+                },
+                open,
+            )
+        })
+        .collect()
+}
+
+impl PostmortemPage {
+    /// Whether the reader may link factors to themes.
+    fn may_theme(&self) -> bool {
+        self.layout.can_write()
+    }
+
+    /// The description of the factor a suggestion is for.
+    fn factor_text(&self, id: &Uuid) -> String {
+        self.factors
+            .iter()
+            .position(|f| f.id == *id)
+            .map(|i| format!("Factor {}", i + 1))
+            .unwrap_or_default()
+    }
 }
 
 /// The parts of the page, from this process's cache while the postmortem

@@ -43,6 +43,9 @@ pub struct DocumentForm {
     pub slo_budget_consumed: String,
     pub factor_id: Vec<String>,
     pub factor_category: Vec<String>,
+    /// A factor's further categories, slugs joined by commas.
+    #[serde(default)]
+    pub factor_also: Vec<String>,
     pub factor_description: Vec<String>,
     pub entry_key: Vec<String>,
     pub entry_base: Vec<String>,
@@ -81,6 +84,8 @@ pub struct DocumentForm {
 pub struct FactorInput {
     pub id: String,
     pub category: String,
+    /// Further categories, slugs joined by commas.
+    pub also: String,
     pub description: String,
 }
 
@@ -341,6 +346,7 @@ impl DocumentForm {
             .map(|index| FactorInput {
                 id: cell(&self.factor_id, index),
                 category: cell(&self.factor_category, index),
+                also: cell(&self.factor_also, index),
                 description: cell(&self.factor_description, index),
             })
             .filter(|row| !row.description.trim().is_empty() || !row.id.is_empty())
@@ -351,7 +357,11 @@ impl DocumentForm {
         self.factor_id = factors.iter().map(|f| f.id.to_string()).collect();
         self.factor_category = factors
             .iter()
-            .map(|f| f.category.as_str().to_owned())
+            .map(|f| f.categories.first().cloned().unwrap_or_default())
+            .collect();
+        self.factor_also = factors
+            .iter()
+            .map(|f| f.categories.get(1..).unwrap_or_default().join(","))
             .collect();
         self.factor_description = factors.iter().map(|f| f.description.clone()).collect();
     }
@@ -359,6 +369,7 @@ impl DocumentForm {
     pub fn set_factors_from(&mut self, other: &DocumentForm) {
         self.factor_id.clone_from(&other.factor_id);
         self.factor_category.clone_from(&other.factor_category);
+        self.factor_also.clone_from(&other.factor_also);
         self.factor_description
             .clone_from(&other.factor_description);
     }
@@ -451,7 +462,7 @@ impl DocumentForm {
                 let rows = self.factor_rows();
                 let values: Vec<&str> = rows
                     .iter()
-                    .flat_map(|row| [row.id.as_str(), &row.category, &row.description])
+                    .flat_map(|row| [row.id.as_str(), &row.category, &row.also, &row.description])
                     .collect();
                 fingerprint(&values)
             }

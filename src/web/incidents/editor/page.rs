@@ -14,7 +14,7 @@ use crate::{
     domain::{
         action::{ActionKind, ActionStatus, Priority},
         incident::display_number,
-        postmortem::{FactorCategory, TimelineKind},
+        postmortem::TimelineKind,
         section::{MAX_SECTION_CHARS, Section},
         time,
     },
@@ -124,6 +124,7 @@ impl EditorPage {
         rows.extend((0..BLANK_FACTORS).map(|_| FactorInput {
             id: String::new(),
             category: String::new(),
+            also: String::new(),
             description: String::new(),
         }));
         rows
@@ -191,8 +192,35 @@ impl EditorPage {
         }
     }
 
-    fn categories(&self) -> &'static [FactorCategory] {
-        FactorCategory::ALL
+    /// The categories a factor row may pick: the live ones, and the one
+    /// it has if that is no longer offered (so saving changes nothing).
+    fn category_choices(&self, current: &str) -> Vec<(String, String)> {
+        let taxonomy = &self.directory.taxonomy;
+        let mut choices: Vec<(String, String)> = taxonomy
+            .live()
+            .map(|c| (c.slug.clone(), c.name.clone()))
+            .collect();
+        for slug in current.split(',').filter(|slug| !slug.is_empty()) {
+            if !choices.iter().any(|(known, _)| known == slug) {
+                choices.push((slug.to_owned(), format!("{} (retired)", taxonomy.label(slug))));
+            }
+        }
+        choices
+    }
+
+    /// The further categories of a row that carries more than one beyond
+    /// its main one, offered as they are so saving keeps them all.
+    fn also_combination(&self, also: &str) -> Option<String> {
+        also.contains(',').then(|| {
+            let slugs: Vec<String> = also.split(',').map(str::to_owned).collect();
+            self.directory.taxonomy.labels(&slugs).join(" + ")
+        })
+    }
+
+    /// "Technical, Process": a saved factor's categories, as an item's
+    /// factor picker names them.
+    fn factor_label(&self, factor: &FactorRow) -> String {
+        self.directory.taxonomy.labels(&factor.categories).join(", ")
     }
 
     fn timeline_kinds(&self) -> &'static [TimelineKind] {

@@ -12,9 +12,10 @@ use crate::{
     domain::{
         document::Sections,
         incident::is_web_link,
-        postmortem::{FactorCategory, TimelineKind},
+        postmortem::TimelineKind,
         quantity::{parse_count, parse_money, parse_percent},
         section::{MAX_SECTION_CHARS, Section},
+        taxonomy::{self, Taxonomy},
         time,
     },
     store::{
@@ -87,6 +88,7 @@ pub struct Known<'a> {
     pub teams: &'a [Team],
     /// The saved factors an item may answer.
     pub factors: &'a [FactorRow],
+    pub taxonomy: &'a Taxonomy,
 }
 
 /// Reads the touched parts of `form`, times in `zone`. Problems come back
@@ -150,7 +152,7 @@ pub fn parse(form: &DocumentForm, known: &Known<'_>, zone: Tz) -> (Edits, FormEr
         });
     }
     if let Some((base, mine)) = touched("factors") {
-        let value = parse_factors(form, known.factors, &mut errors);
+        let value = parse_factors(form, known.factors, known.taxonomy, &mut errors);
         edits.factors = Some(Touched { base, mine, value });
     }
     let rows = form.entry_rows();
@@ -221,6 +223,7 @@ fn row_id(key: &str) -> Option<Option<Uuid>> {
 fn parse_factors(
     form: &DocumentForm,
     saved: &[FactorRow],
+    taxonomy: &Taxonomy,
     errors: &mut FormErrors,
 ) -> Vec<FactorRow> {
     let mut factors = Vec::new();
@@ -230,10 +233,29 @@ fn parse_factors(
             continue;
         }
         let number = position + 1;
-        let Some(category) = FactorCategory::parse(&row.category) else {
+        // A retired category stays valid on a factor that already has it.
+        let kept: &[String] = saved
+            .iter()
+            .find(|factor| factor.id.to_string() == row.id)
+            .map_or(&[], |factor| factor.categories.as_slice());
+        let Some(main) = taxonomy.parse(&row.category, kept) else {
             errors.add("factors", format!("Give factor {number} a category."));
             continue;
         };
+        let mut categories = vec![main];
+        for also in row.also.split(',').filter(|text| !text.trim().is_empty()) {
+            match taxonomy.parse(also, kept) {
+                Some(slug) if !categories.contains(&slug) => categories.push(slug),
+                Some(_) => {}
+                None => {
+                    errors.add(
+                        "factors",
+                        format!("Factor {number} names a category that is not offered: “{}”.", also.trim()),
+                    );
+                }
+            }
+        }
+        categories.truncate(taxonomy::MAX_PER_FACTOR);
         if description.chars().count() > MAX_FACTOR_CHARS {
             errors.add(
                 "factors",
@@ -249,8 +271,10 @@ fn parse_factors(
             .unwrap_or_else(Uuid::now_v7);
         factors.push(FactorRow {
             id,
-            category,
+            categories,
             description: description.to_owned(),
+            themes: Vec::new(),
+            dismissed: Vec::new(),
         });
     }
     if factors.len() > MAX_FACTORS {

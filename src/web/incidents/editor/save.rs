@@ -119,7 +119,7 @@ pub fn plan(mut edits: Edits, typed: &DocumentForm, saved: &Saved, zone: Tz) -> 
                 let theirs = saved
                     .factors
                     .iter()
-                    .map(|f| format!("- {}: {}", f.category.label(), f.description))
+                    .map(|f| format!("- {}: {}", f.categories.join(", "), f.description))
                     .collect::<Vec<_>>()
                     .join("\n");
                 conflicts.push(Conflict {

@@ -49,6 +49,7 @@ impl Saved {
 pub struct Directory {
     pub people: Vec<PersonOption>,
     pub teams: Vec<store::teams::Team>,
+    pub taxonomy: crate::domain::taxonomy::Taxonomy,
 }
 
 impl Directory {
@@ -56,6 +57,7 @@ impl Directory {
         Ok(Directory {
             people: store::users::list_active_people(db).await?,
             teams: store::teams::list_team_options(db).await?,
+            taxonomy: store::taxonomy::load(db).await?,
         })
     }
 }
@@ -89,6 +91,7 @@ impl Opened {
             people: &self.directory.people,
             teams: &self.directory.teams,
             factors: &self.saved.factors,
+            taxonomy: &self.directory.taxonomy,
         };
         parse(form, &known, zone)
     }
