@@ -12,6 +12,7 @@ pub mod bulk;
 pub mod checklist;
 pub mod comments;
 pub mod documents;
+pub mod feeds;
 pub mod drafts;
 pub mod follow_up;
 pub mod import_words;

@@ -246,7 +246,9 @@ pub struct Follow {
 pub async fn list_follows(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Vec<Follow>> {
     sqlx::query_as!(
         Follow,
-        r#"SELECT f.subject, f.value, COALESCE(t.name, f.value) AS "label!"
+        r#"SELECT f.subject, f.value,
+                  CASE WHEN f.subject = 'weekly' THEN 'the weekly email of newly published postmortems'
+                       ELSE COALESCE(t.name, f.value) END AS "label!"
            FROM follows f LEFT JOIN teams t ON f.subject = 'team' AND t.id::text = f.value
            WHERE f.user_id = $1 ORDER BY f.subject, lower(COALESCE(t.name, f.value))"#,
         user_id

@@ -36,6 +36,8 @@ pub fn routes() -> Router<AppState> {
         .route("/account/follows/remove", post(remove_follow))
         .route("/account/tokens", post(create_token))
         .route("/account/tokens/{id}/revoke", post(revoke_token))
+        .route("/account/feeds", post(make_feed_link))
+        .route("/account/feeds/revoke", post(revoke_feed_link))
 }
 
 #[derive(Template, WebTemplate)]
@@ -57,6 +59,11 @@ struct AccountPage {
     new_token: Option<String>,
     /// A refused token, back in its form.
     token_typed: TokenForm,
+    /// The live feed link, if any (its secret is not kept).
+    feed: Option<store::feeds::FeedLink>,
+    /// A feed link just made: its Atom and calendar addresses, shown on
+    /// this one page.
+    new_feed: Option<(String, String)>,
     now: chrono::DateTime<chrono::Utc>,
     errors: FormErrors,
 }
@@ -83,6 +90,8 @@ impl AccountPage {
             tokens: store::api_tokens::list_for_user(&state.db, user.id).await?,
             new_token: None,
             token_typed: TokenForm::default(),
+            feed: store::feeds::current(&state.db, user.id).await?,
+            new_feed: None,
             now: state.clock.now(),
             errors,
         })
@@ -309,6 +318,9 @@ struct FollowForm {
     service: String,
     #[serde(default, rename = "follow_tag")]
     tag: String,
+    /// `on` to get the weekly email of newly published postmortems.
+    #[serde(default)]
+    weekly: String,
 }
 
 async fn add_follow(
@@ -342,6 +354,9 @@ async fn add_follow(
         } else if !value.is_empty() {
             wanted.push((subject, value));
         }
+    }
+    if form.weekly == "on" {
+        wanted.push(("weekly", "published".to_owned()));
     }
     if wanted.is_empty() && errors.is_empty() {
         errors.add(
@@ -467,6 +482,46 @@ async fn create_token(
 
 /// Revokes one of the user's tokens, at once for every replica (each
 /// request looks its token up).
+/// Makes a new feed link (the old one stops working) and shows its
+/// addresses once.
+async fn make_feed_link(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, AppError> {
+    let secret = crate::domain::token::Token::generate();
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    store::feeds::replace(&mut tx, user.id, &secret.digest(), now).await?;
+    store::audit::record(&mut *tx, AuditEvent::new(user.id, "feed_link_made"), now).await?;
+    tx.commit().await?;
+    let mut page = AccountPage::load(&state, &user, user.display_name.clone(), FormErrors::default()).await?;
+    page.new_feed = Some(super::feeds::addresses(
+        &state.config.public_base_url(),
+        secret.as_str(),
+    ));
+    Ok(page.into_response())
+}
+
+async fn revoke_feed_link(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Response, AppError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let revoked = store::feeds::revoke(&mut *tx, user.id, now).await?;
+    if revoked > 0 {
+        store::audit::record(&mut *tx, AuditEvent::new(user.id, "feed_link_revoked"), now).await?;
+    }
+    tx.commit().await?;
+    let message = if revoked > 0 {
+        "Feed link revoked: readers and calendars using it get nothing more."
+    } else {
+        "You had no feed link to revoke."
+    };
+    user.flash(&state, message).await?;
+    Ok(Redirect::to("/account#feeds").into_response())
+}
+
 async fn revoke_token(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -13,6 +13,7 @@ mod credentials;
 mod csv;
 mod digest;
 pub(crate) mod error;
+mod feeds;
 mod form;
 mod home;
 mod incidents;
@@ -91,6 +92,9 @@ pub struct Caches {
         (chrono::NaiveDate, Option<uuid::Uuid>),
         Vec<crate::store::review::QuarterOutcomes>,
     >,
+    /// The review's trends by (quarter's first day, team), refreshed each
+    /// minute: they read every incident of eight quarters.
+    pub review_trends: cache::Refreshed<(chrono::NaiveDate, Option<uuid::Uuid>), trends::TrendData>,
     /// Each API token's request budget (not a cache, but kept per process
     /// like one).
     pub api_limits: api::RateLimits,
@@ -107,6 +111,7 @@ impl Default for Caches {
             page_parts: cache::Versioned::new(500),
             similar: cache::Refreshed::new(2000, Duration::from_secs(60)),
             review_history: cache::Refreshed::new(500, review::HISTORY_TTL),
+            review_trends: cache::Refreshed::new(200, Duration::from_secs(60)),
             api_limits: api::RateLimits::default(),
         }
     }
@@ -149,6 +154,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages)
         .merge(ops::routes())
+        .merge(feeds::routes())
         .merge(api::routes())
         .merge(digest::public_routes().layer(security::csrf_layer()))
         .merge(assets::routes())

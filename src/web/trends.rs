@@ -107,3 +107,137 @@ impl TimesView {
         }
     }
 }
+
+/// Everything the review's trends section shows, as read from the
+/// database (cached per quarter and team, see `Caches::review_trends`).
+#[derive(Clone, Debug, Default)]
+pub struct TrendData {
+    pub quarters: Vec<crate::store::trends::QuarterFigures>,
+    pub categories: Vec<crate::store::trends::Tally>,
+    pub themes: Vec<crate::store::trends::Tally>,
+    pub by_team: Vec<crate::store::trends::Breakdown>,
+    pub by_service: Vec<crate::store::trends::Breakdown>,
+}
+
+/// Teams and services listed in the review's breakdowns.
+const BREAKDOWN_ROWS: i64 = 12;
+
+impl TrendData {
+    /// Reads the trends of the quarters `quarters` (oldest first) and the
+    /// breakdowns of the last of them, for one team or all.
+    pub async fn load(
+        db: &sqlx::PgPool,
+        quarters: &[Quarter],
+        team_id: Option<uuid::Uuid>,
+        zone: chrono_tz::Tz,
+    ) -> sqlx::Result<TrendData> {
+        use crate::store::trends;
+        let scope = trends::Scope {
+            team_id,
+            service: None,
+        };
+        let (Some(first), Some(last)) = (quarters.first(), quarters.last()) else {
+            return Ok(TrendData::default());
+        };
+        let (from, until) = (first.starts_at(zone), last.ends_at(zone));
+        let (quarter_from, quarter_until) = (last.starts_at(zone), last.ends_at(zone));
+        Ok(TrendData {
+            quarters: trends::by_quarter(db, &scope, zone.name(), from, until).await?,
+            categories: trends::categories_by_quarter(db, &scope, zone.name(), from, until).await?,
+            themes: trends::themes_by_quarter(db, &scope, zone.name(), from, until).await?,
+            by_team: if team_id.is_none() {
+                trends::by_team(db, quarter_from, quarter_until, BREAKDOWN_ROWS).await?
+            } else {
+                Vec::new()
+            },
+            by_service: trends::by_service(db, team_id, quarter_from, quarter_until, BREAKDOWN_ROWS)
+                .await?,
+        })
+    }
+}
+
+/// One line of a table of counts per quarter: a category or a theme.
+pub struct TrendRow {
+    pub name: String,
+    /// Its page, for a theme.
+    pub link: Option<String>,
+    pub counts: Vec<i64>,
+}
+
+impl TrendRow {
+    pub fn total(&self) -> i64 {
+        self.counts.iter().sum()
+    }
+}
+
+/// The review's trends section, laid out.
+pub struct TrendsView {
+    pub times: TimesView,
+    /// Column heads of the count tables: `Q1 '26`.
+    pub labels: Vec<String>,
+    pub categories: Vec<TrendRow>,
+    pub themes: Vec<TrendRow>,
+    pub by_team: Vec<crate::store::trends::Breakdown>,
+    pub by_service: Vec<crate::store::trends::Breakdown>,
+    pub taxonomy: crate::domain::taxonomy::Taxonomy,
+}
+
+impl TrendsView {
+    pub fn build(
+        quarters: &[Quarter],
+        data: &TrendData,
+        taxonomy: crate::domain::taxonomy::Taxonomy,
+    ) -> TrendsView {
+        let keys: Vec<String> = quarters.iter().map(ToString::to_string).collect();
+        let rows = |tallies: &[crate::store::trends::Tally], theme: bool| -> Vec<TrendRow> {
+            let mut rows: Vec<TrendRow> = Vec::new();
+            for tally in tallies {
+                let Some(column) = keys.iter().position(|k| *k == tally.quarter) else {
+                    continue;
+                };
+                let name = if theme {
+                    tally.name.clone()
+                } else {
+                    taxonomy.label(&tally.key)
+                };
+                let index = match rows.iter().position(|r| r.name == name) {
+                    Some(index) => index,
+                    None => {
+                        rows.push(TrendRow {
+                            name,
+                            link: theme.then(|| format!("/themes/{}", tally.key)),
+                            counts: vec![0; keys.len()],
+                        });
+                        rows.len() - 1
+                    }
+                };
+                rows[index].counts[column] += tally.incidents;
+            }
+            rows.sort_by(|a, b| b.total().cmp(&a.total()).then(a.name.cmp(&b.name)));
+            rows
+        };
+        TrendsView {
+            times: TimesView::build(quarters, &data.quarters),
+            labels: quarters.iter().map(|q| q.short()).collect(),
+            categories: rows(&data.categories, false),
+            themes: rows(&data.themes, true),
+            by_team: data.by_team.clone(),
+            by_service: data.by_service.clone(),
+            taxonomy,
+        }
+    }
+
+    /// A category's name, for the breakdowns' "most common factor".
+    pub fn category(&self, slug: &Option<String>) -> String {
+        slug.as_deref()
+            .map_or_else(|| "–".to_owned(), |slug| self.taxonomy.label(slug))
+    }
+
+    pub fn minutes(&self, value: &Option<f64>) -> String {
+        minutes(*value)
+    }
+
+    pub fn service_path(&self, name: &str) -> String {
+        super::services::path(name)
+    }
+}

@@ -2,6 +2,7 @@
 //! [`Admin`](super::session::Admin) extractor, so only admins get in.
 
 mod audit;
+mod categories;
 mod import;
 mod outbox;
 mod sweeps;
@@ -22,4 +23,5 @@ pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
         .merge(audit::routes())
         .merge(sweeps::routes())
         .merge(outbox::routes())
+        .merge(categories::routes())
 }

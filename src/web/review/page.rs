@@ -54,6 +54,7 @@ pub(super) struct ReviewPage {
     completion_chart: Chart,
     team_chart: Chart,
     age_chart: Chart,
+    trends: crate::web::trends::TrendsView,
     /// When and by whom the quarter was closed.
     closed: Option<(String, String)>,
     /// Figures that moved since the quarter was closed: label, then, now.
@@ -183,7 +184,20 @@ pub(super) async fn show(
     let open = snapshot.is_none() && open_for_decisions(&state, quarter, now).await?;
     let led_teams = store::review::led_teams(&state.db, user.id).await?;
     let outcomes = figures.outcomes(quarter.first_day());
+    let quarters = quarter.trailing(8);
+    let trend_data = {
+        let (db, shown) = (state.db.clone(), quarters.clone());
+        state
+            .caches
+            .review_trends
+            .get((quarter.first_day(), team_id), move || async move {
+                crate::web::trends::TrendData::load(&db, &shown, team_id, zone).await
+            })
+            .await?
+    };
+    let taxonomy = store::taxonomy::load(&state.db).await?;
     Ok(ReviewPage {
+        trends: crate::web::trends::TrendsView::build(&quarters, &trend_data, taxonomy),
         completion_chart: completion_chart(quarter, &figures),
         team_chart: chart::rows(
             &figures
