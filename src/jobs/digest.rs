@@ -216,6 +216,11 @@ pub async fn run(pool: PgPool, clock: Clock, settings: Settings, mailer: Mailer,
         if let Err(error) = compose_due(&pool, &clock, &settings).await {
             tracing::warn!(%error, "composing digests failed; will retry");
         }
+        match super::notices::record_weekly(&pool, &clock).await {
+            Ok(0) => {}
+            Ok(people) => tracing::info!(people, "recorded the weekly newly-published notes"),
+            Err(error) => tracing::warn!(%error, "recording the weekly notes failed; will retry"),
+        }
         match super::notices::gather_due(&pool, &clock, &settings.base_url).await {
             Ok(0) => {}
             Ok(messages) => tracing::info!(messages, "gathered notifications into the outbox"),

@@ -18,6 +18,20 @@ pub const MAX_WAIT: Duration = Duration::minutes(10);
 /// People gathered per pass.
 const BATCH: i64 = 200;
 
+/// Records the weekly "newly published" note of the week it is now
+/// (covering the week before, Monday to Monday in UTC) for those who follow
+/// it; once per person and week however often it runs. Returns how many.
+pub async fn record_weekly(pool: &PgPool, clock: &Clock) -> sqlx::Result<u64> {
+    use chrono::Datelike;
+    let now = clock.now();
+    let today = now.date_naive();
+    let monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+    let until = monday.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
+    let week = today.iso_week();
+    let key = format!("weekly:{}-W{:02}", week.year(), week.week());
+    store::notifications::record_weekly(pool, &key, until - Duration::days(7), until, now).await
+}
+
 /// Stores a message for everyone whose notifications are ready; returns
 /// how many messages.
 pub async fn gather_due(pool: &PgPool, clock: &Clock, base_url: &str) -> sqlx::Result<u64> {

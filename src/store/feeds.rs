@@ -174,3 +174,43 @@ pub async fn due_items(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<V
     .fetch_all(db)
     .await
 }
+
+/// A postmortem from a past year, for "on this day".
+#[derive(Clone, Debug)]
+pub struct Anniversary {
+    pub number: i32,
+    pub title: String,
+    pub started_at: DateTime<Utc>,
+    pub services: Vec<String>,
+}
+
+/// Published postmortems the reader may read whose incidents started
+/// within three days of this date in an earlier year (in `zone`), the most
+/// recent years first.
+pub async fn on_this_day(
+    db: impl PgExecutor<'_>,
+    reader: Reader,
+    today: NaiveDate,
+    zone: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<Anniversary>> {
+    use chrono::Datelike;
+    sqlx::query_as!(
+        Anniversary,
+        r#"SELECT i.number, i.title, i.started_at AS "started_at!", i.services
+           FROM search_entries s JOIN incidents i ON i.id = s.incident_id
+           WHERE s.status = 'published' AND (s.audience IS NULL OR $1 = ANY (s.audience) OR $2)
+             AND i.started_at IS NOT NULL
+             AND extract(year FROM i.started_at AT TIME ZONE $5)::int < $3::int
+             AND abs(extract(doy FROM i.started_at AT TIME ZONE $5)::int - $4::int) <= 3
+           ORDER BY extract(year FROM i.started_at AT TIME ZONE $5) DESC, i.started_at DESC LIMIT $6"#,
+        reader.user_id,
+        reader.is_admin,
+        today.year(),
+        today.ordinal() as i32,
+        zone,
+        limit
+    )
+    .fetch_all(db)
+    .await
+}

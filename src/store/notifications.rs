@@ -292,3 +292,37 @@ pub async fn unfollow(
     .await?;
     Ok(())
 }
+
+/// The weekly "newly published" note for everyone who follows it: the
+/// postmortems published in [from, until) that each may read, as one
+/// notification per person and week (`event_key`), so running this again
+/// in the same week stores nothing. People with nothing to read get none.
+pub async fn record_weekly(
+    db: impl PgExecutor<'_>,
+    event_key: &str,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        r#"INSERT INTO notifications (recipient_id, kind, event_key, summary, detail, path, created_at)
+           SELECT u.id, 'weekly_published', $1,
+                  CASE WHEN count(*) = 1 THEN '1 postmortem was published last week'
+                       ELSE count(*) || ' postmortems were published last week' END,
+                  string_agg('INC-' || i.number || ': ' || i.title, E'\n' ORDER BY p.published_at, i.number),
+                  '/incidents?status=published', $4
+           FROM follows f JOIN users u ON u.id = f.user_id AND u.active
+           JOIN postmortems p ON p.status = 'published' AND p.published_at >= $2 AND p.published_at < $3
+           JOIN incidents i ON i.id = p.incident_id
+           WHERE f.subject = 'weekly' AND (NOT p.restricted OR may_read(p.id, u.id))
+           GROUP BY u.id
+           ON CONFLICT (recipient_id, event_key) DO NOTHING"#,
+        event_key,
+        from,
+        until,
+        at
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}

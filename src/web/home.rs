@@ -41,11 +41,23 @@ struct HomePage {
     recent: Vec<IncidentSummary>,
     user_count: i64,
     team_count: i64,
+    /// Postmortems from earlier years, around this date.
+    on_this_day: Vec<store::feeds::Anniversary>,
+    today: chrono::NaiveDate,
 }
 
 impl HomePage {
     fn label(&self, number: &i32) -> String {
         display_number(*number)
+    }
+
+    /// "3 years ago": how long before today an incident started.
+    fn years_ago(&self, at: &chrono::DateTime<chrono::Utc>) -> String {
+        use chrono::Datelike;
+        match self.today.year() - at.year() {
+            1 => "a year ago".to_owned(),
+            n => format!("{n} years ago"),
+        }
     }
 
     fn overdue_count(&self) -> usize {
@@ -97,6 +109,15 @@ async fn home(
             0,
         )
         .await?,
+        on_this_day: store::feeds::on_this_day(
+            &state.db,
+            reader,
+            user.today(state.clock.now()),
+            state.config.time_zone.name(),
+            4,
+        )
+        .await?,
+        today: user.today(state.clock.now()),
         user_count: store::users::count_users(&state.db).await?,
         team_count: store::teams::count_teams(&state.db).await?,
         layout: Layout::for_user(&user, Nav::Home),
