@@ -693,8 +693,11 @@ pub async fn list_similar(
     let mut query = QueryBuilder::new(
         "WITH me AS (
            SELECT s.postmortem_id, s.incident_id, s.services, s.tags,
-                  ARRAY(SELECT lexeme FROM unnest(ts_filter(s.ranking, '{a,b}'))
-                        ORDER BY cardinality(positions) DESC, lexeme LIMIT 32) AS lexemes,
+                  ARRAY(SELECT lexeme FROM unnest(ts_filter(s.ranking, '{a}'))
+                        UNION
+                        SELECT lexeme FROM (SELECT lexeme FROM unnest(ts_filter(s.ranking, '{b}'))
+                                            ORDER BY cardinality(positions) DESC, lexeme LIMIT 32) top) AS lexemes,
+                  ts_filter(s.ranking, '{a}') AS title,
                   ARRAY(SELECT DISTINCT tf.theme_id FROM theme_factors tf
                         JOIN contributing_factors f ON f.id = tf.factor_id
                         WHERE f.postmortem_id = s.postmortem_id AND tf.state = 'linked') AS themes
@@ -707,30 +710,38 @@ pub async fn list_similar(
     );
     query.push_bind(SIMILAR_CANDIDATES);
     query.push(
-        "), rare AS (
-           SELECT COALESCE(array_agg(w.lexeme), '{}') AS words FROM me, LATERAL (
+        "), size AS (SELECT count(*) AS n FROM pool
+         ), rare AS (
+           SELECT w.lexeme, ln((size.n + 1.0) / (w.df + 1)) AS weight,
+                  me.title @@ quote_literal(w.lexeme)::tsquery AS in_title
+           FROM me, size, LATERAL (
              SELECT l AS lexeme,
                     (SELECT count(*) FROM pool p
                      WHERE p.postmortem_id <> me.postmortem_id AND p.ranking @@ quote_literal(l)::tsquery) AS df
              FROM unnest(me.lexemes) AS l) w
-           WHERE w.df BETWEEN 1 AND GREATEST(3, (SELECT count(*) FROM pool) / 10)
+           WHERE w.df BETWEEN 1 AND GREATEST(3, size.n / 10)
          ), candidates AS (
-           SELECT s.postmortem_id, s.incident_id, s.happened_at, s.ranking,
+           SELECT s.postmortem_id, s.incident_id, s.happened_at,
                   ARRAY(SELECT unnest(s.services) INTERSECT SELECT unnest(me.services) ORDER BY 1) AS shared_services,
                   ARRAY(SELECT unnest(s.tags) INTERSECT SELECT unnest(me.tags) ORDER BY 1) AS shared_tags,
-                  ARRAY(SELECT w FROM unnest(rare.words) AS w WHERE s.ranking @@ quote_literal(w)::tsquery) AS shared_words,
+                  ARRAY(SELECT r.lexeme FROM rare r WHERE s.ranking @@ quote_literal(r.lexeme)::tsquery
+                        ORDER BY r.weight DESC, r.lexeme) AS shared_words,
+                  COALESCE((SELECT sum(r.weight * CASE WHEN r.in_title
+                                 AND ts_filter(s.ranking, '{a}') @@ quote_literal(r.lexeme)::tsquery
+                                 THEN 3 ELSE 1 END)
+                            FROM rare r WHERE s.ranking @@ quote_literal(r.lexeme)::tsquery), 0) AS word_score,
                   ARRAY(SELECT t.name FROM themes t WHERE t.id = ANY (me.themes) AND EXISTS (
                           SELECT 1 FROM theme_factors tf JOIN contributing_factors f ON f.id = tf.factor_id
                           WHERE tf.theme_id = t.id AND tf.state = 'linked' AND f.postmortem_id = s.postmortem_id)
                         ORDER BY lower(t.name)) AS shared_themes
-           FROM pool s, me, rare",
+           FROM pool s, me",
     );
     push_visible(&mut query, reader);
     query.push(
         " AND s.postmortem_id <> me.postmortem_id
          ), best AS (
-           SELECT c.*, 1.0 * cardinality(c.shared_words) + 1.5 * cardinality(c.shared_services)
-                       + 0.75 * cardinality(c.shared_tags) + 2.0 * cardinality(c.shared_themes) AS score
+           SELECT c.*, c.word_score + 3.0 * cardinality(c.shared_services)
+                       + 1.0 * cardinality(c.shared_tags) + 4.0 * cardinality(c.shared_themes) AS score
            FROM candidates c
            WHERE cardinality(c.shared_words) + cardinality(c.shared_services)
                  + cardinality(c.shared_tags) + cardinality(c.shared_themes) > 0

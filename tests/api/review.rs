@@ -802,7 +802,8 @@ async fn the_demo_archive_fills_every_section_and_chart_of_the_review() {
     ] {
         assert!(!page.body.contains(empty), "the demo fills: {empty}");
     }
-    assert_eq!(page.body.matches("<svg").count(), 3);
+    // Three charts for the quarter, three for the trends across quarters.
+    assert_eq!(page.body.matches("<svg").count(), 6);
     assert!(page.body.matches(r#"<rect class="bar""#).count() >= 8 + 5 + 5);
     assert!(
         page.body.contains(r#"badge-pending">Stale<"#),
