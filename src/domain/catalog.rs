@@ -71,13 +71,18 @@ pub fn parse(text: &str) -> Catalog {
             .unwrap_or_default();
         if !SERVICE_KINDS.contains(&kind.to_lowercase().as_str()) {
             let what = if kind.is_empty() { "no kind" } else { &kind };
-            let named = if name.is_empty() { String::new() } else { format!(" “{name}”") };
+            let named = if name.is_empty() {
+                String::new()
+            } else {
+                format!(" “{name}”")
+            };
             catalog.skipped.push(format!(
                 "Document {number}{named}: {what} is not a service (only Component, System and Resource are)."
             ));
             continue;
         }
-        if name.is_empty() || name.chars().count() > NAME_MAX || name.chars().any(char::is_control) {
+        if name.is_empty() || name.chars().count() > NAME_MAX || name.chars().any(char::is_control)
+        {
             catalog.skipped.push(format!(
                 "Document {number}: a {kind} without a usable metadata.name."
             ));

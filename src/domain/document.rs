@@ -8,8 +8,8 @@ use super::{
     action::{ActionKind, ActionStatus, Priority},
     incident::{IncidentKind, Severity, display_number},
     postmortem::{PostmortemStatus, TimelineKind},
-        taxonomy::{self, Taxonomy},
     section::Section,
+    taxonomy::{self, Taxonomy},
 };
 
 /// The written sections of a postmortem, in template order.

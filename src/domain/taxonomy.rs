@@ -219,8 +219,8 @@ mod tests {
             categories: Vec<String>,
         }
         let old: Row = serde_json::from_str(r#"{"category": "process"}"#).expect("old");
-        let new: Row = serde_json::from_str(r#"{"categories": ["process", "detection"]}"#)
-            .expect("new");
+        let new: Row =
+            serde_json::from_str(r#"{"categories": ["process", "detection"]}"#).expect("new");
         assert_eq!(old.categories, vec!["process"]);
         assert_eq!(new.categories.len(), 2);
     }

@@ -136,7 +136,10 @@ struct DemoReply {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DemoFactor {
-    #[serde(alias = "category", deserialize_with = "crate::domain::taxonomy::one_or_many")]
+    #[serde(
+        alias = "category",
+        deserialize_with = "crate::domain::taxonomy::one_or_many"
+    )]
     categories: Vec<String>,
     description: String,
 }

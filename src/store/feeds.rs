@@ -28,7 +28,11 @@ pub async fn current(db: impl PgExecutor<'_>, user_id: Uuid) -> sqlx::Result<Opt
 }
 
 /// Revokes every live link of the person; returns how many there were.
-pub async fn revoke(db: impl PgExecutor<'_>, user_id: Uuid, now: DateTime<Utc>) -> sqlx::Result<u64> {
+pub async fn revoke(
+    db: impl PgExecutor<'_>,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
     Ok(sqlx::query!(
         "UPDATE feed_links SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
         user_id,

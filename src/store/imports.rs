@@ -166,11 +166,7 @@ async fn replace_factors(
     .await?;
     let ids: Vec<Uuid> = doc.factors.iter().map(|_| Uuid::now_v7()).collect();
     let positions: Vec<i32> = (0..doc.factors.len() as i32).collect();
-    let categories: Vec<String> = doc
-        .factors
-        .iter()
-        .map(|(c, _)| (*c).to_owned())
-        .collect();
+    let categories: Vec<String> = doc.factors.iter().map(|(c, _)| (*c).to_owned()).collect();
     let descriptions: Vec<String> = doc.factors.iter().map(|(_, d)| d.clone()).collect();
     sqlx::query!(
         "INSERT INTO contributing_factors (id, postmortem_id, position, categories, description)

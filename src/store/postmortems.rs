@@ -652,7 +652,11 @@ pub async fn may_read(
     postmortem_id: Uuid,
     user_id: Uuid,
 ) -> sqlx::Result<bool> {
-    sqlx::query_scalar!(r#"SELECT may_read($1, $2) AS "ok!""#, postmortem_id, user_id)
-        .fetch_one(db)
-        .await
+    sqlx::query_scalar!(
+        r#"SELECT may_read($1, $2) AS "ok!""#,
+        postmortem_id,
+        user_id
+    )
+    .fetch_one(db)
+    .await
 }

@@ -296,11 +296,9 @@ async fn remember(
     .execute(&mut *tx)
     .await?;
     // A name that is current again is no longer a former name.
-    sqlx::query!(
-        "DELETE FROM service_names n USING services s WHERE n.name = s.name"
-    )
-    .execute(&mut *tx)
-    .await?;
+    sqlx::query!("DELETE FROM service_names n USING services s WHERE n.name = s.name")
+        .execute(&mut *tx)
+        .await?;
     Ok(())
 }
 
@@ -458,7 +456,10 @@ pub async fn counts(
 
 /// The themes its incidents' factors are linked to, with how many of its
 /// incidents each covers.
-pub async fn themes(db: impl PgExecutor<'_>, name: &str) -> sqlx::Result<Vec<(String, String, i64)>> {
+pub async fn themes(
+    db: impl PgExecutor<'_>,
+    name: &str,
+) -> sqlx::Result<Vec<(String, String, i64)>> {
     let rows = sqlx::query!(
         r#"SELECT t.slug, t.name, count(DISTINCT p.incident_id) AS "incidents!"
            FROM incidents i JOIN postmortems p ON p.incident_id = i.id
@@ -471,5 +472,8 @@ pub async fn themes(db: impl PgExecutor<'_>, name: &str) -> sqlx::Result<Vec<(St
     )
     .fetch_all(db)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.slug, r.name, r.incidents)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.slug, r.name, r.incidents))
+        .collect())
 }

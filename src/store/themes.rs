@@ -87,9 +87,12 @@ pub async fn find_or_create(
     now: DateTime<Utc>,
 ) -> sqlx::Result<(Uuid, String, bool)> {
     // Two people naming the same new theme at once make one theme.
-    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('theme:' || lower($1)))", name)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtext('theme:' || lower($1)))",
+        name
+    )
+    .execute(&mut *tx)
+    .await?;
     if let Some(found) = sqlx::query!(
         "SELECT id, slug FROM themes WHERE lower(name) = lower($1)",
         name
@@ -386,7 +389,10 @@ pub async fn decided(
 
 /// The id of a theme by slug, and the factor's postmortem's incident
 /// number if the factor exists.
-pub async fn factor_incident(db: impl PgExecutor<'_>, factor_id: Uuid) -> sqlx::Result<Option<(Uuid, i32)>> {
+pub async fn factor_incident(
+    db: impl PgExecutor<'_>,
+    factor_id: Uuid,
+) -> sqlx::Result<Option<(Uuid, i32)>> {
     let row = sqlx::query!(
         "SELECT p.id, i.number FROM contributing_factors f JOIN postmortems p ON p.id = f.postmortem_id
          JOIN incidents i ON i.id = p.incident_id WHERE f.id = $1",

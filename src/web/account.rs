@@ -494,7 +494,13 @@ async fn make_feed_link(
     store::feeds::replace(&mut tx, user.id, &secret.digest(), now).await?;
     store::audit::record(&mut *tx, AuditEvent::new(user.id, "feed_link_made"), now).await?;
     tx.commit().await?;
-    let mut page = AccountPage::load(&state, &user, user.display_name.clone(), FormErrors::default()).await?;
+    let mut page = AccountPage::load(
+        &state,
+        &user,
+        user.display_name.clone(),
+        FormErrors::default(),
+    )
+    .await?;
     page.new_feed = Some(super::feeds::addresses(
         &state.config.public_base_url(),
         secret.as_str(),

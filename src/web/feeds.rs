@@ -145,9 +145,10 @@ async fn atom(
     let mut feed = Feed::default();
     feed.set_title(Text::plain(title));
     feed.set_id(format!("{base}/feeds/postmortems/{}", person.user_id));
-    feed.set_updated(at(published
-        .first()
-        .map_or_else(|| state.clock.now(), |pm| pm.updated_at.max(pm.published_at))));
+    feed.set_updated(at(published.first().map_or_else(
+        || state.clock.now(),
+        |pm| pm.updated_at.max(pm.published_at),
+    )));
     let mut alternate = Link::default();
     alternate.set_href(format!("{base}/incidents"));
     alternate.set_rel("alternate");

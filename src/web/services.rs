@@ -74,7 +74,11 @@ impl IndexPage {
     fn date(&self, at: &Option<chrono::DateTime<chrono::Utc>>) -> String {
         at.map_or_else(
             || "–".to_owned(),
-            |at| at.with_timezone(&self.layout.zone()).format("%Y-%m-%d").to_string(),
+            |at| {
+                at.with_timezone(&self.layout.zone())
+                    .format("%Y-%m-%d")
+                    .to_string()
+            },
         )
     }
 }
@@ -105,7 +109,10 @@ async fn load_catalog(
     let parsed = catalog::parse(&form.catalog);
     let mut report = Vec::new();
     if parsed.services.is_empty() {
-        report.push("Nothing was loaded: the text holds no Component, System or Resource with a name.".to_owned());
+        report.push(
+            "Nothing was loaded: the text holds no Component, System or Resource with a name."
+                .to_owned(),
+        );
         report.extend(parsed.skipped);
         let page = IndexPage {
             layout: Layout::for_user(&admin, Nav::Services),
@@ -173,7 +180,11 @@ impl ServicePage {
     fn date(&self, at: &Option<chrono::DateTime<chrono::Utc>>) -> String {
         at.map_or_else(
             || "–".to_owned(),
-            |at| at.with_timezone(&self.layout.zone()).format("%Y-%m-%d").to_string(),
+            |at| {
+                at.with_timezone(&self.layout.zone())
+                    .format("%Y-%m-%d")
+                    .to_string()
+            },
         )
     }
 
@@ -287,9 +298,11 @@ async fn update(
     };
     if form.description.chars().count() > 2000 {
         let problem = "Keep the description to 2,000 characters or fewer.".to_owned();
-        return Ok(ServicePage::load(&state, &user, name, service, Some(problem))
-            .await?
-            .into_response());
+        return Ok(
+            ServicePage::load(&state, &user, name, service, Some(problem))
+                .await?
+                .into_response(),
+        );
     }
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
@@ -340,9 +353,11 @@ async fn change_name(
     let to = match new_name(raw_to) {
         Ok(to) => to,
         Err(problem) => {
-            return Ok(ServicePage::load(state, admin, from, service, Some(problem))
-                .await?
-                .into_response());
+            return Ok(
+                ServicePage::load(state, admin, from, service, Some(problem))
+                    .await?
+                    .into_response(),
+            );
         }
     };
     let now = state.clock.now();
@@ -364,7 +379,11 @@ async fn change_name(
             );
         }
     };
-    let action = if merge { "service_merged" } else { "service_renamed" };
+    let action = if merge {
+        "service_merged"
+    } else {
+        "service_renamed"
+    };
     store::audit::record(
         &mut *tx,
         AuditEvent::new(admin.id, action)

@@ -353,11 +353,14 @@ async fn update(
         }
         errors.add("name", format!("Another theme is already called “{name}”."));
     }
-    Ok(
-        ThemePage::load(&state, &user, theme, Some((form.name, form.description, errors)))
-            .await?
-            .into_response(),
+    Ok(ThemePage::load(
+        &state,
+        &user,
+        theme,
+        Some((form.name, form.description, errors)),
     )
+    .await?
+    .into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -482,9 +485,8 @@ async fn decide(
     }
     store::audit::record(
         &mut *tx,
-        AuditEvent::new(user.id, "theme_decided").detail(
-            json!({ "theme": theme.id, "decision": form.decision, "factors": factors }),
-        ),
+        AuditEvent::new(user.id, "theme_decided")
+            .detail(json!({ "theme": theme.id, "decision": form.decision, "factors": factors })),
         now,
     )
     .await?;

@@ -150,8 +150,14 @@ impl TrendData {
             } else {
                 Vec::new()
             },
-            by_service: trends::by_service(db, team_id, quarter_from, quarter_until, BREAKDOWN_ROWS)
-                .await?,
+            by_service: trends::by_service(
+                db,
+                team_id,
+                quarter_from,
+                quarter_until,
+                BREAKDOWN_ROWS,
+            )
+            .await?,
         })
     }
 }

@@ -102,8 +102,14 @@ async fn show(
     State(state): State<AppState>,
     Admin(admin): Admin,
 ) -> Result<CategoriesPage, AppError> {
-    CategoriesPage::load(&state, &admin, String::new(), String::new(), FormErrors::default())
-        .await
+    CategoriesPage::load(
+        &state,
+        &admin,
+        String::new(),
+        String::new(),
+        FormErrors::default(),
+    )
+    .await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -122,11 +128,17 @@ async fn create(
     let mut errors = FormErrors::default();
     let name = errors.check("name", parse_name(&form.name, NAME_MAX));
     if form.description.chars().count() > 500 {
-        errors.add("description", "Keep the description to 500 characters or fewer.");
+        errors.add(
+            "description",
+            "Keep the description to 500 characters or fewer.",
+        );
     }
     let slug = name.as_deref().and_then(|name| slug_of(name, 40));
     if name.is_some() && slug.is_none() {
-        errors.add("name", "Use at least one letter or digit (a–z, 0–9) in the name.");
+        errors.add(
+            "name",
+            "Use at least one letter or digit (a–z, 0–9) in the name.",
+        );
     }
     if let (Some(name), Some(slug), true) = (&name, &slug, errors.is_empty()) {
         let now = state.clock.now();
@@ -135,8 +147,14 @@ async fn create(
             .await
         {
             Ok(slug) => {
-                audit(&mut tx, &admin, "category_created", json!({ "slug": slug, "name": name }), now)
-                    .await?;
+                audit(
+                    &mut tx,
+                    &admin,
+                    "category_created",
+                    json!({ "slug": slug, "name": name }),
+                    now,
+                )
+                .await?;
                 tx.commit().await?;
                 admin
                     .flash(&state, &format!("Category “{name}” added."))
@@ -161,7 +179,12 @@ async fn audit(
     detail: serde_json::Value,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), AppError> {
-    store::audit::record(&mut *tx, AuditEvent::new(admin.id, action).detail(detail), now).await?;
+    store::audit::record(
+        &mut *tx,
+        AuditEvent::new(admin.id, action).detail(detail),
+        now,
+    )
+    .await?;
     Ok(())
 }
 
@@ -197,16 +220,22 @@ async fn change(
                 now,
             )
             .await
-            .map(|()| format!("Saved: “{name}”. Every factor of the category reads under this name.")),
+            .map(|()| {
+                format!("Saved: “{name}”. Every factor of the category reads under this name.")
+            }),
             Err(problem) => {
                 drop(tx);
-                admin.flash_refusal(&state, &format!("Not renamed: {problem}")).await?;
+                admin
+                    .flash_refusal(&state, &format!("Not renamed: {problem}"))
+                    .await?;
                 return Ok(Redirect::to("/admin/categories").into_response());
             }
         },
         "merge" => store::taxonomy::merge(&mut tx, &slug, form.into.trim(), admin.id, now)
             .await
-            .map(|moved| format!("Merged: {moved} factors moved to the category they were merged into.")),
+            .map(|moved| {
+                format!("Merged: {moved} factors moved to the category they were merged into.")
+            }),
         "retire" => store::taxonomy::set_retired(&mut tx, &slug, true, admin.id, now)
             .await
             .map(|()| "Retired: no longer offered for new factors; old ones keep it.".to_owned()),

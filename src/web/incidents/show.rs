@@ -503,7 +503,8 @@ fn theme_suggestions(
         .iter()
         .flat_map(|factor| {
             let open = profiles.iter().filter(|p| {
-                !factor.themes.iter().any(|t| t.slug == p.slug) && !factor.dismissed.contains(&p.slug)
+                !factor.themes.iter().any(|t| t.slug == p.slug)
+                    && !factor.dismissed.contains(&p.slug)
             });
             crate::domain::theme::suggest(
                 &crate::domain::theme::Factor {

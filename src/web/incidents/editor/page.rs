@@ -202,7 +202,10 @@ impl EditorPage {
             .collect();
         for slug in current.split(',').filter(|slug| !slug.is_empty()) {
             if !choices.iter().any(|(known, _)| known == slug) {
-                choices.push((slug.to_owned(), format!("{} (retired)", taxonomy.label(slug))));
+                choices.push((
+                    slug.to_owned(),
+                    format!("{} (retired)", taxonomy.label(slug)),
+                ));
             }
         }
         choices
@@ -220,7 +223,10 @@ impl EditorPage {
     /// "Technical, Process": a saved factor's categories, as an item's
     /// factor picker names them.
     fn factor_label(&self, factor: &FactorRow) -> String {
-        self.directory.taxonomy.labels(&factor.categories).join(", ")
+        self.directory
+            .taxonomy
+            .labels(&factor.categories)
+            .join(", ")
     }
 
     fn timeline_kinds(&self) -> &'static [TimelineKind] {

@@ -250,7 +250,10 @@ fn parse_factors(
                 None => {
                     errors.add(
                         "factors",
-                        format!("Factor {number} names a category that is not offered: “{}”.", also.trim()),
+                        format!(
+                            "Factor {number} names a category that is not offered: “{}”.",
+                            also.trim()
+                        ),
                     );
                 }
             }
