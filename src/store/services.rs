@@ -99,6 +99,19 @@ pub async fn lookup(db: &mut PgConnection, name: &str) -> sqlx::Result<Lookup> {
     })
 }
 
+/// What a service is called now: `name` itself, or the service it was
+/// renamed or merged into. Filters that take a service name use it, so an
+/// old name in a bookmark or a feed address still finds its incidents.
+pub async fn current_name(db: impl PgExecutor<'_>, name: &str) -> sqlx::Result<String> {
+    let now = sqlx::query_scalar!(
+        "SELECT sv.name FROM service_names n JOIN services sv ON sv.id = n.service_id WHERE n.name = $1",
+        name
+    )
+    .fetch_optional(db)
+    .await?;
+    Ok(now.unwrap_or_else(|| name.to_owned()))
+}
+
 /// The row of a service named by incidents only, made on first need.
 async fn ensure(tx: &mut PgConnection, name: &str, now: DateTime<Utc>) -> sqlx::Result<Uuid> {
     sqlx::query_scalar!(

@@ -89,8 +89,9 @@ async fn atom(
         title = format!("Debrief: postmortems of {}", team.name);
     }
     if !query.service.trim().is_empty() {
-        narrow.service = Some(query.service.trim().to_owned());
-        title = format!("Debrief: postmortems of {}", query.service.trim());
+        let service = store::services::current_name(&state.db, query.service.trim()).await?;
+        title = format!("Debrief: postmortems of {service}");
+        narrow.service = Some(service);
     }
     if !query.theme.trim().is_empty() {
         let theme = store::themes::find(&state.db, query.theme.trim())

@@ -239,6 +239,9 @@ async fn search(
     // One transaction, its statements planned once per connection (see
     // `store::search::search`).
     let mut tx = store::planned(&state.db, store::Plans::Generic).await?;
+    if let Some(service) = &filter.service {
+        filter.service = Some(store::services::current_name(&mut *tx, service).await?);
+    }
     let mut corrections = store::search::suggest_words(&mut *tx, &words).await?;
     let mut results = store::search::search(
         &mut tx,

@@ -8,6 +8,7 @@ use askama_web::WebTemplate;
 use axum::{
     Router,
     extract::{Path, State},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -298,11 +299,7 @@ async fn update(
     };
     if form.description.chars().count() > 2000 {
         let problem = "Keep the description to 2,000 characters or fewer.".to_owned();
-        return Ok(
-            ServicePage::load(&state, &user, name, service, Some(problem))
-                .await?
-                .into_response(),
-        );
+        return refused(&state, &user, name, service, problem).await;
     }
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
@@ -339,6 +336,18 @@ fn new_name(raw: &str) -> Result<String, String> {
     Ok(name.to_owned())
 }
 
+/// The service page again with the problem named at its top, as 422.
+async fn refused(
+    state: &AppState,
+    user: &CurrentUser,
+    name: String,
+    service: Option<Service>,
+    problem: String,
+) -> Result<Response, AppError> {
+    let page = ServicePage::load(state, user, name, service, Some(problem)).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
 /// Renames (`merge` false) or merges a service, as an admin.
 async fn change_name(
     state: &AppState,
@@ -353,11 +362,7 @@ async fn change_name(
     let to = match new_name(raw_to) {
         Ok(to) => to,
         Err(problem) => {
-            return Ok(
-                ServicePage::load(state, admin, from, service, Some(problem))
-                    .await?
-                    .into_response(),
-            );
+            return refused(state, admin, from, service, problem).await;
         }
     };
     let now = state.clock.now();
@@ -372,11 +377,7 @@ async fn change_name(
         Err(store::services::Refusal::Db(error)) => return Err(error.into()),
         Err(refusal) => {
             drop(tx);
-            return Ok(
-                ServicePage::load(state, admin, from, service, Some(refusal.to_string()))
-                    .await?
-                    .into_response(),
-            );
+            return refused(state, admin, from, service, refusal.to_string()).await;
         }
     };
     let action = if merge {

@@ -16,6 +16,7 @@ mod helpers;
 mod import;
 mod incidents;
 mod json_api;
+mod learning;
 mod notifications;
 mod ops;
 mod proxy;
