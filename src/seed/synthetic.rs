@@ -224,6 +224,16 @@ const SERVICES: &[&str] = &[
     "k8s-platform",
 ];
 
+/// The seeded factor categories, most used first.
+const CATEGORIES: &[&str] = &[
+    "technical",
+    "process",
+    "detection",
+    "organizational",
+    "communication",
+    "external",
+];
+
 const TAGS: &[&str] = &[
     "database",
     "config",
@@ -486,6 +496,21 @@ fn generate_one(
         batch.entry_kinds.push((*kind).to_owned());
         let length = words.0.random_range(6..16);
         batch.entry_texts.push(words.sentence(length));
+    }
+    for position in 0..words.0.random_range(1..=3) {
+        batch.factor_ids.push(Uuid::now_v7());
+        batch.factor_postmortems.push(postmortem_id);
+        batch.factor_positions.push(position);
+        let main = words.pick(CATEGORIES);
+        let also = words.pick(CATEGORIES);
+        let categories = if also != main && words.0.random_bool(0.2) {
+            format!("{main},{also}")
+        } else {
+            main.to_owned()
+        };
+        batch.factor_categories.push(categories);
+        let length = words.0.random_range(6..14);
+        batch.factor_texts.push(words.sentence(length));
     }
     for _ in 0..words.0.random_range(3..=8) {
         let status = words.pick(STATUSES);

@@ -43,6 +43,12 @@ pub struct Batch {
     pub item_reasons: Vec<Option<String>>,
     pub item_teams: Vec<Uuid>,
     pub item_closed: Vec<Option<DateTime<Utc>>>,
+    pub factor_ids: Vec<Uuid>,
+    pub factor_postmortems: Vec<Uuid>,
+    pub factor_positions: Vec<i32>,
+    /// The category slugs of each factor, comma-separated.
+    pub factor_categories: Vec<String>,
+    pub factor_texts: Vec<String>,
 }
 
 /// Inserts a batch in one transaction, one `UNNEST` statement per table.
@@ -120,6 +126,19 @@ pub async fn insert_batch(pool: &PgPool, batch: &Batch, now: DateTime<Utc>) -> s
         &batch.item_ids, &batch.item_postmortems, &batch.item_titles, &batch.item_kinds, &batch.item_priorities,
         &batch.item_owners, &batch.item_due, &batch.item_statuses, &batch.item_reasons as &[Option<String>], now,
         &batch.item_teams, &batch.item_closed as &[Option<DateTime<Utc>>]
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"INSERT INTO contributing_factors (id, postmortem_id, position, categories, description)
+           SELECT id, pm, position, string_to_array(categories, ','), text
+           FROM UNNEST($1::uuid[], $2::uuid[], $3::int[], $4::text[], $5::text[])
+                AS t(id, pm, position, categories, text)"#,
+        &batch.factor_ids,
+        &batch.factor_postmortems,
+        &batch.factor_positions,
+        &batch.factor_categories,
+        &batch.factor_texts
     )
     .execute(&mut *tx)
     .await?;
