@@ -1,5 +1,5 @@
-//! The command line: `serve`, `migrate`, `seed`, `import`, `export`, `sweep`
-//! and `user create`.
+//! The command line: `serve`, `migrate`, `seed`, `import`, `export`, `sweep`,
+//! `digest send`, `user create` and `services load`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -103,6 +103,22 @@ pub enum Command {
     /// Manage user accounts from scripts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Services and their owner teams.
+    #[command(subcommand)]
+    Services(ServicesCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ServicesCommand {
+    /// Load services from a Backstage catalog file (`catalog-info.yaml`, one
+    /// or several YAML documents): each Component, System or Resource
+    /// becomes a service, its owner matched to a team by name.
+    Load {
+        /// The catalog file.
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        database: DatabaseConfig,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -251,6 +267,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             db::migrate(&pool).await?;
             send_digests(&pool, &server, now).await
         }
+        Command::Services(ServicesCommand::Load { file, database }) => {
+            let pool = db::connect(&database).await?;
+            db::migrate(&pool).await?;
+            load_services(&pool, &file).await
+        }
         Command::Migrate { database } => {
             let pool = db::connect(&database).await?;
             db::migrate(&pool).await?;
@@ -360,16 +381,71 @@ async fn send_digests(pool: &sqlx::PgPool, config: &ServerConfig, now: bool) -> 
     Ok(())
 }
 
+/// The largest catalog file `debrief services load` reads.
+const CATALOG_MAX_BYTES: u64 = 8 * 1024 * 1024;
+
+/// `debrief services load FILE`: reads a catalog file, loads its services
+/// in one transaction, and prints what it created, updated and skipped.
+async fn load_services(pool: &sqlx::PgPool, file: &std::path::Path) -> anyhow::Result<()> {
+    use crate::domain::catalog;
+    let metadata =
+        std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
+    anyhow::ensure!(
+        metadata.is_file(),
+        "{} is not a regular file",
+        file.display()
+    );
+    anyhow::ensure!(
+        metadata.len() <= CATALOG_MAX_BYTES,
+        "{} is {} bytes; a catalog file may have at most {CATALOG_MAX_BYTES}",
+        file.display(),
+        metadata.len()
+    );
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let parsed = catalog::parse(&text);
+    for problem in &parsed.skipped {
+        eprintln!("  skipped: {problem}");
+    }
+    anyhow::ensure!(
+        !parsed.services.is_empty(),
+        "{} holds no Component, System or Resource with a name; nothing loaded",
+        file.display()
+    );
+    eprintln!(
+        "loading {} services from {}…",
+        parsed.services.len(),
+        file.display()
+    );
+    let mut tx = pool.begin().await?;
+    let loaded =
+        crate::store::services::load_catalog(&mut tx, &parsed, Clock::system().now()).await?;
+    tx.commit().await?;
+    for owner in &loaded.unmatched_owners {
+        eprintln!("  owner not matched to a team (left without an owner): {owner}");
+    }
+    println!(
+        "loaded {}: {} services created, {} updated, {} entries skipped, {} owners not matched",
+        file.display(),
+        loaded.created,
+        loaded.updated,
+        parsed.skipped.len(),
+        loaded.unmatched_owners.len()
+    );
+    Ok(())
+}
+
 async fn seed_demo(pool: &sqlx::PgPool) -> anyhow::Result<()> {
     let summary = seed::demo::seed(pool, &Clock::system(), |done, total, title| {
         eprintln!("  [{done:>2}/{total}] {title}");
     })
     .await?;
     eprintln!(
-        "demo archive ready: {} postmortems, {} action items, {} users, {} teams\n\
+        "demo archive ready: {} postmortems, {} action items, {} themes, {} users, {} teams\n\
          sign in as {} with the password {} (every demo user has it)",
         summary.postmortems,
         summary.action_items,
+        summary.themes,
         summary.users,
         summary.teams,
         seed::demo::DEMO_ADMIN,

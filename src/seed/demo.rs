@@ -44,6 +44,25 @@ struct Archive {
     teams: Vec<String>,
     users: Vec<DemoUser>,
     postmortems: Vec<DemoPostmortem>,
+    /// Patterns across the postmortems, each linking factors by the
+    /// incident's title and the factor's place in its list.
+    #[serde(default)]
+    themes: Vec<DemoTheme>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoTheme {
+    name: String,
+    description: String,
+    links: Vec<DemoThemeLink>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoThemeLink {
+    incident: String,
+    factor: usize,
 }
 
 #[derive(Deserialize)]
@@ -183,6 +202,7 @@ pub struct SeedSummary {
     pub teams: usize,
     pub postmortems: usize,
     pub action_items: usize,
+    pub themes: usize,
 }
 
 /// Whether the archive is new: no incident and no account. The demo's
@@ -218,6 +238,7 @@ pub async fn seed(
         users,
         teams,
         incidents: Vec::new(),
+        factors: Vec::new(),
     };
     let total = archive.postmortems.len();
     for (index, postmortem) in archive.postmortems.iter().enumerate() {
@@ -225,9 +246,67 @@ pub async fn seed(
         summary.postmortems += 1;
         progress(index + 1, total, &postmortem.title);
     }
+    seed_services(&mut tx, now).await?;
+    summary.themes = seed_themes(&mut tx, &archive.themes, &lookup, now).await?;
     store::links::delete_setup_links(&mut *tx).await?;
     tx.commit().await?;
     Ok(summary)
+}
+
+/// Every service the demo's incidents name, owned by the team of the
+/// first incident that names it.
+async fn seed_services(tx: &mut PgConnection, now: DateTime<Utc>) -> anyhow::Result<()> {
+    sqlx::query!(
+        "INSERT INTO services (id, name, owner_team_id, created_at, updated_at)
+         SELECT gen_random_uuid(), named.service,
+                (SELECT t.team_id FROM incidents i JOIN incident_teams t ON t.incident_id = i.id
+                 WHERE named.service = ANY (i.services) ORDER BY i.started_at, t.team_id LIMIT 1), $1, $1
+         FROM (SELECT DISTINCT unnest(services) AS service FROM incidents) named
+         ON CONFLICT (name) DO UPDATE SET owner_team_id = excluded.owner_team_id",
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// The demo's themes, started and linked by the demo admin.
+async fn seed_themes(
+    tx: &mut PgConnection,
+    themes: &[DemoTheme],
+    lookup: &Lookup,
+    now: DateTime<Utc>,
+) -> anyhow::Result<usize> {
+    let admin = lookup.user(DEMO_ADMIN)?;
+    for theme in themes {
+        let slug = crate::domain::taxonomy::slug_of(&theme.name, 80)
+            .with_context(|| format!("the demo theme {:?} has no slug", theme.name))?;
+        let (theme_id, _, _) = store::themes::find_or_create(
+            tx,
+            &theme.name,
+            &theme.description,
+            "",
+            &slug,
+            admin,
+            now,
+        )
+        .await?;
+        for link in &theme.links {
+            let factor = lookup
+                .factors
+                .iter()
+                .find(|(title, _)| *title == link.incident)
+                .and_then(|(_, ids)| ids.get(link.factor))
+                .with_context(|| {
+                    format!(
+                        "the demo theme {:?} links factor {} of {:?}, which does not exist",
+                        theme.name, link.factor, link.incident
+                    )
+                })?;
+            store::themes::decide(tx, theme_id, *factor, Some("linked"), admin, now).await?;
+        }
+    }
+    Ok(themes.len())
 }
 
 struct Lookup {
@@ -235,6 +314,8 @@ struct Lookup {
     teams: Vec<(String, Uuid)>,
     /// Incidents seeded so far, by title.
     incidents: Vec<(String, Uuid)>,
+    /// The factor ids of each incident seeded so far, in order, by title.
+    factors: Vec<(String, Vec<Uuid>)>,
 }
 
 impl Lookup {
@@ -409,6 +490,9 @@ async fn seed_postmortem(
         })
         .collect();
     store::postmortems::save_factors(tx, postmortem_id, &factors).await?;
+    lookup
+        .factors
+        .push((demo.title.clone(), factors.iter().map(|f| f.id).collect()));
     for entry in &demo.timeline {
         let fields = EntryFields {
             occurred_at: started + Duration::minutes(entry.after_minutes),

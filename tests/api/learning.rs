@@ -1463,3 +1463,106 @@ async fn the_weekly_note_lists_last_weeks_postmortems_once_to_those_who_follow_i
         .expect("outbox");
     assert_eq!(outbox, 1, "through the outbox");
 }
+
+const CATALOG: &str = "\
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: ledger
+  description: Double-entry bookkeeping for every payment.
+spec:
+  type: service
+  owner: group:default/payments
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: search-indexer
+spec:
+  owner: team-nobody-knows
+---
+kind: Group
+metadata:
+  name: payments
+---
+kind: Component
+metadata: [not, a, mapping]
+";
+
+#[tokio::test]
+async fn a_backstage_catalog_loads_services_with_owner_teams_from_the_command_line() {
+    let app = TestApp::spawn().await;
+    let payments = team(&app.db, "Payments", &[]).await;
+    let folder = std::env::temp_dir().join(format!("debrief-catalog-{}", Uuid::now_v7()));
+    std::fs::create_dir_all(&folder).expect("a folder");
+    let file = folder.join("catalog-info.yaml");
+    std::fs::write(&file, CATALOG).expect("written");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
+        .args(["services", "load"])
+        .arg(&file)
+        .env("DATABASE_URL", app.database_url())
+        .output()
+        .expect("run debrief");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("2 services created, 0 updated, 2 entries skipped, 1 owners not matched"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("loading 2 services"), "{stderr}");
+    assert!(
+        stderr.contains("search-indexer: team-nobody-knows"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("skipped"),
+        "the Group and the broken document are reported"
+    );
+    let owner: Option<Uuid> =
+        sqlx::query_scalar("SELECT owner_team_id FROM services WHERE name = 'ledger'")
+            .fetch_one(&app.db)
+            .await
+            .expect("ledger");
+    assert_eq!(owner, Some(payments));
+
+    // The page shows the owner; loading again updates and creates nothing.
+    let (reader, _) = app.signed_in(Role::Viewer).await;
+    let page = reader.get("/services/ledger").await;
+    assert!(page.body.contains("Owned by <strong>Payments</strong>"));
+    assert!(page.body.contains("Double-entry bookkeeping"));
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
+        .args(["services", "load"])
+        .arg(&file)
+        .env("DATABASE_URL", app.database_url())
+        .output()
+        .expect("run debrief");
+    assert!(String::from_utf8_lossy(&again.stdout).contains("0 services created, 2 updated"));
+
+    // A folder is refused by name, and nothing changes.
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
+        .args(["services", "load"])
+        .arg(&folder)
+        .env("DATABASE_URL", app.database_url())
+        .output()
+        .expect("run debrief");
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("is not a regular file"));
+    std::fs::remove_dir_all(&folder).expect("cleaned up");
+
+    // The same file pasted by an admin on /services.
+    let (admin, _) = app.signed_in(Role::Admin).await;
+    let pasted = admin
+        .post_form("/services/catalog", &[("catalog", CATALOG)])
+        .await;
+    assert_eq!(pasted.status, StatusCode::OK);
+    assert!(
+        pasted.body.contains("0 services created, 2 updated"),
+        "{}",
+        pasted.body
+    );
+    let member_paste = reader
+        .post_form("/services/catalog", &[("catalog", CATALOG)])
+        .await;
+    assert_eq!(member_paste.status, StatusCode::FORBIDDEN);
+}
