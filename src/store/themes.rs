@@ -304,9 +304,10 @@ pub async fn open_items(
     .await
 }
 
-/// Factors a theme's page offers to link: those of postmortems that match
-/// the search it was started from (or its name), the reader may see, and
-/// nobody has linked or dismissed yet.
+/// Factors a theme's page offers to link: those that use a word of the
+/// theme's name, or (for a theme started from a search) those of the
+/// postmortems that match it; only what the reader may see, and nothing
+/// anybody has linked or dismissed yet.
 pub async fn candidates(
     db: impl PgExecutor<'_>,
     reader: Reader,
@@ -331,6 +332,9 @@ pub async fn candidates(
              AND ((s.status = 'published' AND (s.audience IS NULL OR $1 = ANY (s.audience)))
                   OR $2 OR $1 = ANY (s.readers))
              AND NOT EXISTS (SELECT 1 FROM theme_factors tf WHERE tf.theme_id = $3 AND tf.factor_id = f.id)
+             -- From a theme's name, the factor itself must use one of its
+             -- words; from a search, any factor of a matching postmortem.
+             AND ($5 OR to_tsvector('english', f.description) @@ q.q)
            ORDER BY (to_tsvector('english', f.description) @@ q.q) DESC,
                     ts_rank(to_tsvector('english', f.description), q.q) DESC,
                     i.started_at DESC NULLS LAST, f.position
