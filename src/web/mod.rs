@@ -95,6 +95,9 @@ pub struct Caches {
     /// The review's trends by (quarter's first day, team), refreshed each
     /// minute: they read every incident of eight quarters.
     pub review_trends: cache::Refreshed<(chrono::NaiveDate, Option<uuid::Uuid>), trends::TrendData>,
+    /// A service page's figures over all its incidents, by (service, day),
+    /// refreshed each minute.
+    pub service_figures: cache::Refreshed<(String, chrono::NaiveDate), services::ServiceFigures>,
     /// Each API token's request budget (not a cache, but kept per process
     /// like one).
     pub api_limits: api::RateLimits,
@@ -112,6 +115,7 @@ impl Default for Caches {
             similar: cache::Refreshed::new(2000, Duration::from_secs(60)),
             review_history: cache::Refreshed::new(500, review::HISTORY_TTL),
             review_trends: cache::Refreshed::new(200, Duration::from_secs(60)),
+            service_figures: cache::Refreshed::new(500, Duration::from_secs(60)),
             api_limits: api::RateLimits::default(),
         }
     }

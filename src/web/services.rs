@@ -217,31 +217,76 @@ impl ServicePage {
         let today = user.today(now);
         let quarters = Quarter::current(now, zone).trailing(QUARTERS);
         let figures = {
-            let scope = Scope {
-                team_id: None,
-                service: Some(name.clone()),
-            };
-            let (from, until) = (
-                quarters[0].starts_at(zone),
-                quarters[quarters.len() - 1].ends_at(zone),
-            );
-            store::trends::by_quarter(&state.db, &scope, zone.name(), from, until).await?
+            let (db, shown, service) = (state.db.clone(), quarters.clone(), name.clone());
+            state
+                .caches
+                .service_figures
+                .get((name.clone(), today), move || async move {
+                    ServiceFigures::load(&db, &service, &shown, zone, today).await
+                })
         };
         let reader = user.reader();
+        // Each part is its own query on the pool, run side by side.
+        let (figures, incidents, items, teams) = tokio::try_join!(
+            figures,
+            store::services::incidents(&state.db, reader, &name, LISTED),
+            store::services::open_items(&state.db, reader, &name, LISTED),
+            store::teams::list_team_options(&state.db),
+        )?;
         Ok(ServicePage {
             layout: Layout::for_user(user, Nav::Services),
-            counts: store::services::counts(&state.db, &name, today).await?,
-            incidents: store::services::incidents(&state.db, reader, &name, LISTED).await?,
-            items: store::services::open_items(&state.db, reader, &name, LISTED).await?,
-            themes: store::services::themes(&state.db, &name).await?,
-            times: TimesView::build(&quarters, &figures),
-            teams: store::teams::list_team_options(&state.db).await?,
+            counts: figures.counts.clone(),
+            incidents,
+            items,
+            themes: figures.themes.clone(),
+            times: TimesView::build(&quarters, &figures.quarters),
+            teams,
             today,
             can_write: user.can_write(),
             is_admin: user.is_admin(),
             name,
             service,
             problem,
+        })
+    }
+}
+
+/// What a service page counts over every incident of the service, whoever
+/// reads it (restricted incidents are counted, never named): cached per
+/// service and day for a minute (`Caches::service_figures`), since it reads
+/// all of the service's incidents, items and linked factors.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceFigures {
+    counts: Counts,
+    themes: Vec<(String, String, i64)>,
+    quarters: Vec<crate::store::trends::QuarterFigures>,
+}
+
+impl ServiceFigures {
+    async fn load(
+        db: &sqlx::PgPool,
+        name: &str,
+        quarters: &[Quarter],
+        zone: chrono_tz::Tz,
+        today: chrono::NaiveDate,
+    ) -> sqlx::Result<ServiceFigures> {
+        let scope = Scope {
+            team_id: None,
+            service: Some(name.to_owned()),
+        };
+        let (from, until) = (
+            quarters[0].starts_at(zone),
+            quarters[quarters.len() - 1].ends_at(zone),
+        );
+        let (counts, themes, quarters) = tokio::try_join!(
+            store::services::counts(db, name, today),
+            store::services::themes(db, name),
+            store::trends::by_quarter(db, &scope, zone.name(), from, until),
+        )?;
+        Ok(ServiceFigures {
+            counts,
+            themes,
+            quarters,
         })
     }
 }
