@@ -431,3 +431,24 @@ pub fn extract_csrf(html: &str) -> Option<String> {
 pub fn link_token(link: &str) -> String {
     link.rsplit(['=', '/']).next().expect("a token").to_owned()
 }
+
+/// A team named `name` with these members, each `(user, is lead)`.
+pub async fn team(db: &PgPool, name: &str, members: &[(Uuid, bool)]) -> Uuid {
+    let id = Uuid::now_v7();
+    sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, now())")
+        .bind(id)
+        .bind(name)
+        .execute(db)
+        .await
+        .expect("team");
+    for (user, lead) in members {
+        sqlx::query("INSERT INTO team_members (team_id, user_id, is_lead) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(user)
+            .bind(lead)
+            .execute(db)
+            .await
+            .expect("member");
+    }
+    id
+}

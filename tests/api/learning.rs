@@ -19,7 +19,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::{
-    helpers::{PASSWORD, TestApp, TestClient},
+    helpers::{PASSWORD, TestApp, TestClient, team},
     incidents::create_incident,
     smtp::SmtpSink,
 };
@@ -173,25 +173,6 @@ async fn item(
     .execute(db)
     .await
     .expect("item");
-    id
-}
-
-async fn team(db: &PgPool, name: &str, members: &[Uuid]) -> Uuid {
-    let id = Uuid::now_v7();
-    sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, now())")
-        .bind(id)
-        .bind(name)
-        .execute(db)
-        .await
-        .expect("team");
-    for member in members {
-        sqlx::query("INSERT INTO team_members (team_id, user_id, is_lead) VALUES ($1, $2, false)")
-            .bind(id)
-            .bind(member)
-            .execute(db)
-            .await
-            .expect("member");
-    }
     id
 }
 
@@ -750,7 +731,7 @@ async fn service_page_and_review_trends_match_figures_worked_out_from_the_rows()
     let (author, author_id) = app.signed_in(Role::Member).await;
     let (outsider, _) = member(&app, "outsider").await;
     let (admin, _) = app.signed_in(Role::Admin).await;
-    let security = team(&app.db, "Security", &[author_id]).await;
+    let security = team(&app.db, "Security", &[(author_id, false)]).await;
     let ledger_team = team(&app.db, "Ledger team", &[]).await;
 
     let mut q3 = Vec::new();
@@ -1004,7 +985,7 @@ async fn similar_incidents_name_what_they_share_and_nothing_distinctive_gets_non
     let app = TestApp::spawn().await;
     let (author, author_id) = app.signed_in(Role::Member).await;
     let (outsider, _) = member(&app, "outsider").await;
-    let security = team(&app.db, "Security", &[author_id]).await;
+    let security = team(&app.db, "Security", &[(author_id, false)]).await;
     let spec = |title, services, tags, summary| Spec {
         title,
         services,
@@ -1135,7 +1116,7 @@ async fn atom_and_icalendar_feeds_parse_with_real_parsers_and_a_revoked_link_is_
     let (author, author_id) = app.signed_in(Role::Member).await;
     let (reader, reader_id) = member(&app, "reader").await;
     let payments = team(&app.db, "Payments", &[]).await;
-    let security = team(&app.db, "Security", &[author_id]).await;
+    let security = team(&app.db, "Security", &[(author_id, false)]).await;
     let a = published(
         &app,
         &author,
@@ -1377,7 +1358,7 @@ async fn the_weekly_note_lists_last_weeks_postmortems_once_to_those_who_follow_i
     let (fan, _) = member(&app, "fan").await;
     let (outsider, _) = member(&app, "outsider").await;
     let _ = outsider;
-    let security = team(&app.db, "Security", &[author_id]).await;
+    let security = team(&app.db, "Security", &[(author_id, false)]).await;
     let followed = fan.post_form("/account/follows", &[("weekly", "on")]).await;
     assert_eq!(followed.status, StatusCode::SEE_OTHER, "{}", followed.body);
 
@@ -1489,6 +1470,16 @@ kind: Component
 metadata: [not, a, mapping]
 ";
 
+/// Runs `debrief services load PATH` against the test's database.
+fn services_load(app: &TestApp, path: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
+        .args(["services", "load"])
+        .arg(path)
+        .env("DATABASE_URL", app.database_url())
+        .output()
+        .expect("run debrief")
+}
+
 #[tokio::test]
 async fn a_backstage_catalog_loads_services_with_owner_teams_from_the_command_line() {
     let app = TestApp::spawn().await;
@@ -1497,12 +1488,7 @@ async fn a_backstage_catalog_loads_services_with_owner_teams_from_the_command_li
     std::fs::create_dir_all(&folder).expect("a folder");
     let file = folder.join("catalog-info.yaml");
     std::fs::write(&file, CATALOG).expect("written");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
-        .args(["services", "load"])
-        .arg(&file)
-        .env("DATABASE_URL", app.database_url())
-        .output()
-        .expect("run debrief");
+    let output = services_load(&app, &file);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -1531,21 +1517,11 @@ async fn a_backstage_catalog_loads_services_with_owner_teams_from_the_command_li
     let page = reader.get("/services/ledger").await;
     assert!(page.body.contains("Owned by <strong>Payments</strong>"));
     assert!(page.body.contains("Double-entry bookkeeping"));
-    let again = std::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
-        .args(["services", "load"])
-        .arg(&file)
-        .env("DATABASE_URL", app.database_url())
-        .output()
-        .expect("run debrief");
+    let again = services_load(&app, &file);
     assert!(String::from_utf8_lossy(&again.stdout).contains("0 services created, 2 updated"));
 
     // A folder is refused by name, and nothing changes.
-    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
-        .args(["services", "load"])
-        .arg(&folder)
-        .env("DATABASE_URL", app.database_url())
-        .output()
-        .expect("run debrief");
+    let refused = services_load(&app, &folder);
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("is not a regular file"));
     std::fs::remove_dir_all(&folder).expect("cleaned up");

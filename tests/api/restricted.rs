@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::{
     attachments::{PIXEL_PNG, upload},
-    helpers::{PASSWORD, TestApp, TestClient},
+    helpers::{PASSWORD, TestApp, TestClient, team},
     incidents::create_incident,
 };
 
@@ -56,26 +56,6 @@ async fn overdue_item(db: &PgPool, postmortem: Uuid, title: &str, owner: Uuid, t
     .execute(db)
     .await
     .expect("flag");
-    id
-}
-
-async fn team(db: &PgPool, name: &str, members: &[(Uuid, bool)]) -> Uuid {
-    let id = Uuid::now_v7();
-    sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, now())")
-        .bind(id)
-        .bind(name)
-        .execute(db)
-        .await
-        .expect("team");
-    for (user, lead) in members {
-        sqlx::query("INSERT INTO team_members (team_id, user_id, is_lead) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(user)
-            .bind(lead)
-            .execute(db)
-            .await
-            .expect("member");
-    }
     id
 }
 
