@@ -10,6 +10,7 @@ use askama_web::WebTemplate;
 use axum::{
     Router,
     extract::{Path, State},
+    http::StatusCode,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -122,9 +123,8 @@ async fn create(
     check_description(&mut errors, &form.description);
     let query: String = form.query.trim().chars().take(500).collect();
     let Some(name) = name.filter(|_| errors.is_empty()) else {
-        return Ok(IndexPage::load(&state, &user, form, errors)
-            .await?
-            .into_response());
+        let page = IndexPage::load(&state, &user, form, errors).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
@@ -353,14 +353,14 @@ async fn update(
         }
         errors.add("name", format!("Another theme is already called “{name}”."));
     }
-    Ok(ThemePage::load(
+    let page = ThemePage::load(
         &state,
         &user,
         theme,
         Some((form.name, form.description, errors)),
     )
-    .await?
-    .into_response())
+    .await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]

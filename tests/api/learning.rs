@@ -1542,3 +1542,97 @@ async fn a_backstage_catalog_loads_services_with_owner_teams_from_the_command_li
         .await;
     assert_eq!(member_paste.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_theme_started_from_search_results_offers_their_factors_and_a_bad_name_keeps_the_text() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let flags = published(
+        &app,
+        &author,
+        Spec {
+            title: "Checkout broken by a flag flip",
+            summary: "A feature flag was flipped for every region at once.",
+            factors: &[(&["process"], "Flag changes reach every region in one step.")],
+            ..Spec::default()
+        },
+    )
+    .await;
+    let config = published(
+        &app,
+        &author,
+        Spec {
+            title: "Config push took down the edge",
+            summary: "A config push went to every region at once.",
+            factors: &[(&["technical"], "No staged rollout for edge configuration.")],
+            ..Spec::default()
+        },
+    )
+    .await;
+    let unrelated = published(
+        &app,
+        &author,
+        Spec {
+            title: "Disk full on the warehouse",
+            summary: "A backfill filled the volume.",
+            factors: &[(&["technical"], "No space reservation for backfills.")],
+            ..Spec::default()
+        },
+    )
+    .await;
+
+    let search = author.get("/search?q=%22every+region%22").await;
+    assert!(
+        search.body.contains("Start a theme"),
+        "offered on the results"
+    );
+    // A name too long is refused on the page, the typed text kept.
+    let long = "x".repeat(200);
+    let refused = author
+        .post_form("/themes", &[("name", &long), ("query", "\"every region\"")])
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains(&long), "the typed name is kept");
+    assert!(refused.body.contains("field-error"));
+
+    let started = author
+        .post_form(
+            "/themes",
+            &[
+                ("name", "Pushed to every region at once"),
+                ("query", "\"every region\""),
+            ],
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+    let slug = started.location().expect("the theme's page").to_owned();
+    let page = author.get(&slug).await;
+    let candidates = &page.body[page.body.find("id=\"candidates\"").expect("candidates")..];
+    assert!(
+        candidates.contains("“&quot;every region&quot;”") || candidates.contains("every region")
+    );
+    for made in [&flags, &config] {
+        assert!(
+            candidates.contains(&format!("value=\"{}\"", made.factors[0])),
+            "INC-{}",
+            made.number
+        );
+    }
+    assert!(!candidates.contains(&format!("value=\"{}\"", unrelated.factors[0])));
+
+    // Linking both ticked factors at once; dismissing keeps one away.
+    let linked = author
+        .post_form(
+            &format!("{slug}/factors"),
+            &[
+                ("factor", &flags.factors[0].to_string()),
+                ("factor", &config.factors[0].to_string()),
+                ("decision", "link"),
+            ],
+        )
+        .await;
+    assert_eq!(linked.status, StatusCode::SEE_OTHER);
+    let page = author.get(&slug).await;
+    assert!(page.body.contains("2 incidents"));
+    assert!(page.body.contains("No candidates left."));
+}
