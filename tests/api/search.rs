@@ -438,3 +438,66 @@ async fn words_close_together_rank_above_the_same_words_far_apart() {
     let (_, files) = results(&app, &reader, "connection pool").await;
     assert_eq!(files, vec!["near.md".to_owned(), "far.md".to_owned()]);
 }
+
+#[tokio::test]
+async fn a_word_only_in_a_draft_is_never_suggested_to_others_and_a_removed_word_not_at_all() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let (other, _) = app.signed_in(Role::Member).await;
+    let (viewer, _) = app.signed_in(Role::Viewer).await;
+    // A published postmortem about queues, so that some searches find
+    // something and the "did you mean" path is taken too.
+    let public = create_incident(&author, "Queue backlog in checkout").await;
+    sqlx::query(
+        "UPDATE postmortems p SET status = 'published', published_at = now()
+         FROM incidents i WHERE i.id = p.incident_id AND i.number = $1",
+    )
+    .bind(public)
+    .execute(&app.db)
+    .await
+    .expect("publish");
+    let draft = create_incident(&author, "A draft").await;
+    let version = crate::incidents::editor_version(&author, draft).await;
+    let saved = crate::incidents::save_summary(
+        &author,
+        draft,
+        &version,
+        "The quuxbergite cache evicted every session.",
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+
+    for query in ["quuxbergute", "queue or quuxbergute"] {
+        let path = format!("/search?q={}", query.replace(' ', "+"));
+        let mine = author.get(&path).await;
+        assert!(
+            mine.body.contains("Showing results for <strong>quuxbergite</strong>")
+                || mine.body.contains(">queue or quuxbergite</a>?"),
+            "the author may be offered their own word ({query})"
+        );
+        for (who, client) in [("another member", &other), ("a viewer", &viewer)] {
+            let page = client.get(&path).await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(
+                !page.body.contains("quuxbergite"),
+                "{who} is not offered a word of a draft ({query})"
+            );
+        }
+    }
+
+    // The word removed from the draft is suggested to nobody.
+    let version = crate::incidents::editor_version(&author, draft).await;
+    let saved =
+        crate::incidents::save_summary(&author, draft, &version, "The cache evicted sessions.")
+            .await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER);
+    for query in ["quuxbergute", "queue or quuxbergute"] {
+        let page = author
+            .get(&format!("/search?q={}", query.replace(' ', "+")))
+            .await;
+        assert!(
+            !page.body.contains("quuxbergite"),
+            "a word gone everywhere is not suggested ({query})"
+        );
+    }
+}
