@@ -148,8 +148,20 @@ pub struct ActionLine {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ImportedFrom {
     pub file: String,
+    /// The source's address as the file gave it; show it through
+    /// [`ImportedFrom::web_url`], never as it is.
     pub url: Option<String>,
     pub report: Option<String>,
+}
+
+impl ImportedFrom {
+    /// The source's address when it is a web link (`javascript:` and the
+    /// like, from an archive written elsewhere, are never linked).
+    pub fn web_url(&self) -> Option<&str> {
+        self.url
+            .as_deref()
+            .filter(|url| super::incident::is_web_link(url))
+    }
 }
 
 /// A postmortem with its incident, as of one moment.
@@ -248,7 +260,7 @@ impl Document {
             "\n## Imported\n\nFrom `{}`",
             source.file.replace('`', "'")
         ));
-        if let Some(url) = &source.url {
+        if let Some(url) = source.web_url() {
             out.push_str(&format!(" ({url})"));
         }
         out.push_str(".\n");

@@ -471,7 +471,8 @@ async fn a_word_only_in_a_draft_is_never_suggested_to_others_and_a_removed_word_
         let path = format!("/search?q={}", query.replace(' ', "+"));
         let mine = author.get(&path).await;
         assert!(
-            mine.body.contains("Showing results for <strong>quuxbergite</strong>")
+            mine.body
+                .contains("Showing results for <strong>quuxbergite</strong>")
                 || mine.body.contains(">queue or quuxbergite</a>?"),
             "the author may be offered their own word ({query})"
         );

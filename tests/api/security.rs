@@ -312,3 +312,38 @@ async fn refusals_of_the_framework_and_of_forms_keep_the_signed_in_navigation() 
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn an_imported_source_address_is_linked_only_when_it_is_a_web_address() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let number = crate::incidents::create_incident(&author, "Imported elsewhere").await;
+    for (url, linked) in [
+        ("javascript:alert(document.cookie)", false),
+        ("JaVaScRiPt:alert(1)", false),
+        ("data:text/html,<script>alert(1)</script>", false),
+        ("https://wiki.example.com/postmortems/42", true),
+    ] {
+        sqlx::query(
+            "UPDATE incidents SET imported_from = 'pm-42.md', source_url = $2 WHERE number = $1",
+        )
+        .bind(number)
+        .bind(url)
+        .execute(&app.db)
+        .await
+        .expect("source");
+        let page = author.get(&format!("/incidents/{number}")).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page.body.contains("pm-42.md"), "the source file is named");
+        let link = format!("href=\"{url}\"");
+        assert_eq!(page.body.contains(&link), linked, "{url}");
+        let markdown = author.get(&format!("/incidents/{number}/export.md")).await;
+        assert_eq!(markdown.body.contains(url), linked, "{url} in the export");
+        if !linked {
+            assert!(
+                !page.body.to_lowercase().contains("javascript:alert"),
+                "{url}"
+            );
+        }
+    }
+}
