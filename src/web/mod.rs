@@ -22,6 +22,7 @@ mod item_tracker;
 mod layout;
 mod net;
 mod notify;
+mod nul;
 mod ops;
 mod pagination;
 mod query;
@@ -162,6 +163,9 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(digest::public_routes().layer(security::csrf_layer()))
         .merge(assets::routes())
+        // Before any handler reads the request (inside the outer layers, so
+        // the refusal gets the request id and the security headers).
+        .layer(middleware::from_fn(nul::refuse_nul))
         .layer(
             // Outermost first: every response, even one made by an inner
             // layer (413, timeout), gets the request id and security headers.

@@ -347,3 +347,76 @@ async fn an_imported_source_address_is_linked_only_when_it_is_a_web_address() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_nul_byte_anywhere_in_a_request_is_refused_with_400_and_never_reaches_the_database() {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let number = crate::incidents::create_incident(&author, "Queue backlog").await;
+    // Query strings: search, filters, paging.
+    for path in [
+        "/search?q=queue%00backlog",
+        "/search?service=a%00b",
+        "/incidents?tag=x%00",
+        "/action-items?status=open%00",
+        "/review?team=%00",
+        "/incidents/1%00",
+    ] {
+        let page = author.get(path).await;
+        assert_eq!(page.status, StatusCode::BAD_REQUEST, "{path}");
+        assert!(page.body.contains("NUL character"), "{path} says why");
+    }
+    // Forms: sign-in, the editor, a comment; signed in or not.
+    let stranger = app.client();
+    let refused = stranger
+        .post_form(
+            "/login",
+            &[("email", "a\0b@example.com"), ("password", "x")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    let version = crate::incidents::editor_version(&author, number).await;
+    let saved = crate::incidents::save_summary(&author, number, &version, "Before\0after").await;
+    assert_eq!(saved.status, StatusCode::BAD_REQUEST);
+    assert!(saved.body.contains("NUL character"));
+    let summary: String = sqlx::query_scalar(
+        "SELECT p.summary FROM postmortems p JOIN incidents i ON i.id = p.incident_id WHERE i.number = $1",
+    )
+    .bind(number)
+    .fetch_one(&app.db)
+    .await
+    .expect("summary");
+    assert!(!summary.contains("after"), "nothing was saved");
+    // A JSON body, escaped; and text that only looks like the escape.
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/incidents", app.address))
+        .header("authorization", "Bearer not-a-token")
+        .header("content-type", "application/json")
+        .body(r#"{"title":"a\u0000b"}"#)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        response
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.to_str().unwrap_or("").contains("problem+json"))
+    );
+    // Look-alikes pass: a percent sign, and "\u0000" typed as text.
+    let fine = author.get("/search?q=100%25+cpu").await;
+    assert_eq!(fine.status, StatusCode::OK);
+    let response = reqwest::Client::new()
+        .post(format!("{}/api/v1/incidents", app.address))
+        .header("authorization", "Bearer not-a-token")
+        .header("content-type", "application/json")
+        .body(r#"{"title":"a\\u0000b"}"#)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(
+        response.status(),
+        StatusCode::UNAUTHORIZED,
+        "reaches the API"
+    );
+}

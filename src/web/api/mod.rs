@@ -12,7 +12,7 @@ mod caller;
 mod comments;
 mod incidents;
 mod items;
-mod problem;
+pub(crate) mod problem;
 mod search;
 mod tracker_hooks;
 mod views;
