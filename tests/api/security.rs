@@ -420,3 +420,145 @@ async fn a_nul_byte_anywhere_in_a_request_is_refused_with_400_and_never_reaches_
         "reaches the API"
     );
 }
+
+/// A path with its numbers and ids replaced, so that the crawl below tries
+/// each kind of page and form once.
+fn shape(path: &str) -> String {
+    let ids = regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f-]{27}|\d+").expect("a pattern");
+    ids.replace_all(path.split('?').next().unwrap_or(path), "N")
+        .into_owned()
+}
+
+fn unescape(text: &str) -> String {
+    text.replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+}
+
+#[tokio::test]
+async fn every_field_and_query_parameter_found_by_crawling_the_demo_refuses_a_nul_byte_without_a_5xx()
+ {
+    use std::collections::{BTreeSet, VecDeque};
+    let app = TestApp::spawn().await;
+    debrief::seed::demo::seed(&app.db, &app.clock, |_, _, _| {})
+        .await
+        .expect("the demo archive");
+    let admin = app.client();
+    let signed = admin
+        .sign_in(
+            debrief::seed::demo::DEMO_ADMIN,
+            debrief::seed::demo::DEMO_PASSWORD,
+        )
+        .await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER);
+
+    let link = regex::Regex::new(r##"href="(/[^"#]*)""##).expect("a pattern");
+    let form = regex::Regex::new(r#"(?s)<form([^>]*)>(.*?)</form>"#).expect("a pattern");
+    let attr =
+        |name: &str| regex::Regex::new(&format!(r#"\b{name}="([^"]*)""#)).expect("a pattern");
+    let (action_of, method_of, name_of, value_of) =
+        (attr("action"), attr("method"), attr("name"), attr("value"));
+    let field = regex::Regex::new(r#"<(input|textarea|select)\b([^>]*)>"#).expect("a pattern");
+
+    let mut queue = VecDeque::from(["/".to_owned()]);
+    let mut seen_pages = BTreeSet::new();
+    let mut tried = BTreeSet::new();
+    let (mut requests, mut failures) = (0usize, Vec::new());
+    while let Some(path) = queue.pop_front() {
+        if seen_pages.len() >= 120 || !seen_pages.insert(shape(&path)) {
+            continue;
+        }
+        let page = admin.get(&path).await;
+        if !page.status.is_success() || !page.body.contains("<html") {
+            continue;
+        }
+        for found in link.captures_iter(&page.body) {
+            let href = unescape(&found[1]);
+            if href.starts_with("/static") || href.starts_with("/assets") || href.contains("logout")
+            {
+                continue;
+            }
+            // Each query parameter of the link, one at a time, with a NUL.
+            if let Some((base, query)) = href.split_once('?') {
+                for (n, pair) in query.split('&').enumerate() {
+                    let key = pair.split('=').next().unwrap_or("");
+                    if !tried.insert(format!("GET {} {key}", shape(base))) {
+                        continue;
+                    }
+                    let mut pairs: Vec<String> = query.split('&').map(str::to_owned).collect();
+                    pairs[n] = format!("{key}=a%00b");
+                    let target = format!("{base}?{}", pairs.join("&"));
+                    let got = admin.get(&target).await;
+                    requests += 1;
+                    if got.status.is_server_error() {
+                        failures.push(format!("GET {target}: {}", got.status));
+                    }
+                }
+            }
+            queue.push_back(href);
+        }
+        for found in form.captures_iter(&page.body) {
+            let (head, body) = (&found[1], &found[2]);
+            let action = action_of
+                .captures(head)
+                .map(|c| unescape(&c[1]))
+                .unwrap_or_else(|| path.clone());
+            let post = method_of
+                .captures(head)
+                .is_some_and(|c| c[1].eq_ignore_ascii_case("post"));
+            let fields: Vec<(String, String)> = field
+                .captures_iter(body)
+                .filter_map(|c| {
+                    let name = name_of.captures(&c[2])?[1].to_owned();
+                    let value = value_of
+                        .captures(&c[2])
+                        .map(|v| unescape(&v[1]))
+                        .unwrap_or_else(|| "x".to_owned());
+                    Some((name, value))
+                })
+                .collect();
+            for (n, (name, _)) in fields.iter().enumerate() {
+                if name == "_csrf"
+                    || !tried.insert(format!(
+                        "{} {} {name}",
+                        if post { "POST" } else { "GET" },
+                        shape(&action)
+                    ))
+                {
+                    continue;
+                }
+                let mut sent = fields.clone();
+                sent[n].1 = "a\0b".to_owned();
+                let request = if post {
+                    admin
+                        .http
+                        .post(admin.url(&action))
+                        .header("origin", &admin.address)
+                        .header("sec-fetch-site", "same-origin")
+                        .form(&sent)
+                } else {
+                    admin.http.get(admin.url(&action)).query(&sent)
+                };
+                let status = request.send().await.expect("a response").status();
+                requests += 1;
+                if status.is_server_error() {
+                    failures.push(format!("{action} {name}: {status}"));
+                } else {
+                    assert_eq!(status, StatusCode::BAD_REQUEST, "{action} {name}");
+                }
+            }
+        }
+    }
+    assert!(
+        seen_pages.len() >= 30 && requests >= 150,
+        "the crawl reached {} kinds of page and sent {requests} requests",
+        seen_pages.len()
+    );
+    assert!(failures.is_empty(), "{failures:#?}");
+    eprintln!(
+        "NUL crawl: {} kinds of page, {requests} requests, no 5xx",
+        seen_pages.len()
+    );
+}
