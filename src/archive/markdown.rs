@@ -27,6 +27,9 @@ pub struct Source {
     pub name: String,
     pub text: String,
     pub folder: Option<PathBuf>,
+    /// The folder named on the command line (or the file's own): images
+    /// are read only from inside it.
+    pub root: Option<PathBuf>,
     /// Files uploaded with it (images), by name.
     pub files: HashMap<String, Vec<u8>>,
 }
@@ -57,7 +60,11 @@ pub fn collect(paths: &[PathBuf]) -> anyhow::Result<(Vec<Source>, Vec<Skipped>)>
                 || path.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
             );
-            sources.push(read_source(path, name)?);
+            let root = path.parent().map(Path::to_path_buf);
+            match regular_file(path, SOURCE_MAX_BYTES) {
+                Ok(()) => sources.push(read_source(path, name, root)?),
+                Err(why) => skipped.push((name, why)),
+            }
         }
     }
     Ok((sources, skipped))
@@ -80,13 +87,29 @@ fn walk(
             .unwrap_or(&path)
             .to_string_lossy()
             .into_owned();
-        if path.is_dir() {
+        // Symbolic links are not followed: a link to a folder could loop,
+        // and one to a file could lead out of the folder being imported.
+        let Ok(kind) = std::fs::symlink_metadata(&path).map(|m| m.file_type()) else {
+            skipped.push((name, "cannot be read".to_owned()));
+            continue;
+        };
+        if kind.is_dir() {
             walk(root, &path, sources, skipped)?;
             continue;
         }
-        match markdown_kind(&path) {
-            Ok(()) => sources.push(read_source(&path, name)?),
-            Err(why) => skipped.push((name, why.to_owned())),
+        if !kind.is_file() {
+            skipped.push((
+                name,
+                "not a regular file (a link, a pipe or a device)".to_owned(),
+            ));
+            continue;
+        }
+        match markdown_kind(&path)
+            .map_err(str::to_owned)
+            .and_then(|()| regular_file(&path, SOURCE_MAX_BYTES))
+        {
+            Ok(()) => sources.push(read_source(&path, name, Some(root.to_path_buf()))?),
+            Err(why) => skipped.push((name, why)),
         }
     }
     Ok(())
@@ -128,12 +151,35 @@ fn markdown_kind(path: &Path) -> Result<(), &'static str> {
     }
 }
 
-fn read_source(path: &Path, name: String) -> anyhow::Result<Source> {
+/// The largest Markdown file an import reads.
+const SOURCE_MAX_BYTES: u64 = 5 * 1024 * 1024;
+/// The largest image an import attaches from a folder.
+const IMAGE_MAX_BYTES: u64 = 10 * 1024 * 1024;
+
+/// Whether `path` is a regular file (after links) of at most `max` bytes;
+/// a pipe would block the reader, a device never end.
+fn regular_file(path: &Path, max: u64) -> Result<(), String> {
+    let metadata = std::fs::metadata(path).map_err(|_| "cannot be read".to_owned())?;
+    if !metadata.is_file() {
+        return Err("not a regular file (a pipe or a device)".to_owned());
+    }
+    if metadata.len() > max {
+        return Err(format!(
+            "{} bytes, more than the {} MB an import reads",
+            metadata.len(),
+            max / (1024 * 1024)
+        ));
+    }
+    Ok(())
+}
+
+fn read_source(path: &Path, name: String, root: Option<PathBuf>) -> anyhow::Result<Source> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     Ok(Source {
         name,
         text: String::from_utf8_lossy(&bytes).into_owned(),
         folder: path.parent().map(Path::to_path_buf),
+        root,
         files: HashMap::new(),
     })
 }
@@ -158,7 +204,11 @@ pub async fn import_one(
     // One search refresh for the whole file instead of one per statement.
     store::search::defer_refresh(&mut *tx).await?;
     let saved = store::imports::save_document(&mut tx, &document, owners, now).await?;
+    let lines = document.report.len();
     let images = attach_images(&mut tx, source, &mut document, saved, importer, now).await?;
+    if document.report.len() > lines {
+        store::imports::write_report(&mut *tx, saved.postmortem_id, &document.report).await?;
+    }
     let summary = if saved.created {
         "Imported"
     } else {
@@ -185,13 +235,24 @@ pub async fn import_one(
     })
 }
 
-/// An image a document refers to: uploaded with it, or in its folder.
-fn image_bytes(source: &Source, path: &str) -> Option<Vec<u8>> {
+/// An image a document refers to: uploaded with it, or a regular file in
+/// its folder that (links resolved) lies inside the folder being imported;
+/// otherwise why it was not taken.
+fn image_bytes(source: &Source, path: &str) -> Result<Vec<u8>, String> {
     let name = path.rsplit('/').next().unwrap_or(path);
     if let Some(bytes) = source.files.get(name) {
-        return Some(bytes.clone());
+        return Ok(bytes.clone());
     }
-    std::fs::read(source.folder.as_ref()?.join(path)).ok()
+    let not_found = || "not found beside the file, link kept as written".to_owned();
+    let folder = source.folder.as_ref().ok_or_else(not_found)?;
+    let found = std::fs::canonicalize(folder.join(path)).map_err(|_| not_found())?;
+    let root =
+        std::fs::canonicalize(source.root.as_ref().unwrap_or(folder)).map_err(|_| not_found())?;
+    if !found.starts_with(&root) {
+        return Err("outside the folder being imported, not attached".to_owned());
+    }
+    regular_file(&found, IMAGE_MAX_BYTES).map_err(|why| format!("{why}, not attached"))?;
+    std::fs::read(&found).map_err(|_| not_found())
 }
 
 /// Stores the images a document shows that exist beside it, and points its
@@ -207,11 +268,12 @@ async fn attach_images(
     let postmortem_id = saved.postmortem_id;
     let mut attached = 0;
     for path in document.images.clone() {
-        let Some(bytes) = image_bytes(source, &path) else {
-            document.report.push(format!(
-                "image “{path}”: not found beside the file, link kept as written"
-            ));
-            continue;
+        let bytes = match image_bytes(source, &path) {
+            Ok(bytes) => bytes,
+            Err(why) => {
+                document.report.push(format!("image “{path}”: {why}"));
+                continue;
+            }
         };
         let kind = match sniff(&bytes) {
             Ok(kind) => kind,

@@ -57,6 +57,24 @@ pub async fn load_owner_names(db: impl PgExecutor<'_>) -> sqlx::Result<HashMap<S
 /// Creates or updates the incident and postmortem of `doc` (published),
 /// replacing its factors and timeline. Items are matched by title, so their
 /// status and history survive a second import.
+/// Replaces the import report of a postmortem's incident (once its images
+/// have added their lines).
+pub async fn write_report(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+    report: &[String],
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE incidents SET import_report = $2 FROM postmortems p
+         WHERE p.incident_id = incidents.id AND p.id = $1",
+        postmortem_id,
+        report.join("\n")
+    )
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn save_document(
     db: &mut PgConnection,
     doc: &ImportedDocument,

@@ -609,3 +609,79 @@ async fn an_admins_heading_synonyms_and_severity_words_change_the_next_import() 
         page.body
     );
 }
+
+/// The smallest PNG there is: one transparent pixel.
+const PIXEL_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
+
+#[tokio::test]
+async fn images_outside_the_folder_links_out_and_pipes_are_reported_and_never_attached() {
+    let app = TestApp::spawn().await;
+    let base = std::env::temp_dir().join(format!("debrief-import-{}", uuid::Uuid::now_v7()));
+    let folder = base.join("archive");
+    std::fs::create_dir_all(&folder).expect("a folder");
+    // A file outside the folder, a link to it, a pipe, and one good image.
+    std::fs::write(base.join("secret.png"), PIXEL_PNG).expect("outside");
+    std::os::unix::fs::symlink(base.join("secret.png"), folder.join("link.png")).expect("a link");
+    let made = std::process::Command::new("mkfifo")
+        .arg(folder.join("pipe.png"))
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    std::fs::write(folder.join("graph.png"), PIXEL_PNG).expect("an image");
+    std::fs::write(
+        folder.join("2026-11-01-outage.md"),
+        "# Queue outage\n\n## Summary\n\nThe queue stalled.\n\n\
+         ![up](../secret.png) ![link](link.png) ![pipe](pipe.png) ![graph](graph.png)\n",
+    )
+    .expect("the postmortem");
+    // A pipe named like Markdown is skipped, not read.
+    let made = std::process::Command::new("mkfifo")
+        .arg(folder.join("stuck.md"))
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+
+    let finished = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        let (sources, skipped) = markdown::collect(&[folder.clone()]).expect("collected");
+        app.import_markdown(&sources, Tz::UTC).await;
+        (sources.len(), skipped)
+    })
+    .await
+    .expect("the import finishes");
+    let (imported, skipped) = finished;
+    assert_eq!(imported, 1);
+    assert!(
+        skipped
+            .iter()
+            .any(|(name, why)| name == "stuck.md" && why.contains("not a regular file")),
+        "{skipped:?}"
+    );
+    let (report, attachments): (Option<String>, i64) = sqlx::query_as(
+        "SELECT i.import_report, (SELECT count(*) FROM attachments a WHERE a.postmortem_id = p.id)
+         FROM incidents i JOIN postmortems p ON p.incident_id = i.id",
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("the import");
+    let report = report.unwrap_or_default();
+    assert_eq!(attachments, 1, "only graph.png: {report}");
+    assert!(
+        report.contains("image “../secret.png”: outside the folder being imported"),
+        "{report}"
+    );
+    assert!(
+        report.contains("image “link.png”: outside the folder being imported"),
+        "{report}"
+    );
+    assert!(
+        report.contains("image “pipe.png”: not a regular file"),
+        "{report}"
+    );
+    std::fs::remove_dir_all(&base).expect("cleaned up");
+}

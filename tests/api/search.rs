@@ -430,6 +430,7 @@ async fn words_close_together_rank_above_the_same_words_far_apart() {
             name: name.to_owned(),
             text: format!("# Incident {name}\n\n## Summary\n\n{summary}\n"),
             folder: None,
+            root: None,
             files: Default::default(),
         };
         app.import_markdown(std::slice::from_ref(&source), Tz::UTC)

@@ -339,6 +339,7 @@ async fn read_form(mut multipart: Multipart) -> Result<(Vec<Source>, String, boo
             name,
             text,
             folder: None,
+            root: None,
             files: files.clone(),
         })
         .collect();
