@@ -648,7 +648,8 @@ async fn images_outside_the_folder_links_out_and_pipes_are_reported_and_never_at
     assert!(made.success());
 
     let finished = tokio::time::timeout(std::time::Duration::from_secs(30), async {
-        let (sources, skipped) = markdown::collect(&[folder.clone()]).expect("collected");
+        let (sources, skipped) =
+            markdown::collect(std::slice::from_ref(&folder)).expect("collected");
         app.import_markdown(&sources, Tz::UTC).await;
         (sources.len(), skipped)
     })
