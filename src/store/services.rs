@@ -77,13 +77,7 @@ pub async fn lookup(db: &mut PgConnection, name: &str) -> sqlx::Result<Lookup> {
     if let Some(service) = row {
         return Ok(Lookup::Current(Some(service)));
     }
-    if let Some(now) = sqlx::query_scalar!(
-        "SELECT sv.name FROM service_names n JOIN services sv ON sv.id = n.service_id WHERE n.name = $1",
-        name
-    )
-    .fetch_optional(&mut *db)
-    .await?
-    {
+    if let Some(now) = renamed_to(&mut *db, name).await? {
         return Ok(Lookup::Renamed(now));
     }
     let used = sqlx::query_scalar!(
@@ -103,13 +97,19 @@ pub async fn lookup(db: &mut PgConnection, name: &str) -> sqlx::Result<Lookup> {
 /// renamed or merged into. Filters that take a service name use it, so an
 /// old name in a bookmark or a feed address still finds its incidents.
 pub async fn current_name(db: impl PgExecutor<'_>, name: &str) -> sqlx::Result<String> {
-    let now = sqlx::query_scalar!(
+    Ok(renamed_to(db, name)
+        .await?
+        .unwrap_or_else(|| name.to_owned()))
+}
+
+/// The service a former name leads to now, if `name` is one.
+async fn renamed_to(db: impl PgExecutor<'_>, name: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
         "SELECT sv.name FROM service_names n JOIN services sv ON sv.id = n.service_id WHERE n.name = $1",
         name
     )
     .fetch_optional(db)
-    .await?;
-    Ok(now.unwrap_or_else(|| name.to_owned()))
+    .await
 }
 
 /// The row of a service named by incidents only, made on first need.

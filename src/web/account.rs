@@ -480,8 +480,6 @@ async fn create_token(
     Ok(([(axum::http::header::CACHE_CONTROL, "no-store")], page).into_response())
 }
 
-/// Revokes one of the user's tokens, at once for every replica (each
-/// request looks its token up).
 /// Makes a new feed link (the old one stops working) and shows its
 /// addresses once.
 async fn make_feed_link(
@@ -528,6 +526,8 @@ async fn revoke_feed_link(
     Ok(Redirect::to("/account#feeds").into_response())
 }
 
+/// Revokes one of the user's tokens, at once for every replica (each
+/// request looks its token up).
 async fn revoke_token(
     State(state): State<AppState>,
     user: CurrentUser,

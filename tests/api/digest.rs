@@ -19,7 +19,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::{
-    helpers::{TestApp, TestClient},
+    helpers::{TestApp, TestClient, team},
     incidents::create_incident,
     smtp::SmtpSink,
 };
@@ -95,23 +95,6 @@ async fn item(
     id
 }
 
-async fn team_led_by(db: &PgPool, name: &str, lead: Uuid) -> Uuid {
-    let id = Uuid::now_v7();
-    sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, now())")
-        .bind(id)
-        .bind(name)
-        .execute(db)
-        .await
-        .expect("team");
-    sqlx::query("INSERT INTO team_members (team_id, user_id, is_lead) VALUES ($1, $2, true)")
-        .bind(id)
-        .bind(lead)
-        .execute(db)
-        .await
-        .expect("lead");
-    id
-}
-
 /// Owners Olga (one overdue, one due soon) and Idle (nothing to report),
 /// and Lena, who leads Payments (Olga's overdue item and a stale one).
 struct World {
@@ -133,7 +116,7 @@ async fn world(app: &TestApp) -> World {
         .await;
     app.create_user("idle@example.com", "Idle Person", Role::Member)
         .await;
-    let payments = team_led_by(&app.db, "Payments", lena).await;
+    let payments = team(&app.db, "Payments", &[(lena, true)]).await;
     let pm = postmortem(app, &admin).await;
     let overdue = item(
         &app.db,

@@ -38,7 +38,7 @@ async fn person(app: &TestApp, handle: &str, name: &str) -> Person {
 
 /// Lets the quiet time pass, gathers and sends; returns the messages that
 /// arrived in this round as (recipient, subject, text).
-async fn deliver(
+pub async fn deliver(
     app: &TestApp,
     sink: &SmtpSink,
     seen: &mut usize,

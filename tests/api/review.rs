@@ -14,7 +14,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::{
-    helpers::{TestApp, TestClient},
+    helpers::{TestApp, TestClient, team},
     incidents::create_incident,
 };
 
@@ -67,25 +67,6 @@ async fn published(
             .execute(&app.db)
             .await
             .expect("team");
-    }
-    id
-}
-
-async fn team(db: &PgPool, name: &str, lead: Option<Uuid>) -> Uuid {
-    let id = Uuid::now_v7();
-    sqlx::query("INSERT INTO teams (id, name, created_at) VALUES ($1, $2, now())")
-        .bind(id)
-        .bind(name)
-        .execute(db)
-        .await
-        .expect("team");
-    if let Some(lead) = lead {
-        sqlx::query("INSERT INTO team_members (team_id, user_id, is_lead) VALUES ($1, $2, true)")
-            .bind(id)
-            .bind(lead)
-            .execute(db)
-            .await
-            .expect("lead");
     }
     id
 }
@@ -146,8 +127,8 @@ async fn figures_count_outcomes_overdue_ages_and_publications_by_quarter_and_tea
     let app = TestApp::spawn().await;
     set_clock(&app, at("2026-11-20T12:00:00Z"));
     let (admin, _) = app.signed_in(Role::Admin).await;
-    let payments = team(&app.db, "Payments", None).await;
-    let platform = team(&app.db, "Platform", None).await;
+    let payments = team(&app.db, "Payments", &[]).await;
+    let platform = team(&app.db, "Platform", &[]).await;
     let pm = published(&app, &admin, "2026-10-05T10:00:00Z", Some(payments)).await;
     let items = [
         // Due in 2026-Q4: done on time, done late, open and overdue, open
@@ -543,8 +524,8 @@ async fn team_leads_decide_for_their_teams_items_and_admins_for_all() {
     let (lead, lead_id) = app.signed_in(Role::Member).await;
     let (member, _) = app.signed_in(Role::Member).await;
     let (viewer, _) = app.signed_in(Role::Viewer).await;
-    let mine = team(&app.db, "Payments", Some(lead_id)).await;
-    let theirs = team(&app.db, "Platform", None).await;
+    let mine = team(&app.db, "Payments", &[(lead_id, true)]).await;
+    let theirs = team(&app.db, "Platform", &[]).await;
     let pm = published(&app, &admin, "2026-03-05T10:00:00Z", None).await;
     let my_item = add_item(
         &app.db,
