@@ -225,6 +225,10 @@ pub async fn import_one(
         at: now,
     };
     store::revisions::record(&mut tx, &change, review_due_days, now).await?;
+    let event = store::audit::AuditEvent::new(importer, "postmortem_imported").detail(
+        serde_json::json!({ "incident": saved.number, "file": source.name, "created": saved.created }),
+    );
+    store::audit::record(&mut *tx, event, now).await?;
     store::search::refresh(&mut *tx, &[saved.postmortem_id]).await?;
     tx.commit().await?;
     Ok(Outcome {

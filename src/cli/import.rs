@@ -324,6 +324,9 @@ pub async fn import_json(pool: &PgPool, paths: &[std::path::PathBuf]) -> anyhow:
         })
         .await
         .with_context(|| format!("importing {}", path.display()))?;
+        let event = store::audit::AuditEvent::new(None, "archive_imported")
+            .detail(serde_json::json!({ "file": path.display().to_string(), "rows": rows }));
+        store::audit::record(pool, event, chrono::Utc::now()).await?;
         eprintln!(
             "imported {rows} rows from {} in {:.1} s",
             path.display(),

@@ -788,6 +788,7 @@ mod tests {
 
     fn item(title: &str, owner: Option<&str>, due: Option<&str>) -> ActionLine {
         ActionLine {
+            id: None,
             title: title.to_owned(),
             kind: ActionKind::Prevent,
             priority: Priority::P1,
@@ -804,6 +805,7 @@ mod tests {
 
     fn entry(kind: TimelineKind, source: &str) -> TimelineLine {
         TimelineLine {
+            id: None,
             at: at("2026-03-10T14:02:00Z"),
             kind,
             speaker: None,
@@ -863,6 +865,7 @@ mod tests {
                 Some("2026-03-24"),
             )],
             imported_from: None,
+            attachments: None,
         }
     }
 

@@ -107,6 +107,10 @@ pub struct Factor {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TimelineLine {
+    /// The entry's row, so restoring a revision brings back that very entry
+    /// (revisions kept before ids were recorded have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<uuid::Uuid>,
     pub at: DateTime<Utc>,
     pub kind: TimelineKind,
     /// Who said or reported it, when known.
@@ -125,6 +129,9 @@ pub struct TimelineLine {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ActionLine {
+    /// The item's row, so restoring a revision finds the item again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<uuid::Uuid>,
     pub title: String,
     pub kind: ActionKind,
     pub priority: Priority,
@@ -186,6 +193,19 @@ pub struct Document {
     pub action_items: Vec<ActionLine>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub imported_from: Option<ImportedFrom>,
+    /// The attachments as of this moment; none in revisions kept before
+    /// attachments were recorded, which restoring then leaves alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<AttachmentLine>>,
+}
+
+/// An attachment as a revision records it (its bytes stay in their row).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentLine {
+    pub id: uuid::Uuid,
+    pub file_name: String,
+    pub content_type: String,
+    pub byte_size: i32,
 }
 
 impl Document {
@@ -248,8 +268,24 @@ impl Document {
         }
         self.timeline_markdown(&mut out);
         self.actions_markdown(&mut out);
+        self.attachments_markdown(&mut out);
         self.import_markdown(&mut out);
         out
+    }
+
+    fn attachments_markdown(&self, out: &mut String) {
+        let Some(attachments) = self.attachments.as_ref().filter(|list| !list.is_empty()) else {
+            return;
+        };
+        out.push_str("\n## Attachments\n\n");
+        for attachment in attachments {
+            out.push_str(&format!(
+                "- `{}` ({}, {} KB)\n",
+                attachment.file_name.replace('`', "'"),
+                attachment.content_type,
+                (attachment.byte_size + 1023) / 1024
+            ));
+        }
     }
 
     fn import_markdown(&self, out: &mut String) {
@@ -441,6 +477,7 @@ mod tests {
                 description: "No alert on pool | saturation".to_owned(),
             }],
             timeline: vec![TimelineLine {
+                id: None,
                 at,
                 kind: TimelineKind::Trigger,
                 speaker: Some("sam".to_owned()),
@@ -451,6 +488,7 @@ mod tests {
                 time_unknown: false,
             }],
             action_items: vec![ActionLine {
+                id: None,
                 title: "Alert on pool saturation".to_owned(),
                 kind: ActionKind::Detect,
                 priority: Priority::P1,
@@ -464,6 +502,7 @@ mod tests {
                 answers: Some("No alert on pool saturation".to_owned()),
             }],
             imported_from: None,
+            attachments: None,
         }
     }
 

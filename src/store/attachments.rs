@@ -69,7 +69,7 @@ pub async fn find_same(
 ) -> sqlx::Result<Option<Uuid>> {
     let sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(content));
     sqlx::query_scalar!(
-        "SELECT id FROM attachments WHERE postmortem_id = $1 AND sha256 = $2 AND file_name = $3 LIMIT 1",
+        "SELECT id FROM attachments WHERE postmortem_id = $1 AND sha256 = $2 AND file_name = $3 AND removed_at IS NULL LIMIT 1",
         postmortem_id,
         sha256,
         file_name
@@ -85,7 +85,7 @@ pub async fn list_for_postmortem(
     sqlx::query_as!(
         AttachmentInfo,
         "SELECT id, timeline_entry_id, file_name, content_type, byte_size FROM attachments
-         WHERE postmortem_id = $1 ORDER BY created_at, id",
+         WHERE postmortem_id = $1 AND removed_at IS NULL ORDER BY created_at, id",
         postmortem_id
     )
     .fetch_all(db)
@@ -98,24 +98,32 @@ pub async fn get_content(
 ) -> sqlx::Result<Option<AttachmentContent>> {
     sqlx::query_as!(
         AttachmentContent,
-        "SELECT postmortem_id, file_name, content_type, content FROM attachments WHERE id = $1",
+        "SELECT postmortem_id, file_name, content_type, content FROM attachments WHERE id = $1 AND removed_at IS NULL",
         id
     )
     .fetch_optional(db)
     .await
 }
 
-pub async fn delete_attachment(
+/// Removes an attachment from the postmortem, keeping its row and bytes
+/// with who removed it and when. Gives its file name, or none when there is
+/// no such live attachment.
+pub async fn remove_attachment(
     db: impl PgExecutor<'_>,
     postmortem_id: Uuid,
     id: Uuid,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query!(
-        "DELETE FROM attachments WHERE id = $1 AND postmortem_id = $2",
+    removed_by: Uuid,
+    now: DateTime<Utc>,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!(
+        "UPDATE attachments SET removed_at = $3, removed_by = $4
+         WHERE id = $1 AND postmortem_id = $2 AND removed_at IS NULL
+         RETURNING file_name",
         id,
-        postmortem_id
+        postmortem_id,
+        now,
+        removed_by
     )
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_optional(db)
+    .await
 }

@@ -59,13 +59,14 @@ pub struct AuditEntry {
     pub actor: Option<String>,
     pub action: String,
     pub target: Option<String>,
+    pub detail: serde_json::Value,
 }
 
 /// The newest events first.
 pub async fn list_recent(db: impl PgExecutor<'_>, limit: i64) -> sqlx::Result<Vec<AuditEntry>> {
     sqlx::query_as!(
         AuditEntry,
-        r#"SELECT e.at, a.display_name AS "actor?", e.action, t.display_name AS "target?"
+        r#"SELECT e.at, a.display_name AS "actor?", e.action, t.display_name AS "target?", e.detail
            FROM audit_events e
            LEFT JOIN users a ON a.id = e.actor_id
            LEFT JOIN users t ON t.id = e.target_id

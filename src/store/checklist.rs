@@ -59,7 +59,7 @@ pub async fn facts(db: &mut PgConnection, postmortem_id: Uuid) -> sqlx::Result<F
     .await?;
     let row = sqlx::query!(
         r#"SELECT p.published_at,
-                  (SELECT count(*) FROM attachments a WHERE a.postmortem_id = p.id) AS "attachments!"
+                  (SELECT count(*) FROM attachments a WHERE a.postmortem_id = p.id AND a.removed_at IS NULL) AS "attachments!"
            FROM postmortems p WHERE p.id = $1"#,
         postmortem_id
     )

@@ -3,7 +3,7 @@
 use sqlx::PgConnection;
 
 use crate::{
-    domain::document::{ActionLine, Document, Factor, TimelineLine},
+    domain::document::{ActionLine, AttachmentLine, Document, Factor, TimelineLine},
     store,
 };
 
@@ -26,6 +26,7 @@ pub async fn load_document(
     let entries = store::timeline::list_entries(&mut *db, postmortem.id).await?;
     let items = store::action_items::list_for_postmortem(&mut *db, postmortem.id).await?;
     let imported_from = store::imports::find_source(&mut *db, incident.id).await?;
+    let attachments = store::attachments::list_for_postmortem(&mut *db, postmortem.id).await?;
     Ok(Some(Document {
         number: incident.number,
         title: incident.title,
@@ -55,6 +56,7 @@ pub async fn load_document(
         timeline: entries
             .into_iter()
             .map(|entry| TimelineLine {
+                id: Some(entry.id),
                 at: entry.occurred_at,
                 kind: entry.kind,
                 speaker: entry.speaker,
@@ -68,6 +70,7 @@ pub async fn load_document(
         action_items: items
             .into_iter()
             .map(|item| ActionLine {
+                id: Some(item.id),
                 answers: item
                     .factor_id
                     .and_then(|id| factor_rows.iter().find(|factor| factor.id == id))
@@ -85,5 +88,16 @@ pub async fn load_document(
             })
             .collect(),
         imported_from,
+        attachments: Some(
+            attachments
+                .into_iter()
+                .map(|attachment| AttachmentLine {
+                    id: attachment.id,
+                    file_name: attachment.file_name,
+                    content_type: attachment.content_type,
+                    byte_size: attachment.byte_size,
+                })
+                .collect(),
+        ),
     }))
 }

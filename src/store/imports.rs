@@ -203,12 +203,8 @@ async fn replace_timeline(
     doc: &ImportedDocument,
     now: DateTime<Utc>,
 ) -> sqlx::Result<()> {
-    sqlx::query!(
-        "DELETE FROM timeline_entries WHERE postmortem_id = $1",
-        postmortem_id
-    )
-    .execute(&mut *db)
-    .await?;
+    // The entries the document replaces are kept as removed ones.
+    super::timeline::remove_all(&mut *db, postmortem_id, None, now).await?;
     let entries = &doc.timeline;
     let ids: Vec<Uuid> = entries.iter().map(|_| Uuid::now_v7()).collect();
     // A row whose time is unknown keeps its place after the row before it;

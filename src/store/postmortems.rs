@@ -548,7 +548,7 @@ pub async fn load_page_parts(
                                                          'link', e.link, 'version', e.version, 'written_at', e.written_at,
                                                          'time_unknown', e.time_unknown)
                                        ORDER BY e.occurred_at, e.created_at, e.id), '[]')
-              FROM timeline_entries e WHERE e.postmortem_id = $2) AS "entries!: Json<Vec<TimelineEntry>>",
+              FROM timeline_entries e WHERE e.postmortem_id = $2 AND e.removed_at IS NULL) AS "entries!: Json<Vec<TimelineEntry>>",
              (SELECT COALESCE(json_agg(json_build_object(
                         'id', ai.id, 'postmortem_id', ai.postmortem_id, 'incident_number', i.number,
                         'incident_title', i.title, 'title', ai.title, 'description', ai.description,
@@ -563,7 +563,7 @@ pub async fn load_page_parts(
              (SELECT COALESCE(json_agg(json_build_object('id', a.id, 'timeline_entry_id', a.timeline_entry_id,
                                                          'file_name', a.file_name, 'content_type', a.content_type,
                                                          'byte_size', a.byte_size) ORDER BY a.created_at, a.id), '[]')
-              FROM attachments a WHERE a.postmortem_id = $2) AS "attachments!: Json<Vec<AttachmentInfo>>",
+              FROM attachments a WHERE a.postmortem_id = $2 AND a.removed_at IS NULL) AS "attachments!: Json<Vec<AttachmentInfo>>",
              (SELECT json_build_object('file', imported_from, 'url', source_url, 'report', import_report)
               FROM incidents WHERE id = $1 AND imported_from IS NOT NULL)
               AS "imported_from: Json<ImportedFrom>",

@@ -48,7 +48,7 @@ pub async fn list_entries(
     sqlx::query_as!(
         TimelineEntry,
         r#"SELECT id, occurred_at, kind AS "kind: TimelineKind", speaker, text, source, link, version, written_at, time_unknown
-           FROM timeline_entries WHERE postmortem_id = $1 ORDER BY occurred_at, created_at, id"#,
+           FROM timeline_entries WHERE postmortem_id = $1 AND removed_at IS NULL ORDER BY occurred_at, created_at, id"#,
         postmortem_id
     )
     .fetch_all(db)
@@ -106,7 +106,7 @@ pub async fn update_entry(
     let done = sqlx::query!(
         "UPDATE timeline_entries SET occurred_at = $4, kind = $5, text = $6, source = $7, link = $8,
                 speaker = $9, time_unknown = $10, version = version + 1
-         WHERE id = $1 AND postmortem_id = $2 AND version = $3",
+         WHERE id = $1 AND postmortem_id = $2 AND version = $3 AND removed_at IS NULL",
         id,
         postmortem_id,
         expected_version,
@@ -124,7 +124,7 @@ pub async fn update_entry(
         return Ok(EntryUpdate::Saved);
     }
     let exists = sqlx::query_scalar!(
-        r#"SELECT EXISTS (SELECT 1 FROM timeline_entries WHERE id = $1 AND postmortem_id = $2) AS "exists!""#,
+        r#"SELECT EXISTS (SELECT 1 FROM timeline_entries WHERE id = $1 AND postmortem_id = $2 AND removed_at IS NULL) AS "exists!""#,
         id,
         postmortem_id
     )
@@ -137,17 +137,45 @@ pub async fn update_entry(
     })
 }
 
-pub async fn delete_entry(
+/// Removes an entry from the postmortem, keeping its row with who removed
+/// it and when (a restored revision brings it back). False if there is no
+/// such live entry.
+pub async fn remove_entry(
     db: impl PgExecutor<'_>,
     postmortem_id: Uuid,
     id: Uuid,
+    removed_by: Option<Uuid>,
+    now: DateTime<Utc>,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query!(
-        "DELETE FROM timeline_entries WHERE id = $1 AND postmortem_id = $2",
+        "UPDATE timeline_entries SET removed_at = $3, removed_by = $4
+         WHERE id = $1 AND postmortem_id = $2 AND removed_at IS NULL",
         id,
-        postmortem_id
+        postmortem_id,
+        now,
+        removed_by
     )
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Removes every live entry of a postmortem (an import replacing its
+/// timeline), keeping the rows as [`remove_entry`] does.
+pub async fn remove_all(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+    removed_by: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
+        "UPDATE timeline_entries SET removed_at = $2, removed_by = $3
+         WHERE postmortem_id = $1 AND removed_at IS NULL",
+        postmortem_id,
+        now,
+        removed_by
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
 }

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
     domain::checklist::{RULES, Rule, Settings},
-    store,
+    store::{self, audit::AuditEvent},
 };
 
 pub fn routes() -> Router<AppState> {
@@ -132,7 +132,17 @@ async fn save_settings(
         vague_phrases: phrases(&form.vague_phrases),
         items_when_users_affected: form.items_when_users_affected == "yes",
     };
-    store::checklist::save_settings(&state.db, &settings, admin.id, state.clock.now()).await?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    store::checklist::save_settings(&mut *tx, &settings, admin.id, now).await?;
+    let event = AuditEvent::new(admin.id, "checklist_settings_saved").detail(serde_json::json!({
+        "rules_off": settings.disabled,
+        "blocking": settings.blocking,
+        "blame_phrases": settings.blame_phrases.len(),
+        "vague_phrases": settings.vague_phrases.len(),
+    }));
+    store::audit::record(&mut *tx, event, now).await?;
+    tx.commit().await?;
     admin
         .flash(
             &state,

@@ -345,6 +345,24 @@ async fn each_reviewer_decides_and_a_request_for_changes_holds_publishing_until_
     ] {
         assert!(history.body.contains(said), "{said}: {}", history.body);
     }
+    // Each decision is in the audit trail too, with who made it.
+    let audited: Vec<(String, serde_json::Value)> = sqlx::query_as(
+        "SELECT actor_id::text, detail FROM audit_events WHERE action = 'review_decision' ORDER BY id",
+    )
+    .fetch_all(&app.db)
+    .await
+    .expect("the decisions");
+    let decisions: Vec<(&str, &str)> = audited
+        .iter()
+        .map(|(actor, detail)| (actor.as_str(), detail["decision"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        decisions,
+        vec![
+            (first_id.as_str(), "changes_requested"),
+            (first_id.as_str(), "approved")
+        ]
+    );
 }
 
 #[tokio::test]

@@ -21,6 +21,7 @@ mod notifications;
 mod ops;
 mod proxy;
 mod real_archives;
+mod removals;
 mod restricted;
 mod review;
 mod search;

@@ -414,6 +414,14 @@ async fn a_decision_takes_the_item_off_the_list_and_shows_in_its_history() {
     .await
     .expect("decision");
     assert_eq!((quarter.as_str(), decided_by), ("2026-Q4", admin_id));
+    let audited: (Option<Uuid>, serde_json::Value) = sqlx::query_as(
+        "SELECT actor_id, detail FROM audit_events WHERE action = 'quarterly_decision'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("the decision is audited");
+    assert_eq!(audited.0, Some(admin_id));
+    assert_eq!(audited.1["decision"], "keep, now due 2027-01-31");
     // The keep moved the due date later: the review lists it as pushed back.
     assert!(page.body.contains("1 item had a due date moved later"));
 

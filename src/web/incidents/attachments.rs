@@ -19,7 +19,7 @@ use crate::{
         attachment::{ImageType, safe_file_name, sniff},
         incident::display_number,
     },
-    store::{self, attachments::NewAttachment, timeline::TimelineEntry},
+    store::{self, attachments::NewAttachment, audit::AuditEvent, timeline::TimelineEntry},
     web::{
         AppError, AppState,
         form::parse_id,
@@ -268,11 +268,29 @@ async fn delete(
     let id = parse_id(&id)?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    if !store::attachments::delete_attachment(&mut *tx, case.postmortem.id, id).await? {
+    let Some(file_name) =
+        store::attachments::remove_attachment(&mut *tx, case.postmortem.id, id, user.id, now)
+            .await?
+    else {
         return Err(AppError::NotFound);
-    }
-    record_revision(&mut tx, &case, &user, "Removed an attachment", now).await?;
+    };
+    let event = AuditEvent::new(user.id, "attachment_removed").detail(serde_json::json!({
+        "incident": case.incident.number, "attachment": id, "file": file_name,
+    }));
+    store::audit::record(&mut *tx, event, now).await?;
+    record_revision(
+        &mut tx,
+        &case,
+        &user,
+        &format!("Removed the attachment {file_name}"),
+        now,
+    )
+    .await?;
     tx.commit().await?;
-    user.flash(&state, "Attachment removed.").await?;
+    user.flash(
+        &state,
+        "Attachment removed. It is kept: restoring an earlier revision in the history brings it back.",
+    )
+    .await?;
     Ok(Redirect::to(&format!("{}#attachments", case.path())).into_response())
 }

@@ -16,7 +16,12 @@ use uuid::Uuid;
 use super::{Case, Editable, record_revision};
 use crate::{
     domain::{incident::display_number, time},
-    store::{self, postmortems::FactorRow, revisions::RevisionSummary},
+    store::{
+        self,
+        audit::AuditEvent,
+        postmortems::FactorRow,
+        revisions::{Restored, RevisionSummary},
+    },
     web::{
         AppError, AppState,
         form::parse_version,
@@ -181,21 +186,80 @@ async fn restore(
         })
         .collect();
     store::postmortems::save_factors(&mut tx, case.postmortem.id, &factors).await?;
+    let rows = store::revisions::restore_rows(&mut tx, case.postmortem.id, &document, user.id, now)
+        .await?;
     let new_revision = record_revision(
         &mut tx,
         &case,
         &user,
-        &format!("Restored the text of revision {revision}"),
+        &format!("Restored revision {revision}"),
         now,
     )
     .await?;
+    let event = AuditEvent::new(user.id, "revision_restored").detail(serde_json::json!({
+        "incident": case.incident.number,
+        "revision": revision,
+        "saved_as": new_revision,
+        "entries_back": rows.entries_back,
+        "entries_removed": rows.entries_removed,
+        "attachments_back": rows.attachments_back,
+        "attachments_removed": rows.attachments_removed,
+        "items_changed": rows.items_changed,
+    }));
+    store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
     user.flash(
         &state,
-        &format!("Revision {revision}'s text is back, saved as revision {new_revision}."),
+        &format!(
+            "Revision {revision} is back{}, saved as revision {new_revision}.",
+            restored_parts(&rows)
+        ),
     )
     .await?;
     Ok(Redirect::to(&case.path()).into_response())
+}
+
+/// " (2 timeline entries back, 1 attachment removed)", or nothing when
+/// only the text changed.
+fn restored_parts(rows: &Restored) -> String {
+    let counted = |n: u64, one: &str, many: &str, what: &str| {
+        (n > 0).then(|| format!("{n} {} {what}", if n == 1 { one } else { many }))
+    };
+    let parts: Vec<String> = [
+        counted(
+            rows.entries_back,
+            "timeline entry",
+            "timeline entries",
+            "back",
+        ),
+        counted(
+            rows.entries_removed,
+            "later entry",
+            "later entries",
+            "removed",
+        ),
+        counted(rows.attachments_back, "attachment", "attachments", "back"),
+        counted(
+            rows.attachments_removed,
+            "later attachment",
+            "later attachments",
+            "removed",
+        ),
+        counted(
+            rows.items_changed,
+            "action item",
+            "action items",
+            "reworded",
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use crate::{
         quarter::Quarter,
         review::{Decision, DecisionKind},
     },
-    store::{self, action_items::NewChange, review::DecisionTarget},
+    store::{self, action_items::NewChange, audit::AuditEvent, review::DecisionTarget},
     web::{
         AppError, AppState,
         form::{FormErrors, parse_id, parse_version},
@@ -189,6 +189,13 @@ pub(super) async fn decide(
     }
     let changes = history(&item, &decision, &key);
     notify::record_item_changes(&mut tx, item.id, user.id, changes, now).await?;
+    let event = AuditEvent::new(user.id, "quarterly_decision").detail(serde_json::json!({
+        "incident": item.incident_number,
+        "quarter": key,
+        "item": item.id,
+        "decision": decision.describe(),
+    }));
+    store::audit::record(&mut *tx, event, now).await?;
     tx.commit().await?;
     user.flash(
         &state,

@@ -20,6 +20,7 @@ use crate::{
     },
     store::{
         self,
+        audit::AuditEvent,
         review::{AGE_BUCKETS, Awaiting, Figures, Outcomes},
         teams::Team,
     },
@@ -342,6 +343,11 @@ pub(super) async fn close(
     for (team_id, figures) in &snapshots {
         closed |=
             store::review::save_snapshot(&mut *tx, &key, *team_id, figures, admin.id, now).await?;
+    }
+    if closed {
+        let event = AuditEvent::new(admin.id, "quarter_closed")
+            .detail(serde_json::json!({ "quarter": key, "scopes": scopes.len() }));
+        store::audit::record(&mut *tx, event, now).await?;
     }
     tx.commit().await?;
     let message = if closed {

@@ -66,7 +66,7 @@ pub async fn typed_panel(
     let tx = &mut opened.tx;
     apply(
         &mut *tx,
-        (case.postmortem.id, user.id),
+        (case.postmortem.id, case.incident.number, user.id),
         &edits,
         &opened.saved,
         &opened.directory,

@@ -155,7 +155,7 @@ async fn save_document(
     }
     let summary = save::apply(
         &mut tx,
-        (case.postmortem.id, user.id),
+        (case.postmortem.id, case.incident.number, user.id),
         &plan.edits,
         &saved,
         &directory,

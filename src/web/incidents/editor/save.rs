@@ -16,9 +16,11 @@ use super::{
     saved::{Directory, Saved},
 };
 use crate::{
+    domain::markdown::excerpt,
     store::{
         self,
         action_items::NewChange,
+        audit::AuditEvent,
         timeline::{EntryFields, EntryUpdate},
     },
     web::{
@@ -226,7 +228,7 @@ pub fn plan(mut edits: Edits, typed: &DocumentForm, saved: &Saved, zone: Tz) -> 
 /// Writes `edits` over `saved`; returns what changed, for the revision.
 pub async fn apply(
     tx: &mut PgConnection,
-    (postmortem_id, author_id): (Uuid, Uuid),
+    (postmortem_id, incident_number, author_id): (Uuid, i32, Uuid),
     edits: &Edits,
     saved: &Saved,
     directory: &Directory,
@@ -259,8 +261,7 @@ pub async fn apply(
     }
     if let Some(counts) = apply_entries(
         &mut *tx,
-        postmortem_id,
-        author_id,
+        (postmortem_id, incident_number, author_id),
         &edits.entries,
         saved,
         now,
@@ -300,8 +301,7 @@ fn counts(added: usize, changed: usize, removed: usize) -> Option<String> {
 
 async fn apply_entries(
     tx: &mut PgConnection,
-    postmortem_id: Uuid,
-    author_id: Uuid,
+    (postmortem_id, incident_number, author_id): (Uuid, i32, Uuid),
     edits: &[RowEdit<Option<EntryFields>>],
     saved: &Saved,
     now: DateTime<Utc>,
@@ -337,8 +337,21 @@ async fn apply_entries(
                 changed += 1;
             }
             (Some(id), None) => {
-                store::timeline::delete_entry(&mut *tx, postmortem_id, id).await?;
-                removed += 1;
+                if store::timeline::remove_entry(&mut *tx, postmortem_id, id, Some(author_id), now)
+                    .await?
+                {
+                    let text = saved
+                        .entries
+                        .iter()
+                        .find(|entry| entry.id == id)
+                        .map(|entry| excerpt(&entry.text, 120))
+                        .unwrap_or_default();
+                    let event = AuditEvent::new(author_id, "timeline_entry_removed").detail(
+                        serde_json::json!({ "incident": incident_number, "entry": id, "text": text }),
+                    );
+                    store::audit::record(&mut *tx, event, now).await?;
+                    removed += 1;
+                }
             }
             (None, None) => {}
         }
