@@ -78,25 +78,83 @@ pub fn parse_weekday(text: &str) -> Result<Weekday, String> {
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The token of a user's unsubscribe link: an HMAC of their id under the
-/// installation's key, so the link works without signing in and cannot be
-/// made for someone else.
-pub fn unsubscribe_token(key: &[u8], user_id: Uuid) -> String {
-    let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
-    mac.update(b"unsubscribe:");
-    mac.update(user_id.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
+/// How long the unsubscribe link in a message's text works: the next
+/// message brings a new one.
+pub const PAGE_LINK_DAYS: i64 = 30;
+/// How long the `List-Unsubscribe` header link works: as long as a message
+/// is likely to sit in an inbox, so a mail client's button keeps working.
+pub const HEADER_LINK_DAYS: i64 = 365;
+
+/// A message's two unsubscribe links, as paths under `prefix`: the one in
+/// its text and the one in its `List-Unsubscribe` header.
+pub struct UnsubscribeLinks {
+    pub page: String,
+    pub header: String,
 }
 
-/// Whether `token` is the user's unsubscribe token (compared in constant time).
-pub fn verify_unsubscribe(key: &[u8], user_id: Uuid, token: &str) -> bool {
-    let Ok(presented) = hex::decode(token.trim()) else {
-        return false;
-    };
+impl UnsubscribeLinks {
+    pub fn new(key: &[u8], prefix: &str, user_id: Uuid, now: DateTime<Utc>) -> UnsubscribeLinks {
+        let link = |days: i64| {
+            let token = unsubscribe_token(key, user_id, now + chrono::Duration::days(days));
+            format!("{prefix}/{user_id}/{token}")
+        };
+        UnsubscribeLinks {
+            page: link(PAGE_LINK_DAYS),
+            header: link(HEADER_LINK_DAYS),
+        }
+    }
+}
+
+/// The token of a user's unsubscribe link that works until `expires`: the
+/// expiry (Unix seconds), then an HMAC of the user's id and that expiry
+/// under the installation's key. The link works without signing in and
+/// cannot be made for someone else or made to last longer.
+pub fn unsubscribe_token(key: &[u8], user_id: Uuid, expires: DateTime<Utc>) -> String {
+    let expires = expires.timestamp();
+    format!(
+        "{expires}-{}",
+        hex::encode(link_mac(key, user_id, expires).finalize().into_bytes())
+    )
+}
+
+fn link_mac(key: &[u8], user_id: Uuid, expires: i64) -> HmacSha256 {
     let mut mac = HmacSha256::new_from_slice(key).expect("HMAC takes any key length");
     mac.update(b"unsubscribe:");
     mac.update(user_id.as_bytes());
-    mac.verify_slice(&presented).is_ok()
+    mac.update(b":");
+    mac.update(expires.to_string().as_bytes());
+    mac
+}
+
+/// What an unsubscribe link presented at `now` is worth.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkCheck {
+    Valid,
+    /// Made by this installation for this user, but past its lifetime.
+    Expired,
+    /// Altered, made for someone else, or never made here.
+    Invalid,
+}
+
+/// Checks `token` for `user_id` (the signature in constant time).
+pub fn check_unsubscribe(key: &[u8], user_id: Uuid, token: &str, now: DateTime<Utc>) -> LinkCheck {
+    let Some((expires, signature)) = token.trim().split_once('-') else {
+        return LinkCheck::Invalid;
+    };
+    let (Ok(expires), Ok(presented)) = (expires.parse::<i64>(), hex::decode(signature)) else {
+        return LinkCheck::Invalid;
+    };
+    if link_mac(key, user_id, expires)
+        .verify_slice(&presented)
+        .is_err()
+    {
+        return LinkCheck::Invalid;
+    }
+    if now.timestamp() >= expires {
+        LinkCheck::Expired
+    } else {
+        LinkCheck::Valid
+    }
 }
 
 #[cfg(test)]
@@ -186,14 +244,54 @@ mod tests {
     }
 
     #[test]
-    fn unsubscribe_tokens_are_bound_to_the_user_and_the_key() {
+    fn unsubscribe_tokens_are_bound_to_the_user_the_key_and_their_lifetime() {
         let user = Uuid::now_v7();
-        let token = unsubscribe_token(b"key one", user);
-        assert!(verify_unsubscribe(b"key one", user, &token));
-        assert!(!verify_unsubscribe(b"key two", user, &token));
-        assert!(!verify_unsubscribe(b"key one", Uuid::now_v7(), &token));
-        assert!(!verify_unsubscribe(b"key one", user, "not hex"));
-        assert!(!verify_unsubscribe(b"key one", user, ""));
+        let now = at("2026-11-30T08:00:00Z");
+        let until = now + chrono::Duration::days(30);
+        let token = unsubscribe_token(b"key one", user, until);
+        assert_eq!(
+            check_unsubscribe(b"key one", user, &token, now),
+            LinkCheck::Valid
+        );
+        assert_eq!(
+            check_unsubscribe(b"key one", user, &token, until),
+            LinkCheck::Expired
+        );
+        assert_eq!(
+            check_unsubscribe(b"key two", user, &token, now),
+            LinkCheck::Invalid
+        );
+        assert_eq!(
+            check_unsubscribe(b"key one", Uuid::now_v7(), &token, now),
+            LinkCheck::Invalid
+        );
+        // A longer life written into the link breaks its signature.
+        let (_, signature) = token.split_once('-').unwrap();
+        let stretched = format!(
+            "{}-{signature}",
+            (until + chrono::Duration::days(1)).timestamp()
+        );
+        assert_eq!(
+            check_unsubscribe(b"key one", user, &stretched, now),
+            LinkCheck::Invalid
+        );
+        for bad in ["not hex", "", "-", "12-zz"] {
+            assert_eq!(
+                check_unsubscribe(b"key one", user, bad, now),
+                LinkCheck::Invalid
+            );
+        }
+        let links = UnsubscribeLinks::new(b"key one", "/unsubscribe", user, now);
+        let token_of = |path: &str| path.rsplit('/').next().unwrap().to_owned();
+        let later = now + chrono::Duration::days(PAGE_LINK_DAYS);
+        assert_eq!(
+            check_unsubscribe(b"key one", user, &token_of(&links.page), later),
+            LinkCheck::Expired
+        );
+        assert_eq!(
+            check_unsubscribe(b"key one", user, &token_of(&links.header), later),
+            LinkCheck::Valid
+        );
     }
 
     #[test]

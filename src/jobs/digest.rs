@@ -78,6 +78,7 @@ pub async fn render(
         base_url: &settings.base_url,
         key: &key,
         today,
+        now,
         quarter: Quarter::current(now, settings.schedule.zone),
     };
     let (owners, leads) = tokio::try_join!(

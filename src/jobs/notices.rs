@@ -49,7 +49,7 @@ pub async fn gather_due(pool: &PgPool, clock: &Clock, base_url: &str) -> sqlx::R
         let Some(first) = waiting.first() else {
             continue;
         };
-        let message = notice::message(base_url, &key, recipient, &waiting);
+        let message = notice::message(base_url, &key, recipient, &waiting, now);
         let period = format!("n{}", first.id);
         let Some(outbox_id) =
             store::outbox::insert_message(&mut *tx, &period, &message, clock.now()).await?

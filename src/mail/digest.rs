@@ -3,11 +3,11 @@
 //! rendered as HTML (inline styles, no external resources) and plain text.
 
 use askama::Template;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::{
-    domain::{digest::unsubscribe_token, incident::display_number, quarter::Quarter},
+    domain::{digest::UnsubscribeLinks, incident::display_number, quarter::Quarter},
     store::outbox::{LeadRow, NewMessage, OwnerRow},
 };
 
@@ -19,6 +19,8 @@ pub struct Context<'a> {
     pub key: &'a [u8],
     /// The organization's date.
     pub today: NaiveDate,
+    /// When the messages are made: their unsubscribe links count from it.
+    pub now: DateTime<Utc>,
     pub quarter: Quarter,
 }
 
@@ -33,7 +35,10 @@ pub struct Digest {
     pub more_url: String,
     pub review_url: String,
     pub account_url: String,
+    /// The link in the text, which expires sooner than the header's.
     pub unsubscribe_url: String,
+    /// The `List-Unsubscribe` header's one-click link.
+    pub header_unsubscribe_url: String,
 }
 
 pub struct Group {
@@ -63,6 +68,7 @@ struct TextPart<'a> {
 
 impl Digest {
     fn new(ctx: &Context<'_>, user_id: Uuid, name: &str, heading: String, intro: String) -> Digest {
+        let links = UnsubscribeLinks::new(ctx.key, "/unsubscribe", user_id, ctx.now);
         Digest {
             name: name.to_owned(),
             heading,
@@ -72,11 +78,8 @@ impl Digest {
             more_url: format!("{}/action-items", ctx.base_url),
             review_url: format!("{}/review/{}", ctx.base_url, ctx.quarter),
             account_url: format!("{}/account", ctx.base_url),
-            unsubscribe_url: format!(
-                "{}/unsubscribe/{user_id}/{}",
-                ctx.base_url,
-                unsubscribe_token(ctx.key, user_id)
-            ),
+            unsubscribe_url: format!("{}{}", ctx.base_url, links.page),
+            header_unsubscribe_url: format!("{}{}", ctx.base_url, links.header),
         }
     }
 
@@ -90,7 +93,7 @@ impl Digest {
             subject: format!("Debrief: {}", self.heading),
             text_body: text,
             html_body: html,
-            unsubscribe_url: self.unsubscribe_url,
+            unsubscribe_url: self.header_unsubscribe_url,
         }
     }
 }
@@ -238,6 +241,7 @@ mod tests {
             base_url: "https://debrief.example.com",
             key,
             today: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+            now: "2026-11-23T08:00:00Z".parse().unwrap(),
             quarter: Quarter::new(2026, 4).unwrap(),
         }
     }

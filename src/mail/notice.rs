@@ -2,10 +2,11 @@
 //! per event, linked, as HTML (inline styles) and plain text.
 
 use askama::Template;
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::{
-    domain::digest::unsubscribe_token,
+    domain::digest::UnsubscribeLinks,
     store::{notifications::Waiting, outbox::NewMessage},
 };
 
@@ -14,6 +15,7 @@ pub struct Notice {
     pub heading: String,
     pub lines: Vec<Line>,
     pub account_url: String,
+    /// The link in the text, which expires sooner than the header's.
     pub unsubscribe_url: String,
 }
 
@@ -35,18 +37,18 @@ struct TextPart<'a> {
     n: &'a Notice,
 }
 
-/// The path of the link that switches every notification off.
-pub fn unsubscribe_path(key: &[u8], user_id: Uuid) -> String {
-    format!(
-        "/unsubscribe/notices/{user_id}/{}",
-        unsubscribe_token(key, user_id)
-    )
-}
-
 /// One message for `waiting` (a person's notifications, oldest first; not
 /// empty). The subject is the event itself when there is one, a count when
 /// there are several.
-pub fn message(base_url: &str, key: &[u8], user_id: Uuid, waiting: &[Waiting]) -> NewMessage {
+pub fn message(
+    base_url: &str,
+    key: &[u8],
+    user_id: Uuid,
+    waiting: &[Waiting],
+    now: DateTime<Utc>,
+) -> NewMessage {
+    // The links that switch every notification off.
+    let links = UnsubscribeLinks::new(key, "/unsubscribe/notices", user_id, now);
     let first = &waiting[0];
     let heading = match waiting.len() {
         1 => first.summary.clone(),
@@ -64,7 +66,7 @@ pub fn message(base_url: &str, key: &[u8], user_id: Uuid, waiting: &[Waiting]) -
             })
             .collect(),
         account_url: format!("{base_url}/account#notifications"),
-        unsubscribe_url: format!("{base_url}{}", unsubscribe_path(key, user_id)),
+        unsubscribe_url: format!("{base_url}{}", links.page),
     };
     NewMessage {
         recipient_id: user_id,
@@ -73,6 +75,6 @@ pub fn message(base_url: &str, key: &[u8], user_id: Uuid, waiting: &[Waiting]) -
         subject: format!("Debrief: {}", notice.heading),
         text_body: TextPart { n: &notice }.render().unwrap_or_default(),
         html_body: HtmlPart { n: &notice }.render().unwrap_or_default(),
-        unsubscribe_url: notice.unsubscribe_url,
+        unsubscribe_url: format!("{base_url}{}", links.header),
     }
 }

@@ -7,7 +7,7 @@ use askama_web::WebTemplate;
 use axum::{
     Router,
     extract::{Path, Query, State},
-    http::{HeaderValue, header},
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -21,7 +21,7 @@ use super::{
 };
 use crate::{
     domain::{
-        digest::{Frequency, verify_unsubscribe},
+        digest::{Frequency, LinkCheck, check_unsubscribe},
         notice::Kind,
     },
     jobs::{
@@ -139,37 +139,53 @@ struct UnsubscribePage {
     layout: Layout,
     action: String,
     done: bool,
+    /// The link is past its lifetime.
+    expired: bool,
     /// The link of notification emails (not of digests).
     notices: bool,
 }
 
-/// The user of a valid link, or not found (a wrong or altered link).
+/// The user of a valid link; an altered link is not found, and an expired
+/// one gets a page saying where to switch the emails off instead.
 async fn check_link(
     state: &AppState,
-    key_name: &str,
+    (key_name, notices): (&str, bool),
     user: &str,
     token: &str,
-) -> Result<Uuid, AppError> {
+) -> Result<Result<Uuid, Response>, AppError> {
     let user_id = Uuid::parse_str(user).map_err(|_| AppError::NotFound)?;
     let key = store::outbox::app_secret(&state.db, key_name).await?;
-    if verify_unsubscribe(&key, user_id, token) {
-        Ok(user_id)
-    } else {
-        Err(AppError::NotFound)
+    match check_unsubscribe(&key, user_id, token, state.clock.now()) {
+        LinkCheck::Valid => Ok(Ok(user_id)),
+        LinkCheck::Invalid => Err(AppError::NotFound),
+        LinkCheck::Expired => {
+            let page = UnsubscribePage {
+                layout: Layout::anonymous(),
+                action: String::new(),
+                done: false,
+                expired: true,
+                notices,
+            };
+            Ok(Err((StatusCode::GONE, page).into_response()))
+        }
     }
 }
 
 async fn unsubscribe_page(
     State(state): State<AppState>,
     Path((user, token)): Path<(String, String)>,
-) -> Result<UnsubscribePage, AppError> {
-    check_link(&state, UNSUBSCRIBE_KEY, &user, &token).await?;
+) -> Result<Response, AppError> {
+    if let Err(expired) = check_link(&state, (UNSUBSCRIBE_KEY, false), &user, &token).await? {
+        return Ok(expired);
+    }
     Ok(UnsubscribePage {
         layout: Layout::anonymous(),
         action: format!("/unsubscribe/{user}/{token}"),
         done: false,
+        expired: false,
         notices: false,
-    })
+    }
+    .into_response())
 }
 
 /// Turns the user's digests off: the page's button, or a mail client's
@@ -177,29 +193,39 @@ async fn unsubscribe_page(
 async fn unsubscribe(
     State(state): State<AppState>,
     Path((user, token)): Path<(String, String)>,
-) -> Result<UnsubscribePage, AppError> {
-    let user_id = check_link(&state, UNSUBSCRIBE_KEY, &user, &token).await?;
+) -> Result<Response, AppError> {
+    let user_id = match check_link(&state, (UNSUBSCRIBE_KEY, false), &user, &token).await? {
+        Ok(user_id) => user_id,
+        Err(expired) => return Ok(expired),
+    };
     store::outbox::set_frequency(&state.db, user_id, Frequency::Off).await?;
     tracing::info!(%user_id, "unsubscribed from digests");
     Ok(UnsubscribePage {
         layout: Layout::anonymous(),
         action: String::new(),
         done: true,
+        expired: false,
         notices: false,
-    })
+    }
+    .into_response())
 }
 
 async fn notices_page(
     State(state): State<AppState>,
     Path((user, token)): Path<(String, String)>,
-) -> Result<UnsubscribePage, AppError> {
-    check_link(&state, notices::UNSUBSCRIBE_KEY, &user, &token).await?;
+) -> Result<Response, AppError> {
+    let key = (notices::UNSUBSCRIBE_KEY, true);
+    if let Err(expired) = check_link(&state, key, &user, &token).await? {
+        return Ok(expired);
+    }
     Ok(UnsubscribePage {
         layout: Layout::anonymous(),
         action: format!("/unsubscribe/notices/{user}/{token}"),
         done: false,
+        expired: false,
         notices: true,
-    })
+    }
+    .into_response())
 }
 
 /// Switches every kind of notification off (the page's button, or a mail
@@ -207,8 +233,12 @@ async fn notices_page(
 async fn stop_notices(
     State(state): State<AppState>,
     Path((user, token)): Path<(String, String)>,
-) -> Result<UnsubscribePage, AppError> {
-    let user_id = check_link(&state, notices::UNSUBSCRIBE_KEY, &user, &token).await?;
+) -> Result<Response, AppError> {
+    let key = (notices::UNSUBSCRIBE_KEY, true);
+    let user_id = match check_link(&state, key, &user, &token).await? {
+        Ok(user_id) => user_id,
+        Err(expired) => return Ok(expired),
+    };
     let every: Vec<String> = Kind::ALL.iter().map(|k| k.as_str().to_owned()).collect();
     let mut tx = state.db.begin().await?;
     store::notifications::set_opted_out(&mut tx, user_id, &every).await?;
@@ -218,6 +248,8 @@ async fn stop_notices(
         layout: Layout::anonymous(),
         action: String::new(),
         done: true,
+        expired: false,
         notices: true,
-    })
+    }
+    .into_response())
 }

@@ -102,6 +102,9 @@ pub struct Caches {
     /// Each API token's request budget (not a cache, but kept per process
     /// like one).
     pub api_limits: api::RateLimits,
+    /// The installation's key for anonymous visitors' CSRF tokens, read
+    /// from the database on first use.
+    pub anonymous_key: tokio::sync::OnceCell<Vec<u8>>,
 }
 
 impl Default for Caches {
@@ -118,6 +121,7 @@ impl Default for Caches {
             review_trends: cache::Refreshed::new(200, Duration::from_secs(60)),
             service_figures: cache::Refreshed::new(500, Duration::from_secs(60)),
             api_limits: api::RateLimits::default(),
+            anonymous_key: tokio::sync::OnceCell::new(),
         }
     }
 }

@@ -56,14 +56,38 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
     )
 }
 
-/// The path as it may be logged: one-time link tokens are secrets, so they
-/// are replaced (query strings, which carry the setup token, are never logged).
-pub fn loggable_path(path: &str) -> &str {
-    if path.starts_with("/welcome/") {
-        "/welcome/{token}"
-    } else {
-        path
-    }
+/// Paths that carry a secret in one of their segments: the prefix, then
+/// which segment after it is the secret. Longer prefixes first.
+const SECRET_SEGMENTS: &[(&str, usize)] = &[
+    // An invitation or password reset: /welcome/{token}
+    ("/welcome/", 0),
+    // /unsubscribe/notices/{user}/{token}
+    ("/unsubscribe/notices/", 1),
+    // /unsubscribe/{user}/{token}
+    ("/unsubscribe/", 1),
+    // /feeds/{secret}/postmortems.atom
+    ("/feeds/", 0),
+];
+
+/// The path as it may be logged: the secret segment of a link (invitations,
+/// resets, unsubscribe and feed links) is replaced by `{token}`. Query
+/// strings, which carry the setup token and sign-in codes, are never logged.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    let Some((prefix, secret)) = SECRET_SEGMENTS
+        .iter()
+        .find(|(prefix, _)| path.starts_with(prefix))
+    else {
+        return path.into();
+    };
+    let rest = path[prefix.len()..]
+        .split('/')
+        .enumerate()
+        .map(
+            |(index, segment)| {
+                if index == *secret { "{token}" } else { segment }
+            },
+        );
+    format!("{prefix}{}", rest.collect::<Vec<_>>().join("/")).into()
 }
 
 #[cfg(test)]
@@ -71,8 +95,30 @@ mod tests {
     use super::loggable_path;
 
     #[test]
-    fn one_time_tokens_never_reach_the_log() {
-        assert_eq!(loggable_path("/welcome/4f2a9c"), "/welcome/{token}");
-        assert_eq!(loggable_path("/admin/users"), "/admin/users");
+    fn secrets_in_paths_never_reach_the_log() {
+        let cases = [
+            ("/welcome/4f2a9c", "/welcome/{token}"),
+            (
+                "/unsubscribe/0190-ab/1767225600-9f9f",
+                "/unsubscribe/0190-ab/{token}",
+            ),
+            (
+                "/unsubscribe/notices/0190-ab/1767-9f",
+                "/unsubscribe/notices/0190-ab/{token}",
+            ),
+            (
+                "/feeds/d00d/postmortems.atom",
+                "/feeds/{token}/postmortems.atom",
+            ),
+            (
+                "/feeds/d00d/action-items.ics",
+                "/feeds/{token}/action-items.ics",
+            ),
+            ("/admin/users", "/admin/users"),
+            ("/unsubscribe/", "/unsubscribe/"),
+        ];
+        for (path, logged) in cases {
+            assert_eq!(loggable_path(path), logged, "{path}");
+        }
     }
 }

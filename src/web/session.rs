@@ -2,9 +2,12 @@
 //! check on every state-changing request, and the extractors handlers use to
 //! demand a signed-in user or a role.
 //!
-//! Every visitor has a session: an anonymous one is made on their first page
-//! view, so that even the sign-in and setup forms carry a CSRF token.
-//! Signing in always replaces it with a new session (no fixation).
+//! Every visitor has a session, so that even the sign-in and setup forms
+//! carry a CSRF token. A signed-in session is a database row; an anonymous
+//! one is not stored at all: its cookie holds when it was made and a random
+//! nonce, and its CSRF token is an HMAC of both under the installation's
+//! key, so any replica can check it and a crowd of cookieless requests
+//! writes nothing. Signing in always starts a new session (no fixation).
 
 use axum::{
     body::Body,
@@ -38,6 +41,12 @@ pub const REFUSAL_MARK: char = '\u{1}';
 /// How long a visitor who has not signed in keeps a session (and so how long
 /// a sign-in form may stay open before it has to be reloaded).
 const ANONYMOUS_SESSION_MINUTES: i64 = 120;
+
+/// Starts the cookie value of an anonymous session: `a.{made}.{nonce}`.
+const ANONYMOUS_PREFIX: &str = "a.";
+
+/// The name of the installation's key that signs anonymous CSRF tokens.
+const ANONYMOUS_KEY: &str = "anonymous-csrf";
 
 /// Activity is written back at most this often, not on every request.
 const TOUCH_EVERY_SECONDS: i64 = 60;
@@ -171,9 +180,11 @@ async fn serve_new_visitor(
     mut request: Request,
     next: Next,
 ) -> Result<Response, AppError> {
-    let secrets = SessionSecrets::generate();
+    let made = state.clock.now().timestamp();
+    let nonce = Token::generate();
+    let key = anonymous_key(state).await?;
     request.extensions_mut().insert(Session {
-        csrf_token: secrets.csrf_token.as_str().to_owned(),
+        csrf_token: anonymous_csrf(key, made, nonce.as_str()),
         flash: None,
         user: None,
     });
@@ -181,8 +192,59 @@ async fn serve_new_visitor(
     if response.status() != StatusCode::OK {
         return Ok(response);
     }
-    let jar = secrets.persist(state, jar, None, None).await?;
-    Ok((jar, response).into_response())
+    let value = format!("{ANONYMOUS_PREFIX}{made}.{}", nonce.as_str());
+    let cookie = session_cookie(state, value, Duration::minutes(ANONYMOUS_SESSION_MINUTES));
+    Ok((jar.add(cookie), response).into_response())
+}
+
+/// The installation's key for anonymous CSRF tokens, read once per process.
+async fn anonymous_key(state: &AppState) -> Result<&[u8], AppError> {
+    let key = state
+        .caches
+        .anonymous_key
+        .get_or_try_init(|| store::outbox::app_secret(&state.db, ANONYMOUS_KEY))
+        .await?;
+    Ok(key)
+}
+
+/// The CSRF token of the anonymous session made at `made` (Unix seconds)
+/// with `nonce`.
+fn anonymous_csrf(key: &[u8], made: i64, nonce: &str) -> String {
+    use hmac::Mac;
+    let mut mac =
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    mac.update(format!("anonymous-csrf:{made}:{nonce}").as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The anonymous session a cookie value stands for, while it is young enough.
+fn anonymous_session(
+    key: &[u8],
+    value: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Session> {
+    let (made, nonce) = value.strip_prefix(ANONYMOUS_PREFIX)?.split_once('.')?;
+    let made: i64 = made.parse().ok()?;
+    let age = now.timestamp() - made;
+    if !(0..ANONYMOUS_SESSION_MINUTES * 60).contains(&age) || nonce.is_empty() {
+        return None;
+    }
+    Some(Session {
+        csrf_token: anonymous_csrf(key, made, nonce),
+        flash: None,
+        user: None,
+    })
+}
+
+/// The session cookie carrying `value` for `lifetime`.
+fn session_cookie(state: &AppState, value: String, lifetime: Duration) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.cookies_secure())
+        .max_age(cookie::time::Duration::seconds(lifetime.num_seconds()))
+        .build()
 }
 
 /// Error pages are made without the request at hand; for a signed-in user
@@ -207,8 +269,12 @@ fn in_session_layout(response: Response, session: &Session) -> Response {
 }
 
 async fn find_session(state: &AppState, cookie_value: &str) -> Result<Option<Session>, AppError> {
-    let hash = Token::from_presented(cookie_value).digest();
     let now = state.clock.now();
+    if cookie_value.starts_with(ANONYMOUS_PREFIX) {
+        let key = anonymous_key(state).await?;
+        return Ok(anonymous_session(key, cookie_value, now));
+    }
+    let hash = Token::from_presented(cookie_value).digest();
     let idle_cutoff = now - Duration::minutes(state.config.session_idle_minutes);
     let Some(found) =
         store::sessions::find_live_session(&state.db, &hash, now, idle_cutoff).await?
@@ -310,35 +376,26 @@ impl SessionSecrets {
         }
     }
 
-    /// Stores the session and returns the jar holding its cookie.
+    /// Stores the user's session and returns the jar holding its cookie.
     async fn persist(
         self,
         state: &AppState,
         jar: CookieJar,
-        user_id: Option<Uuid>,
+        user_id: Uuid,
         flash: Option<&str>,
     ) -> Result<CookieJar, AppError> {
         let now = state.clock.now();
-        let lifetime = match user_id {
-            Some(_) => Duration::hours(state.config.session_lifetime_hours),
-            None => Duration::minutes(ANONYMOUS_SESSION_MINUTES),
-        };
+        let lifetime = Duration::hours(state.config.session_lifetime_hours);
         let new_session = NewSession {
             id_hash: &self.cookie_token.digest(),
-            user_id,
+            user_id: Some(user_id),
             csrf_token: self.csrf_token.as_str(),
             expires_at: now + lifetime,
             flash,
         };
         store::sessions::insert_session(&state.db, new_session, now).await?;
-        let cookie = Cookie::build((SESSION_COOKIE, self.cookie_token.as_str().to_owned()))
-            .path("/")
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(state.config.cookies_secure())
-            .max_age(cookie::time::Duration::seconds(lifetime.num_seconds()))
-            .build();
-        Ok(jar.add(cookie))
+        let value = self.cookie_token.as_str().to_owned();
+        Ok(jar.add(session_cookie(state, value, lifetime)))
     }
 }
 
@@ -350,18 +407,22 @@ pub async fn start_session(
     user_id: Uuid,
     flash: Option<&str>,
 ) -> Result<CookieJar, AppError> {
-    if let Some(old) = jar.get(SESSION_COOKIE) {
+    if let Some(old) = jar.get(SESSION_COOKIE)
+        && !old.value().starts_with(ANONYMOUS_PREFIX)
+    {
         let old_hash = Token::from_presented(old.value()).digest();
         store::sessions::delete_session(&state.db, &old_hash).await?;
     }
     SessionSecrets::generate()
-        .persist(state, jar, Some(user_id), flash)
+        .persist(state, jar, user_id, flash)
         .await
 }
 
 /// Ends the browser's session server-side and clears its cookie.
 pub async fn end_session(state: &AppState, jar: CookieJar) -> Result<CookieJar, AppError> {
-    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+    if let Some(cookie) = jar.get(SESSION_COOKIE)
+        && !cookie.value().starts_with(ANONYMOUS_PREFIX)
+    {
         let hash = Token::from_presented(cookie.value()).digest();
         store::sessions::delete_session(&state.db, &hash).await?;
     }
@@ -430,7 +491,35 @@ impl<S: Send + Sync> FromRequestParts<S> for Admin {
 
 #[cfg(test)]
 mod tests {
-    use super::same_token;
+    use super::{ANONYMOUS_SESSION_MINUTES, anonymous_csrf, anonymous_session, same_token};
+
+    #[test]
+    fn an_anonymous_session_is_read_from_its_cookie_while_young_and_its_token_needs_the_key() {
+        let now: chrono::DateTime<chrono::Utc> = "2026-12-03T12:00:00Z".parse().unwrap();
+        let made = now.timestamp() - 60;
+        let value = format!("a.{made}.{}", "ab".repeat(32));
+        let session = anonymous_session(b"key", &value, now).expect("a young session");
+        assert_eq!(
+            session.csrf_token,
+            anonymous_csrf(b"key", made, &"ab".repeat(32))
+        );
+        assert!(session.user.is_none());
+        let other_key = anonymous_session(b"other key", &value, now).expect("a session");
+        assert_ne!(
+            other_key.csrf_token, session.csrf_token,
+            "the token depends on the key"
+        );
+        let old = now + chrono::Duration::minutes(ANONYMOUS_SESSION_MINUTES);
+        assert!(anonymous_session(b"key", &value, old).is_none(), "expired");
+        let early = now - chrono::Duration::minutes(5);
+        assert!(
+            anonymous_session(b"key", &value, early).is_none(),
+            "made in the future"
+        );
+        for bad in ["a.", "a.x.y", &format!("a.{made}."), "a.12"] {
+            assert!(anonymous_session(b"key", bad, now).is_none(), "{bad}");
+        }
+    }
 
     #[test]
     fn tokens_match_only_when_equal() {

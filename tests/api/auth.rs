@@ -284,3 +284,91 @@ async fn parallel_guesses_cannot_race_past_the_limit() {
         StatusCode::TOO_MANY_REQUESTS
     );
 }
+
+#[tokio::test]
+async fn a_thousand_cookieless_sign_in_pages_store_no_session_and_a_forged_anonymous_cookie_is_refused()
+ {
+    let app = TestApp::spawn().await;
+    app.create_user("lin@example.com", "Lin Wei", Role::Member)
+        .await;
+    let count = async || -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM sessions")
+            .fetch_one(&app.db)
+            .await
+            .expect("count")
+    };
+    let before = count().await;
+    // One client without a cookie jar: every request arrives cookieless.
+    let bare = reqwest::Client::new();
+    let url = format!("{}/login", app.address);
+    let mut cookies = std::collections::HashSet::new();
+    for _ in 0..1000 {
+        let response = bare.get(&url).send().await.expect("GET /login");
+        assert_eq!(response.status(), StatusCode::OK);
+        cookies.insert(session_cookie(response.headers()).expect("a session cookie"));
+    }
+    let after = count().await;
+    eprintln!(
+        "sessions stored by 1,000 cookieless GETs of /login: {}",
+        after - before
+    );
+    assert_eq!(after, before, "anonymous sessions are not stored");
+    assert_eq!(
+        cookies.len(),
+        1000,
+        "each visitor still gets its own session"
+    );
+
+    // Such a session still signs in, with its own token.
+    let client = app.client();
+    assert_eq!(
+        client.sign_in("lin@example.com", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(count().await, before + 1, "the signed-in session is stored");
+
+    // A cookie made up by hand, with a token made up to match, is refused:
+    // the token is signed with the installation's key.
+    let made = app.clock.now().timestamp();
+    let forged = bare
+        .post(&url)
+        .header(
+            "cookie",
+            format!("debrief_session=a.{made}.{}", "ab".repeat(32)),
+        )
+        .header("origin", &app.address)
+        .form(&[
+            ("_csrf", "ab".repeat(32).as_str()),
+            ("email", "lin@example.com"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(
+        forged
+            .text()
+            .await
+            .expect("body")
+            .contains("This form has expired")
+    );
+    // An anonymous session older than its two hours is over.
+    let page = bare.get(&url).send().await.expect("GET");
+    let cookie = cookie_value(&session_cookie(page.headers()).expect("cookie")).to_owned();
+    let token = crate::helpers::extract_csrf(&page.text().await.expect("body")).expect("a token");
+    app.advance(Duration::minutes(121));
+    let late = bare
+        .post(&url)
+        .header("cookie", &cookie)
+        .header("origin", &app.address)
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("email", "lin@example.com"),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(late.status(), StatusCode::FORBIDDEN, "an expired form");
+}

@@ -648,3 +648,88 @@ async fn a_sender_process_killed_with_sigkill_mid_delivery_loses_no_digest() {
         0
     );
 }
+
+#[tokio::test]
+async fn an_expired_unsubscribe_link_is_refused_while_the_header_link_of_its_message_works() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let sink = SmtpSink::start().await;
+    compose_week(&app).await;
+    digest::send_due(&app.db, &app.clock, &mailer(&sink.url()))
+        .await
+        .expect("send");
+    let mail = sink
+        .messages()
+        .into_iter()
+        .find(|m| m.to == ["olga@example.com"])
+        .expect("Olga's digest");
+    let parsed = mail.parsed();
+    let text = parsed.body_text(0).expect("a text part").to_string();
+    let prefix = format!("{}/unsubscribe/{}/", app.address, w.olga);
+    let start = text.find(&prefix).expect("the link in the text");
+    let in_text = text[start..]
+        .split_whitespace()
+        .next()
+        .expect("a link")
+        .trim_end_matches(['.', ')', '>'])
+        .strip_prefix(&app.address)
+        .expect("a path")
+        .to_owned();
+    let in_header = parsed
+        .header_raw("List-Unsubscribe")
+        .expect("header")
+        .trim()
+        .trim_matches(['<', '>'])
+        .strip_prefix(&app.address)
+        .expect("a path")
+        .to_owned();
+    assert_ne!(in_text, in_header, "two links with two lifetimes");
+    let stranger = app.client();
+    assert_eq!(stranger.get(&in_text).await.status, StatusCode::OK, "fresh");
+
+    // 31 days on, the link in the text is refused and says what to do; the
+    // header's one-click link of the same message still works.
+    set_clock(&app, at(MONDAY) + Duration::days(31));
+    let expired = stranger.get(&in_text).await;
+    assert_eq!(expired.status, StatusCode::GONE);
+    assert!(
+        expired.body.contains("This unsubscribe link has expired"),
+        "{}",
+        expired.body
+    );
+    assert!(expired.body.contains("/account#digest"));
+    let posted = stranger
+        .http
+        .post(stranger.url(&in_text))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(posted.status(), StatusCode::GONE);
+    assert_eq!(
+        store::outbox::get_frequency(&app.db, w.olga)
+            .await
+            .expect("frequency"),
+        Some(Frequency::Weekly),
+        "an expired link changed nothing"
+    );
+    let clicked = stranger
+        .http
+        .post(stranger.url(&in_header))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .expect("one-click");
+    assert_eq!(clicked.status(), StatusCode::OK);
+    assert_eq!(
+        store::outbox::get_frequency(&app.db, w.olga)
+            .await
+            .expect("frequency"),
+        Some(Frequency::Off)
+    );
+    // A year and a day after sending, the header link has expired too.
+    set_clock(&app, at(MONDAY) + Duration::days(366));
+    assert_eq!(stranger.get(&in_header).await.status, StatusCode::GONE);
+}

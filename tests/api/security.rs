@@ -3,7 +3,7 @@
 use debrief::domain::role::Role;
 use reqwest::StatusCode;
 
-use crate::helpers::{TestApp, extract_csrf};
+use crate::helpers::{PASSWORD, TestApp, TestClient, extract_csrf};
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
@@ -560,5 +560,244 @@ async fn every_field_and_query_parameter_found_by_crawling_the_demo_refuses_a_nu
     eprintln!(
         "NUL crawl: {} kinds of page, {requests} requests, no 5xx",
         seen_pages.len()
+    );
+}
+
+/// Runs `debrief serve` on the test's database with JSON logs and keeps
+/// every line it writes.
+struct LoggedServer {
+    process: tokio::process::Child,
+    address: String,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl LoggedServer {
+    async fn start(app: &TestApp) -> LoggedServer {
+        use tokio::io::AsyncBufReadExt;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let address = format!("http://127.0.0.1:{port}");
+        let mut process = tokio::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
+            .arg("serve")
+            .env("DATABASE_URL", app.database_url())
+            .env("DEBRIEF_LISTEN", format!("127.0.0.1:{port}"))
+            .env("DEBRIEF_BASE_URL", &address)
+            .env("DEBRIEF_LOG_FORMAT", "json")
+            .env(
+                "RUST_LOG",
+                "debug,sqlx=warn,hyper=info,h2=info,reqwest=info",
+            )
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the debrief binary");
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stdout = process.stdout.take().expect("stdout");
+        let stderr = process.stderr.take().expect("stderr");
+        for stream in [
+            Box::new(stdout) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+            Box::new(stderr),
+        ] {
+            let lines = lines.clone();
+            tokio::spawn(async move {
+                let mut reader = tokio::io::BufReader::new(stream).lines();
+                while let Ok(Some(line)) = reader.next_line().await {
+                    lines.lock().expect("the lines").push(line);
+                }
+            });
+        }
+        let http = reqwest::Client::new();
+        for _ in 0..200 {
+            let ready = http.get(format!("{address}/readyz")).send().await;
+            if ready.is_ok_and(|response| response.status().is_success()) {
+                return LoggedServer {
+                    process,
+                    address,
+                    lines,
+                };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "debrief serve did not come up: {:?}",
+            lines.lock().expect("the lines")
+        );
+    }
+
+    fn client(&self) -> TestClient {
+        TestClient {
+            address: self.address.clone(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("http client"),
+        }
+    }
+
+    fn lines(&self) -> Vec<String> {
+        self.lines.lock().expect("the lines").clone()
+    }
+}
+
+#[tokio::test]
+async fn no_request_log_line_holds_the_token_of_a_setup_invite_reset_unsubscribe_or_feed_link() {
+    let app = TestApp::spawn().await;
+    let mut server = LoggedServer::start(&app).await;
+    let admin = server.client();
+    let after = |text: &str, marker: &str| -> String {
+        let start = text
+            .find(marker)
+            .unwrap_or_else(|| panic!("{marker} in {text}"))
+            + marker.len();
+        text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_hexdigit() || *c == '-')
+            .collect()
+    };
+
+    // The first admin, through the setup link printed at start.
+    let started = server.lines().join("\n");
+    let setup_token = after(&started, "/setup?token=");
+    assert_eq!(setup_token.len(), 64, "{started}");
+    let setup = admin.get(&format!("/setup?token={setup_token}")).await;
+    assert_eq!(setup.status, StatusCode::OK, "{}", setup.body);
+    let made = admin
+        .post_form(
+            "/setup",
+            &[
+                ("token", &setup_token),
+                ("email", "root@example.com"),
+                ("display_name", "Root Admin"),
+                ("password", PASSWORD),
+                ("password_confirm", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::SEE_OTHER, "{}", made.body);
+    assert_eq!(
+        admin.sign_in("root@example.com", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // An invitation, then a password reset for the same person.
+    let invited = admin
+        .post_form(
+            "/admin/users",
+            &[
+                ("email", "nia@example.com"),
+                ("display_name", "Nia"),
+                ("role", "member"),
+            ],
+        )
+        .await;
+    assert!(invited.status.is_success(), "{}", invited.body);
+    let invite_token = after(&invited.body, "/welcome/");
+    let newcomer = server.client();
+    assert_eq!(
+        newcomer
+            .get(&format!("/welcome/{invite_token}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let nia: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'nia@example.com'")
+            .fetch_one(&app.db)
+            .await
+            .expect("Nia");
+    let reset = admin
+        .post_form(&format!("/admin/users/{nia}/link"), &[])
+        .await;
+    assert!(reset.status.is_success(), "{}", reset.body);
+    let reset_token = after(&reset.body, "/welcome/");
+    assert_eq!(
+        newcomer
+            .get(&format!("/welcome/{reset_token}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // Feed links, opened as a feed reader would.
+    let feeds = admin.post_form("/account/feeds", &[]).await;
+    assert_eq!(feeds.status, StatusCode::OK);
+    let feed_secret = after(&feeds.body, "/feeds/");
+    let reader = reqwest::Client::new();
+    for feed in ["postmortems.atom", "action-items.ics"] {
+        let url = format!("{}/feeds/{feed_secret}/{feed}", server.address);
+        let got = reader.get(url).send().await.expect("a feed");
+        assert_eq!(got.status(), StatusCode::OK);
+    }
+
+    // Both unsubscribe links of a message, opened and one-clicked.
+    let mut tokens = vec![setup_token.clone(), invite_token, reset_token, feed_secret];
+    for (key_name, prefix) in [
+        (debrief::jobs::digest::UNSUBSCRIBE_KEY, "/unsubscribe"),
+        (
+            debrief::jobs::notices::UNSUBSCRIBE_KEY,
+            "/unsubscribe/notices",
+        ),
+    ] {
+        let key = debrief::store::outbox::app_secret(&app.db, key_name)
+            .await
+            .expect("the key");
+        let links =
+            debrief::domain::digest::UnsubscribeLinks::new(&key, prefix, nia, chrono::Utc::now());
+        for path in [&links.page, &links.header] {
+            let page = reader
+                .get(format!("{}{path}", server.address))
+                .send()
+                .await
+                .expect("the page");
+            assert_eq!(page.status(), StatusCode::OK, "{path}");
+            tokens.push(path.rsplit('/').next().expect("the token").to_owned());
+        }
+        let clicked = reader
+            .post(format!("{}{}", server.address, links.header))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .await
+            .expect("one-click");
+        assert_eq!(clicked.status(), StatusCode::OK);
+    }
+
+    server.process.kill().await.expect("stopped");
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let lines = server.lines();
+    let requests: Vec<&String> = lines
+        .iter()
+        .filter(|line| line.contains("\"path\""))
+        .collect();
+    assert!(requests.len() >= 15, "the requests were logged: {lines:#?}");
+    for token in &tokens {
+        let holding: Vec<&String> = lines
+            .iter()
+            .filter(|line| line.contains(token.as_str()))
+            .filter(|line| !line.contains("No account exists yet"))
+            .collect();
+        assert!(holding.is_empty(), "a log line holds a token: {holding:#?}");
+    }
+    for logged in [
+        "/welcome/{token}",
+        "/feeds/{token}/postmortems.atom",
+        &format!("/unsubscribe/{nia}/{{token}}"),
+        &format!("/unsubscribe/notices/{nia}/{{token}}"),
+        "\"path\":\"/setup\"",
+    ] {
+        assert!(
+            requests.iter().any(|line| line.contains(logged)),
+            "{logged} is logged: {requests:#?}"
+        );
+    }
+    eprintln!(
+        "{} log lines, {} of them about requests; none holds any of the {} tokens",
+        lines.len(),
+        requests.len(),
+        tokens.len()
     );
 }
