@@ -165,9 +165,7 @@ impl ImportedFrom {
     /// The source's address when it is a web link (`javascript:` and the
     /// like, from an archive written elsewhere, are never linked).
     pub fn web_url(&self) -> Option<&str> {
-        self.url
-            .as_deref()
-            .filter(|url| super::incident::is_web_link(url))
+        super::incident::web_link(self.url.as_deref())
     }
 }
 
@@ -351,7 +349,7 @@ impl Document {
                 Some(speaker) => format!("**{}**: {}", cell(speaker), cell(&line.text)),
                 None => cell(&line.text),
             };
-            let text = match &line.link {
+            let text = match super::incident::web_link(line.link.as_deref()) {
                 Some(link) => format!("{said} ([link]({link}))"),
                 None => said,
             };
@@ -383,7 +381,7 @@ impl Document {
             "| Action | Kind | Priority | Owner | Due | Status |\n|---|---|---|---|---|---|\n",
         );
         for item in &self.action_items {
-            let title = match &item.tracker_url {
+            let title = match super::incident::web_link(item.tracker_url.as_deref()) {
                 Some(url) => format!("[{}]({url})", cell(&item.title)),
                 None => cell(&item.title),
             };

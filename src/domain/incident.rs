@@ -82,6 +82,13 @@ pub fn is_web_link(text: &str) -> bool {
         && !text.chars().any(char::is_whitespace)
 }
 
+/// A stored address as something to link to: only a web link is (an
+/// archive written elsewhere may hold `javascript:` or `data:` addresses in
+/// any of its URL fields, and every one of them passes through here).
+pub fn web_link(address: Option<&str>) -> Option<&str> {
+    address.filter(|address| is_web_link(address))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,7 +29,7 @@ use super::{
 use crate::{
     domain::{
         action::{ActionKind, ActionStatus, Priority},
-        incident::display_number,
+        incident::{display_number, web_link},
     },
     store::{
         self,
@@ -196,6 +196,20 @@ impl ItemPage {
 
     fn incident_label(&self) -> String {
         display_number(self.view.item.incident_number)
+    }
+
+    /// The item's tracker address, when it is a web link.
+    fn tracker_url(&self) -> Option<&str> {
+        web_link(self.view.item.tracker_url.as_deref())
+    }
+
+    /// The linked issue's address, when it is a web link.
+    fn issue_url(&self) -> Option<&str> {
+        web_link(
+            self.tracker
+                .as_ref()
+                .and_then(|linked| linked.url.as_deref()),
+        )
     }
 
     /// How the linked issue stands, in words.

@@ -314,36 +314,63 @@ async fn refusals_of_the_framework_and_of_forms_keep_the_signed_in_navigation() 
 }
 
 #[tokio::test]
-async fn an_imported_source_address_is_linked_only_when_it_is_a_web_address() {
+async fn every_stored_address_is_linked_only_when_it_is_a_web_address() {
     let app = TestApp::spawn().await;
     let (author, _) = app.signed_in(Role::Member).await;
     let number = crate::incidents::create_incident(&author, "Imported elsewhere").await;
+    crate::incidents::add_entries(
+        &author,
+        number,
+        &[("2026-03-01 14:05", "trigger", "Deploy")],
+    )
+    .await;
+    crate::incidents::add_item(&author, number, &[("title", "Alert on saturation")]).await;
+    let item: uuid::Uuid = sqlx::query_scalar("SELECT id FROM action_items")
+        .fetch_one(&app.db)
+        .await
+        .expect("the item");
+    // As a JSON archive written elsewhere could hold them, in every URL
+    // field: the source, a timeline entry's link, an item's tracker link.
     for (url, linked) in [
         ("javascript:alert(document.cookie)", false),
         ("JaVaScRiPt:alert(1)", false),
         ("data:text/html,<script>alert(1)</script>", false),
         ("https://wiki.example.com/postmortems/42", true),
     ] {
-        sqlx::query(
-            "UPDATE incidents SET imported_from = 'pm-42.md', source_url = $2 WHERE number = $1",
-        )
-        .bind(number)
-        .bind(url)
-        .execute(&app.db)
-        .await
-        .expect("source");
+        for statement in [
+            "UPDATE incidents SET imported_from = 'pm-42.md', source_url = $1",
+            "UPDATE timeline_entries SET link = $1",
+            "UPDATE action_items SET tracker_url = $1",
+        ] {
+            sqlx::query(statement)
+                .bind(url)
+                .execute(&app.db)
+                .await
+                .expect("an address");
+        }
+        let link = format!("href=\"{url}\"");
         let page = author.get(&format!("/incidents/{number}")).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(page.body.contains("pm-42.md"), "the source file is named");
-        let link = format!("href=\"{url}\"");
-        assert_eq!(page.body.contains(&link), linked, "{url}");
+        assert_eq!(
+            page.body.matches(&link).count(),
+            if linked { 2 } else { 0 },
+            "{url}"
+        );
+        let item_page = author.get(&format!("/action-items/{item}")).await;
+        assert_eq!(item_page.status, StatusCode::OK);
+        assert_eq!(item_page.body.contains(&link), linked, "{url} on the item");
         let markdown = author.get(&format!("/incidents/{number}/export.md")).await;
-        assert_eq!(markdown.body.contains(url), linked, "{url} in the export");
+        assert_eq!(
+            markdown.body.matches(url).count(),
+            if linked { 3 } else { 0 },
+            "{url} in the export"
+        );
         if !linked {
-            assert!(
-                !page.body.to_lowercase().contains("javascript:alert"),
-                "{url}"
-            );
+            // (The item's own edit form shows the address as typed text.)
+            for body in [&page.body, &markdown.body] {
+                assert!(!body.to_lowercase().contains("javascript:alert"), "{url}");
+            }
         }
     }
 }

@@ -104,7 +104,7 @@ pub fn entry_views(
             speaker: entry.speaker.clone(),
             html: render(&entry.text),
             source: entry.source.clone(),
-            link: entry.link.clone(),
+            link: crate::domain::incident::web_link(entry.link.as_deref()).map(str::to_owned),
             written_at: entry.written_at.clone(),
         })
         .collect()
