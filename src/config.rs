@@ -70,6 +70,20 @@ pub struct ServerConfig {
     #[arg(long, env = "DEBRIEF_TRUST_PROXY", default_value_t = false)]
     pub trust_proxy: bool,
 
+    /// Seconds a client has to send a request's headers, and to start its
+    /// next request on a kept-alive connection; then the connection closes.
+    #[arg(long, env = "DEBRIEF_CLIENT_HEADER_SECONDS", default_value_t = 10)]
+    pub client_header_seconds: u64,
+
+    /// Seconds a client has to send a request's body (an upload included).
+    #[arg(long, env = "DEBRIEF_CLIENT_BODY_SECONDS", default_value_t = 60)]
+    pub client_body_seconds: u64,
+
+    /// Seconds requests in flight get to finish after SIGTERM; what is
+    /// still open then is cut and the process exits.
+    #[arg(long, env = "DEBRIEF_SHUTDOWN_SECONDS", default_value_t = 20)]
+    pub shutdown_seconds: u64,
+
     /// Requests one API token may make per minute (on each replica), in
     /// bursts of up to a tenth of that; more get 429 with `Retry-After`.
     #[arg(long, env = "DEBRIEF_API_RATE_PER_MINUTE", default_value_t = 600)]

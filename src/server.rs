@@ -1,7 +1,7 @@
 //! Running the web server: bind, serve, and stop gracefully on SIGTERM or
 //! Ctrl-C, letting requests in flight finish.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::sync::Arc;
 
 use anyhow::Context;
 use sqlx::PgPool;
@@ -20,17 +20,98 @@ const JOB_RESTART_AFTER: std::time::Duration = std::time::Duration::from_secs(30
 /// How long shutdown waits for background jobs to finish their pass.
 const JOB_STOP_DEADLINE: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// Serves on an already bound listener until `shutdown` resolves.
+/// Time limits on clients, so a slow or idle one holds no connection for
+/// long and shutdown is not held up by one.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientLimits {
+    /// To send a request's headers, and to start the next request on a
+    /// kept-alive connection (the idle limit).
+    pub headers: std::time::Duration,
+    /// To send a request's body.
+    pub body: std::time::Duration,
+    /// For requests in flight to finish once shutdown begins.
+    pub shutdown: std::time::Duration,
+}
+
+impl ClientLimits {
+    pub fn from_config(config: &ServerConfig) -> ClientLimits {
+        ClientLimits {
+            headers: std::time::Duration::from_secs(config.client_header_seconds),
+            body: std::time::Duration::from_secs(config.client_body_seconds),
+            shutdown: std::time::Duration::from_secs(config.shutdown_seconds),
+        }
+    }
+}
+
+/// Serves on an already bound listener until `shutdown` resolves, then
+/// stops accepting, gives requests in flight `limits.shutdown` to finish,
+/// and returns (closing what is still open).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    limits: ClientLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = web::router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
+    use hyper_util::{
+        rt::{TokioExecutor, TokioIo, TokioTimer},
+        server::{conn::auto::Builder, graceful::GracefulShutdown},
+    };
+    let app = web::router(state).layer(tower_http::timeout::RequestBodyDeadlineLayer::new(
+        limits.body,
+    ));
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.headers);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(limits.headers)
+        .keep_alive_timeout(limits.headers);
+    let graceful = GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: wait, then go on.
+                    tracing::warn!(%error, "could not accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let app = app.clone();
+        let service = hyper::service::service_fn(
+            move |mut request: hyper::Request<hyper::body::Incoming>| {
+                request
+                    .extensions_mut()
+                    .insert(axum::extract::ConnectInfo(peer));
+                tower::ServiceExt::oneshot(app.clone(), request)
+            },
+        );
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection.into_owned());
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "a connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.shutdown, graceful.shutdown())
         .await
-        .context("the server stopped with an error")
+        .is_err()
+    {
+        tracing::warn!(
+            seconds = limits.shutdown.as_secs(),
+            "requests still open at the shutdown deadline were cut"
+        );
+    }
+    Ok(())
 }
 
 /// `debrief serve`: everything after migrations.
@@ -90,7 +171,8 @@ pub async fn run(pool: PgPool, config: ServerConfig) -> anyhow::Result<()> {
         clock,
         caches: Default::default(),
     };
-    let served = serve(listener, state, shutdown_signal()).await;
+    let limits = ClientLimits::from_config(&state.config);
+    let served = serve(listener, state, limits, shutdown_signal()).await;
     // Requests are done (or the server failed); let the jobs finish the
     // pass they are in before the process goes.
     jobs.shutdown(JOB_STOP_DEADLINE).await;

@@ -30,6 +30,9 @@ pub enum AppError {
     /// The request body is larger than the limit.
     #[error("request body too large")]
     TooLarge,
+    /// The client did not send the request's body within its time limit.
+    #[error("request body too slow")]
+    TooSlow,
     /// The database could not be reached in time.
     #[error("database unavailable: {0}")]
     Unavailable(sqlx::Error),
@@ -63,6 +66,19 @@ struct ErrorPage {
 }
 
 impl AppError {
+    /// A request body that could not be read: too slow (its time limit ran
+    /// out) or too large.
+    pub fn unreadable_body(error: axum::Error) -> AppError {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+        while let Some(current) = cause {
+            if current.is::<tower_http::timeout::TimeoutError>() {
+                return AppError::TooSlow;
+            }
+            cause = current.source();
+        }
+        AppError::TooLarge
+    }
+
     /// The status, heading and message this error is shown with.
     pub fn describe(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
@@ -92,6 +108,11 @@ impl AppError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "That was too much to send",
                 "The form was larger than Debrief accepts. Shorten it and try again.",
+            ),
+            AppError::TooSlow => (
+                StatusCode::REQUEST_TIMEOUT,
+                "That took too long to arrive",
+                "The form did not reach Debrief in time, so nothing was saved. Check your connection and submit it again.",
             ),
             AppError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,

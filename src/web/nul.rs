@@ -39,8 +39,9 @@ pub async fn refuse_nul(request: Request, next: Next) -> Response {
     }
     let path = request.uri().path().to_owned();
     let (parts, body) = request.into_parts();
-    let Ok(bytes) = to_bytes(body, BODY_LIMIT_BYTES).await else {
-        return super::error::AppError::TooLarge.into_response();
+    let bytes = match to_bytes(body, BODY_LIMIT_BYTES).await {
+        Ok(bytes) => bytes,
+        Err(error) => return super::error::AppError::unreadable_body(error).into_response(),
     };
     let holds_nul = if form {
         has_escaped_nul(&bytes)

@@ -338,7 +338,7 @@ async fn take_csrf_token(request: Request) -> Result<(Request, Option<String>), 
     let (parts, body) = request.into_parts();
     let bytes = axum::body::to_bytes(body, BODY_LIMIT_BYTES)
         .await
-        .map_err(|_| AppError::TooLarge)?;
+        .map_err(AppError::unreadable_body)?;
     let token = form_urlencoded::parse(&bytes)
         .find(|(name, _)| name == CSRF_FIELD)
         .map(|(_, value)| value.into_owned());

@@ -67,6 +67,9 @@ async fn start_server(
         base_url,
         secure_cookies: None,
         trust_proxy: false,
+        client_header_seconds: 10,
+        client_body_seconds: 60,
+        shutdown_seconds: 5,
         session_idle_minutes: 12 * 60,
         api_rate_per_minute: 600,
         session_lifetime_hours: 7 * 24,
@@ -89,7 +92,8 @@ async fn start_server(
     let shutdown = async move {
         let _ = stopped.await;
     };
-    tokio::spawn(server::serve(listener, state, shutdown));
+    let limits = server::ClientLimits::from_config(&state.config);
+    tokio::spawn(server::serve(listener, state, limits, shutdown));
     (address, stop)
 }
 
@@ -451,4 +455,101 @@ pub async fn team(db: &PgPool, name: &str, members: &[(Uuid, bool)]) -> Uuid {
             .expect("member");
     }
     id
+}
+
+/// `debrief serve` run as its own process on the test's database, with JSON
+/// logs kept line by line; `env` adds or overrides settings.
+pub struct ServerProcess {
+    pub process: tokio::process::Child,
+    pub address: String,
+    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl ServerProcess {
+    pub async fn start(app: &TestApp, env: &[(&str, &str)]) -> ServerProcess {
+        use tokio::io::AsyncBufReadExt;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let address = format!("http://127.0.0.1:{port}");
+        let mut process = tokio::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
+            .arg("serve")
+            .env("DATABASE_URL", app.database_url())
+            .env("DEBRIEF_LISTEN", format!("127.0.0.1:{port}"))
+            .env("DEBRIEF_BASE_URL", &address)
+            .env("DEBRIEF_LOG_FORMAT", "json")
+            .env(
+                "RUST_LOG",
+                "debug,sqlx=warn,hyper=info,h2=info,reqwest=info",
+            )
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("the debrief binary");
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stdout = process.stdout.take().expect("stdout");
+        let stderr = process.stderr.take().expect("stderr");
+        for stream in [
+            Box::new(stdout) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+            Box::new(stderr),
+        ] {
+            let lines = lines.clone();
+            tokio::spawn(async move {
+                let mut reader = tokio::io::BufReader::new(stream).lines();
+                while let Ok(Some(line)) = reader.next_line().await {
+                    lines.lock().expect("the lines").push(line);
+                }
+            });
+        }
+        let http = reqwest::Client::new();
+        for _ in 0..200 {
+            let ready = http.get(format!("{address}/readyz")).send().await;
+            if ready.is_ok_and(|response| response.status().is_success()) {
+                return ServerProcess {
+                    process,
+                    address,
+                    lines,
+                };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!(
+            "debrief serve did not come up: {:?}",
+            lines.lock().expect("the lines")
+        );
+    }
+
+    pub fn client(&self) -> TestClient {
+        TestClient {
+            address: self.address.clone(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("http client"),
+        }
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().expect("the lines").clone()
+    }
+
+    /// Sends SIGTERM and waits up to `within` for the process to exit;
+    /// gives how long it took, or `None` if it was still running.
+    pub async fn terminate(&mut self, within: std::time::Duration) -> Option<std::time::Duration> {
+        let pid = self.process.id().expect("a running process").to_string();
+        let started = std::time::Instant::now();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(sent.success());
+        match tokio::time::timeout(within, self.process.wait()).await {
+            Ok(_) => Some(started.elapsed()),
+            Err(_) => None,
+        }
+    }
 }

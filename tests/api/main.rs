@@ -12,6 +12,7 @@ mod comments;
 mod digest;
 mod editor;
 mod fake_tracker;
+mod faults;
 mod helpers;
 mod import;
 mod incidents;

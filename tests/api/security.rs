@@ -3,7 +3,7 @@
 use debrief::domain::role::Role;
 use reqwest::StatusCode;
 
-use crate::helpers::{PASSWORD, TestApp, TestClient, extract_csrf};
+use crate::helpers::{PASSWORD, ServerProcess, TestApp, extract_csrf};
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
@@ -590,90 +590,10 @@ async fn every_field_and_query_parameter_found_by_crawling_the_demo_refuses_a_nu
     );
 }
 
-/// Runs `debrief serve` on the test's database with JSON logs and keeps
-/// every line it writes.
-struct LoggedServer {
-    process: tokio::process::Child,
-    address: String,
-    lines: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
-}
-
-impl LoggedServer {
-    async fn start(app: &TestApp) -> LoggedServer {
-        use tokio::io::AsyncBufReadExt;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
-        let address = format!("http://127.0.0.1:{port}");
-        let mut process = tokio::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
-            .arg("serve")
-            .env("DATABASE_URL", app.database_url())
-            .env("DEBRIEF_LISTEN", format!("127.0.0.1:{port}"))
-            .env("DEBRIEF_BASE_URL", &address)
-            .env("DEBRIEF_LOG_FORMAT", "json")
-            .env(
-                "RUST_LOG",
-                "debug,sqlx=warn,hyper=info,h2=info,reqwest=info",
-            )
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("the debrief binary");
-        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let stdout = process.stdout.take().expect("stdout");
-        let stderr = process.stderr.take().expect("stderr");
-        for stream in [
-            Box::new(stdout) as Box<dyn tokio::io::AsyncRead + Unpin + Send>,
-            Box::new(stderr),
-        ] {
-            let lines = lines.clone();
-            tokio::spawn(async move {
-                let mut reader = tokio::io::BufReader::new(stream).lines();
-                while let Ok(Some(line)) = reader.next_line().await {
-                    lines.lock().expect("the lines").push(line);
-                }
-            });
-        }
-        let http = reqwest::Client::new();
-        for _ in 0..200 {
-            let ready = http.get(format!("{address}/readyz")).send().await;
-            if ready.is_ok_and(|response| response.status().is_success()) {
-                return LoggedServer {
-                    process,
-                    address,
-                    lines,
-                };
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!(
-            "debrief serve did not come up: {:?}",
-            lines.lock().expect("the lines")
-        );
-    }
-
-    fn client(&self) -> TestClient {
-        TestClient {
-            address: self.address.clone(),
-            http: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("http client"),
-        }
-    }
-
-    fn lines(&self) -> Vec<String> {
-        self.lines.lock().expect("the lines").clone()
-    }
-}
-
 #[tokio::test]
 async fn no_request_log_line_holds_the_token_of_a_setup_invite_reset_unsubscribe_or_feed_link() {
     let app = TestApp::spawn().await;
-    let mut server = LoggedServer::start(&app).await;
+    let mut server = ServerProcess::start(&app, &[]).await;
     let admin = server.client();
     let after = |text: &str, marker: &str| -> String {
         let start = text

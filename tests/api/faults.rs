@@ -1,0 +1,190 @@
+//! Faults, each against a real `debrief serve` process on loopback: slow and
+//! idle clients are cut within their configured limits, and SIGTERM stops
+//! the process within its deadline while a client holds a request open.
+
+use std::time::{Duration, Instant};
+
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
+
+use crate::helpers::{ServerProcess, TestApp};
+
+/// Limits small enough for a test: 1 s for headers (and between requests),
+/// 2 s for a body, 2 s to finish at shutdown.
+const LIMITS: &[(&str, &str)] = &[
+    ("DEBRIEF_CLIENT_HEADER_SECONDS", "1"),
+    ("DEBRIEF_CLIENT_BODY_SECONDS", "2"),
+    ("DEBRIEF_SHUTDOWN_SECONDS", "2"),
+];
+
+async fn connect(server: &ServerProcess) -> TcpStream {
+    let address = server.address.trim_start_matches("http://");
+    TcpStream::connect(address).await.expect("a connection")
+}
+
+/// Reads until the server closes the connection (or `limit` passes);
+/// gives what was read and how long the connection stayed open.
+async fn until_closed(stream: &mut TcpStream, limit: Duration) -> (String, Option<Duration>) {
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match tokio::time::timeout(
+            limit.saturating_sub(started.elapsed()),
+            stream.read(&mut buffer),
+        )
+        .await
+        {
+            Ok(Ok(0)) | Ok(Err(_)) => {
+                return (
+                    String::from_utf8_lossy(&seen).into_owned(),
+                    Some(started.elapsed()),
+                );
+            }
+            Ok(Ok(n)) => seen.extend_from_slice(&buffer[..n]),
+            Err(_) => return (String::from_utf8_lossy(&seen).into_owned(), None),
+        }
+    }
+}
+
+#[tokio::test]
+async fn slow_and_idle_clients_are_cut_within_their_limits() {
+    let app = TestApp::spawn().await;
+    let server = ServerProcess::start(&app, LIMITS).await;
+    let host = server.address.trim_start_matches("http://").to_owned();
+
+    // Fifty half-sent requests (slowloris): each is closed after about a
+    // second, none lasts five.
+    let mut half_sent = Vec::new();
+    for _ in 0..50 {
+        let mut stream = connect(&server).await;
+        stream
+            .write_all(format!("GET /login HTTP/1.1\r\nHost: {host}\r\nX-Slow: ").as_bytes())
+            .await
+            .expect("a partial request");
+        half_sent.push(stream);
+    }
+    let started = Instant::now();
+    let mut longest = Duration::ZERO;
+    for mut stream in half_sent {
+        let (_, open) = until_closed(&mut stream, Duration::from_secs(5)).await;
+        let open = open.expect("a half-sent request is cut");
+        longest = longest.max(open);
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "all cut in {:?}",
+        started.elapsed()
+    );
+
+    // An idle kept-alive connection: one answered request, then silence.
+    let mut idle = connect(&server).await;
+    idle.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n").as_bytes())
+        .await
+        .expect("a request");
+    let (answered, open) = until_closed(&mut idle, Duration::from_secs(5)).await;
+    assert!(answered.starts_with("HTTP/1.1 200"), "{answered}");
+    let idle_for = open.expect("an idle connection is closed");
+    assert!(idle_for < Duration::from_secs(4), "idle for {idle_for:?}");
+
+    // A body sent a byte at a time: cut at the body limit with 408.
+    let mut trickle = connect(&server).await;
+    trickle
+        .write_all(
+            format!(
+                "POST /login HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n",
+                server.address
+            )
+            .as_bytes(),
+        )
+        .await
+        .expect("headers");
+    let body_started = Instant::now();
+    let mut answer = String::new();
+    for _ in 0..40 {
+        if trickle.write_all(b"a").await.is_err() {
+            break;
+        }
+        let mut buffer = [0u8; 4096];
+        if let Ok(Ok(n)) =
+            tokio::time::timeout(Duration::from_millis(200), trickle.read(&mut buffer)).await
+        {
+            answer.push_str(&String::from_utf8_lossy(&buffer[..n]));
+            if n == 0 || answer.contains("\r\n\r\n") {
+                break;
+            }
+        }
+    }
+    let cut_after = body_started.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        cut_after < Duration::from_secs(4),
+        "a trickled body was cut after {cut_after:?}"
+    );
+    eprintln!(
+        "limits 1 s / 2 s: 50 half-sent requests cut within {longest:?}, an idle connection after {idle_for:?}, a trickled body after {cut_after:?}"
+    );
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_within_its_deadline_while_a_request_is_half_sent() {
+    let app = TestApp::spawn().await;
+    // Long client limits, so only the shutdown deadline can end the request.
+    let mut server = ServerProcess::start(
+        &app,
+        &[
+            ("DEBRIEF_CLIENT_HEADER_SECONDS", "60"),
+            ("DEBRIEF_CLIENT_BODY_SECONDS", "60"),
+            ("DEBRIEF_SHUTDOWN_SECONDS", "2"),
+        ],
+    )
+    .await;
+    let host = server.address.trim_start_matches("http://").to_owned();
+    // A sign-in form whose body never finishes arriving: the request is in
+    // its handler, waiting for the rest (the token rides in a header).
+    let visitor = server.client();
+    let token = visitor.csrf_token().await;
+    let page = reqwest::Client::new()
+        .get(format!("{}/login", server.address))
+        .send()
+        .await
+        .expect("the sign-in page");
+    let cookie = page
+        .headers()
+        .get("set-cookie")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    let token_of_cookie =
+        crate::helpers::extract_csrf(&page.text().await.expect("the page")).expect("a token");
+    drop(token);
+    let mut open = connect(&server).await;
+    open.write_all(
+        format!(
+            "POST /login HTTP/1.1\r\nHost: {host}\r\nOrigin: {}\r\nCookie: {cookie}\r\nX-CSRF-Token: {token_of_cookie}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=",
+            server.address
+        )
+        .as_bytes(),
+    )
+    .await
+    .expect("half a request");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let took = server
+        .terminate(Duration::from_secs(10))
+        .await
+        .expect("the process exits");
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(5),
+        "the request in flight had its deadline, then the process exited: {took:?}"
+    );
+    let lines = server.lines().join("\n");
+    assert!(lines.contains("Debrief stopped"), "{lines}");
+    // New connections are refused once it has gone.
+    assert!(TcpStream::connect(&host).await.is_err());
+    eprintln!("SIGTERM with a half-sent request open: exited after {took:?} (deadline 2 s)");
+    drop(open);
+}
