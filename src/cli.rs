@@ -173,20 +173,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             database,
             server,
         } => {
-            let pool = db::connect(&database).await?;
-            db::migrate(&pool).await?;
-            if demo {
-                if seed::demo::archive_is_empty(&pool).await? {
-                    seed_demo(&pool).await?;
-                } else {
-                    eprintln!(
-                        "--demo: the archive already has accounts or incidents, so the demo was not added \
-                         (sign in as before; the demo admin is {})",
-                        seed::demo::DEMO_ADMIN
-                    );
-                }
-            }
-            server::run(pool, server).await
+            server::run(server, &database, async move |pool| {
+                prepare_for_serving(pool, demo).await
+            })
+            .await
         }
         Command::Seed {
             demo,
@@ -433,6 +423,31 @@ async fn load_services(pool: &sqlx::PgPool, file: &std::path::Path) -> anyhow::R
         loaded.unmatched_owners.len()
     );
     Ok(())
+}
+
+/// What `debrief serve` does once the database answers: migrations, then
+/// with `--demo` the demo archive if the archive is empty.
+async fn prepare_for_serving(pool: sqlx::PgPool, demo: bool) -> anyhow::Result<sqlx::PgPool> {
+    db::migrate(&pool).await?;
+    if demo {
+        let empty = seed::demo::archive_is_empty(&mut *pool.acquire().await?).await?;
+        let seeded = if empty {
+            seed_demo(&pool).await
+        } else {
+            Err(anyhow::anyhow!(seed::demo::ALREADY_FILLED))
+        };
+        match seeded {
+            Ok(()) => {}
+            // Filled before, or meanwhile by another replica started with --demo.
+            Err(error) if error.to_string() == seed::demo::ALREADY_FILLED => eprintln!(
+                "--demo: the archive already has accounts or incidents, so the demo was not added \
+                 (sign in as before; the demo admin is {})",
+                seed::demo::DEMO_ADMIN
+            ),
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(pool)
 }
 
 async fn seed_demo(pool: &sqlx::PgPool) -> anyhow::Result<()> {

@@ -36,6 +36,58 @@ pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<PgPool> {
     Ok(pool)
 }
 
+/// [`connect`], waiting with backoff (half a second, doubling up to ten)
+/// while the database cannot be reached or is starting up, so a process
+/// started before its database comes up once it does. Other failures (a
+/// wrong password, a bad URL) end at once.
+pub async fn connect_waiting(config: &DatabaseConfig) -> anyhow::Result<PgPool> {
+    let mut wait = Duration::from_millis(500);
+    let mut attempts = 1;
+    loop {
+        match connect(config).await {
+            Ok(pool) => {
+                if attempts > 1 {
+                    tracing::info!(attempts, "the database answers");
+                }
+                return Ok(pool);
+            }
+            Err(error) if is_unreachable(&error) => {
+                tracing::warn!(
+                    error = %format!("{error:#}"),
+                    retry_in_ms = wait.as_millis() as u64,
+                    attempts,
+                    "waiting for the database"
+                );
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(10));
+                attempts += 1;
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+/// Whether connecting failed because the database is not there (yet).
+fn is_unreachable(error: &anyhow::Error) -> bool {
+    error
+        .chain()
+        .any(|cause| match cause.downcast_ref::<sqlx::Error>() {
+            // A refused or dropped connection, or one cut before it spoke
+            // (which reads as a protocol error).
+            Some(
+                sqlx::Error::Io(_)
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::Protocol(_),
+            ) => true,
+            // cannot_connect_now (starting up or shutting down), too_many_connections
+            Some(sqlx::Error::Database(error)) => {
+                matches!(error.code().as_deref(), Some("57P03" | "53300"))
+            }
+            _ => false,
+        })
+}
+
 /// Applies every pending migration.
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     MIGRATOR
@@ -61,8 +113,10 @@ async fn create_database_if_missing(url: &str, options: &PgConnectOptions) -> an
     }
     match sqlx::Postgres::create_database(url).await {
         Ok(()) => tracing::info!(database = %name, "created the database"),
-        // Another replica created it first.
-        Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("42P04") => {}
+        // Another replica created it first (duplicate_database, or the
+        // catalog's unique key when both got there at the same moment).
+        Err(sqlx::Error::Database(error))
+            if matches!(error.code().as_deref(), Some("42P04" | "23505")) => {}
         Err(error) => return Err(error).context("could not create the database"),
     }
     Ok(())

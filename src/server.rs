@@ -1,7 +1,7 @@
 //! Running the web server: bind, serve, and stop gracefully on SIGTERM or
 //! Ctrl-C, letting requests in flight finish.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
 use sqlx::PgPool;
@@ -9,7 +9,8 @@ use tokio::net::TcpListener;
 
 use crate::{
     clock::Clock,
-    config::ServerConfig,
+    config::{DatabaseConfig, ServerConfig},
+    db,
     jobs::{self, supervisor::Jobs},
     setup,
     web::{self, AppState},
@@ -43,12 +44,34 @@ impl ClientLimits {
     }
 }
 
-/// Serves on an already bound listener until `shutdown` resolves, then
-/// stops accepting, gives requests in flight `limits.shutdown` to finish,
-/// and returns (closing what is still open).
+/// Serves `state`'s application on an already bound listener until
+/// `shutdown` resolves; see [`serve_app`].
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    limits: ClientLimits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = Arc::new(OnceLock::new());
+    let _ = app.set(application(state, limits));
+    serve_app(listener, app, limits, shutdown).await
+}
+
+/// The router with the per-request limits around it.
+fn application(state: AppState, limits: ClientLimits) -> axum::Router {
+    web::router(state).layer(tower_http::timeout::RequestBodyDeadlineLayer::new(
+        limits.body,
+    ))
+}
+
+/// Serves on an already bound listener until `shutdown` resolves, then
+/// stops accepting, gives requests in flight `limits.shutdown` to finish,
+/// and returns (closing what is still open). Until `app` is set (the
+/// database is being waited for, migrated or seeded), every request but
+/// `/healthz` is answered 503.
+pub async fn serve_app(
+    listener: TcpListener,
+    app: Arc<OnceLock<axum::Router>>,
     limits: ClientLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
@@ -56,9 +79,6 @@ pub async fn serve(
         rt::{TokioExecutor, TokioIo, TokioTimer},
         server::{conn::auto::Builder, graceful::GracefulShutdown},
     };
-    let app = web::router(state).layer(tower_http::timeout::RequestBodyDeadlineLayer::new(
-        limits.body,
-    ));
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -87,10 +107,16 @@ pub async fn serve(
         let app = app.clone();
         let service = hyper::service::service_fn(
             move |mut request: hyper::Request<hyper::body::Incoming>| {
-                request
-                    .extensions_mut()
-                    .insert(axum::extract::ConnectInfo(peer));
-                tower::ServiceExt::oneshot(app.clone(), request)
+                let app = app.clone();
+                async move {
+                    request
+                        .extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                    match app.get() {
+                        Some(router) => tower::ServiceExt::oneshot(router.clone(), request).await,
+                        None => Ok(starting(request.uri().path())),
+                    }
+                }
             },
         );
         let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
@@ -114,8 +140,38 @@ pub async fn serve(
     Ok(())
 }
 
-/// `debrief serve`: everything after migrations.
-pub async fn run(pool: PgPool, config: ServerConfig) -> anyhow::Result<()> {
+/// The answer while the process is starting: alive, not ready.
+fn starting(path: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let (status, text) = if path == "/healthz" {
+        (axum::http::StatusCode::OK, "starting\n")
+    } else {
+        (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "Debrief is starting: it is waiting for its database. Try again in a moment.\n",
+        )
+    };
+    (
+        status,
+        [
+            (axum::http::header::RETRY_AFTER, "5"),
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+            (axum::http::header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        text,
+    )
+        .into_response()
+}
+
+/// `debrief serve`.
+/// `debrief serve`: listens at once, answering 503 (and `/healthz` 200)
+/// while it waits for the database and `prepare`s it (migrations, the demo
+/// archive); then serves and runs the background jobs until SIGTERM.
+pub async fn run(
+    config: ServerConfig,
+    database: &DatabaseConfig,
+    prepare: impl AsyncFnOnce(PgPool) -> anyhow::Result<PgPool>,
+) -> anyhow::Result<()> {
     let config = Arc::new(config);
     let clock = Clock::system();
     let listener = TcpListener::bind(config.listen)
@@ -123,6 +179,42 @@ pub async fn run(pool: PgPool, config: ServerConfig) -> anyhow::Result<()> {
         .with_context(|| format!("could not listen on {}", config.listen))?;
     let address = listener.local_addr().context("no local address")?;
     tracing::info!(%address, base_url = %config.public_base_url(), "Debrief is listening");
+
+    let stop = tokio_util::sync::CancellationToken::new();
+    {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            stop.cancel();
+        });
+    }
+    let app = Arc::new(OnceLock::new());
+    let limits = ClientLimits::from_config(&config);
+    let server = tokio::spawn(serve_app(
+        listener,
+        app.clone(),
+        limits,
+        stop.clone().cancelled_owned(),
+    ));
+    let ready = async {
+        let pool = db::connect_waiting(database).await?;
+        prepare(pool).await
+    };
+    let pool = tokio::select! {
+        pool = ready => match pool {
+            Ok(pool) => pool,
+            Err(error) => {
+                stop.cancel();
+                let _ = server.await;
+                return Err(error);
+            }
+        },
+        () = stop.cancelled() => {
+            let _ = server.await;
+            tracing::info!("Debrief stopped before its database was ready");
+            return Ok(());
+        }
+    };
 
     if let Some(link) = setup::issue_setup_link(&pool, &clock, &config.public_base_url()).await? {
         tracing::info!(
@@ -171,8 +263,9 @@ pub async fn run(pool: PgPool, config: ServerConfig) -> anyhow::Result<()> {
         clock,
         caches: Default::default(),
     };
-    let limits = ClientLimits::from_config(&state.config);
-    let served = serve(listener, state, limits, shutdown_signal()).await;
+    let _ = app.set(application(state, limits));
+    tracing::info!("Debrief is ready");
+    let served = server.await.context("the server task failed")?;
     // Requests are done (or the server failed); let the jobs finish the
     // pass they are in before the process goes.
     jobs.shutdown(JOB_STOP_DEADLINE).await;

@@ -208,10 +208,14 @@ pub struct SeedSummary {
 /// Whether the archive is new: no incident and no account. The demo's
 /// accounts share a published password, so it never goes into an archive
 /// that real people already use.
-pub async fn archive_is_empty(pool: &PgPool) -> anyhow::Result<bool> {
-    Ok(store::incidents::count_incidents(pool).await? == 0
-        && store::users::count_users(pool).await? == 0)
+pub async fn archive_is_empty(db: &mut PgConnection) -> anyhow::Result<bool> {
+    Ok(store::incidents::count_incidents(&mut *db).await? == 0
+        && store::users::count_users(&mut *db).await? == 0)
 }
+
+/// Why the demo was not seeded.
+pub const ALREADY_FILLED: &str =
+    "the archive already has accounts or incidents; the demo only goes into a new, empty archive";
 
 /// Seeds the demo archive into an archive without incidents; `progress`
 /// hears about each postmortem as it lands.
@@ -222,14 +226,17 @@ pub async fn seed(
 ) -> anyhow::Result<SeedSummary> {
     let archive: Archive =
         serde_json::from_str(ARCHIVE).context("the demo archive does not parse")?;
-    if !archive_is_empty(pool).await? {
-        bail!(
-            "the archive already has accounts or incidents; the demo only goes into a new, empty archive"
-        );
-    }
     let now = clock.now();
     let mut summary = SeedSummary::default();
     let mut tx = pool.begin().await?;
+    // Replicas started together with --demo: one seeds, the others wait
+    // here and then find the archive filled.
+    sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('debrief: demo seed'))")
+        .execute(&mut *tx)
+        .await?;
+    if !archive_is_empty(&mut tx).await? {
+        bail!(ALREADY_FILLED);
+    }
     let teams = seed_teams(&mut tx, &archive.teams, now).await?;
     summary.teams = teams.len();
     let users = seed_users(&mut tx, &archive.users, &teams, now).await?;

@@ -188,3 +188,96 @@ async fn sigterm_stops_the_server_within_its_deadline_while_a_request_is_half_se
     eprintln!("SIGTERM with a half-sent request open: exited after {took:?} (deadline 2 s)");
     drop(open);
 }
+
+#[tokio::test]
+async fn three_processes_started_at_once_on_an_empty_server_all_come_up_and_seed_the_demo_once() {
+    let app = TestApp::spawn().await;
+    let database = app.unused_database();
+    let servers: Vec<ServerProcess> = (0..3)
+        .map(|_| ServerProcess::spawn(&database.url, &["serve", "--demo"], &[]))
+        .collect();
+    for (n, server) in servers.iter().enumerate() {
+        assert!(
+            server.wait_ready(Duration::from_secs(90)).await,
+            "process {n} did not come up: {:#?}",
+            server.lines()
+        );
+    }
+    let pool = sqlx::PgPool::connect(&database.url)
+        .await
+        .expect("the new database");
+    let (incidents, users): (i64, i64) =
+        sqlx::query_as("SELECT (SELECT count(*) FROM incidents), (SELECT count(*) FROM users)")
+            .fetch_one(&pool)
+            .await
+            .expect("counts");
+    assert_eq!(incidents, 12, "the demo archive, once");
+    let mut skipped = 0;
+    for server in &servers {
+        assert_eq!(server.status("/login").await, Some(reqwest::StatusCode::OK));
+        skipped += usize::from(
+            server
+                .lines()
+                .iter()
+                .any(|line| line.contains("the demo was not added")),
+        );
+    }
+    assert_eq!(skipped, 2, "two of the three found the archive filled");
+    eprintln!(
+        "three processes on an empty server: all ready, {incidents} incidents and {users} users seeded once"
+    );
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn a_process_started_before_its_database_waits_and_is_not_ready_until_it_answers() {
+    let app = TestApp::spawn().await;
+    let proxy = crate::proxy::Proxy::start("127.0.0.1:5432").await;
+    proxy.cut();
+    let url = format!(
+        "postgres://postgres@127.0.0.1:{}/{}",
+        proxy.port(),
+        app.database_url()
+            .split('/')
+            .nth(3)
+            .and_then(|rest| rest.split('?').next())
+            .expect("the database name")
+    );
+    let server = ServerProcess::spawn(&url, &["serve"], &[]);
+    // Up, alive, not ready, for as long as the database is away.
+    let mut alive = false;
+    for _ in 0..100 {
+        if server.status("/healthz").await == Some(reqwest::StatusCode::OK) {
+            alive = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(alive, "{:#?}", server.lines());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        server.status("/readyz").await,
+        Some(reqwest::StatusCode::SERVICE_UNAVAILABLE),
+        "{:#?}",
+        server.lines()
+    );
+    assert_eq!(
+        server.status("/login").await,
+        Some(reqwest::StatusCode::SERVICE_UNAVAILABLE)
+    );
+    assert!(
+        server
+            .lines()
+            .iter()
+            .any(|line| line.contains("waiting for the database"))
+    );
+    proxy.restore();
+    let started = Instant::now();
+    assert!(
+        server.wait_ready(Duration::from_secs(20)).await,
+        "{:#?}",
+        server.lines()
+    );
+    assert_eq!(server.status("/login").await, Some(reqwest::StatusCode::OK));
+    eprintln!("database back: ready {:?} later", started.elapsed());
+}

@@ -293,6 +293,17 @@ impl TestApp {
         (client, id)
     }
 
+    /// A database on the test's server that does not exist yet (for a
+    /// process that is to create it), dropped when the guard goes.
+    pub fn unused_database(&self) -> UnusedDatabase {
+        let name = format!("debrief_test_{}", Uuid::new_v4().simple());
+        UnusedDatabase {
+            url: self.database_url().replace(&self.db_name, &name),
+            name,
+            options: self.server_options.clone().database("postgres"),
+        }
+    }
+
     /// A URL for this test's database, for running the `debrief` binary on it.
     pub fn database_url(&self) -> String {
         let options = &self.server_options;
@@ -467,6 +478,17 @@ pub struct ServerProcess {
 
 impl ServerProcess {
     pub async fn start(app: &TestApp, env: &[(&str, &str)]) -> ServerProcess {
+        let server = ServerProcess::spawn(&app.database_url(), &["serve"], env);
+        assert!(
+            server.wait_ready(std::time::Duration::from_secs(10)).await,
+            "debrief serve did not come up: {:#?}",
+            server.lines()
+        );
+        server
+    }
+
+    /// Starts `debrief ARGS` on `database_url` without waiting for it.
+    pub fn spawn(database_url: &str, args: &[&str], env: &[(&str, &str)]) -> ServerProcess {
         use tokio::io::AsyncBufReadExt;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
@@ -474,8 +496,8 @@ impl ServerProcess {
             .port();
         let address = format!("http://127.0.0.1:{port}");
         let mut process = tokio::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
-            .arg("serve")
-            .env("DATABASE_URL", app.database_url())
+            .args(args)
+            .env("DATABASE_URL", database_url)
             .env("DEBRIEF_LISTEN", format!("127.0.0.1:{port}"))
             .env("DEBRIEF_BASE_URL", &address)
             .env("DEBRIEF_LOG_FORMAT", "json")
@@ -504,22 +526,34 @@ impl ServerProcess {
                 }
             });
         }
-        let http = reqwest::Client::new();
-        for _ in 0..200 {
-            let ready = http.get(format!("{address}/readyz")).send().await;
-            if ready.is_ok_and(|response| response.status().is_success()) {
-                return ServerProcess {
-                    process,
-                    address,
-                    lines,
-                };
+        ServerProcess {
+            process,
+            address,
+            lines,
+        }
+    }
+
+    /// The status `path` answers now, if the process answers at all.
+    pub async fn status(&self, path: &str) -> Option<StatusCode> {
+        reqwest::Client::new()
+            .get(format!("{}{path}", self.address))
+            .timeout(std::time::Duration::from_secs(5))
+            .send()
+            .await
+            .ok()
+            .map(|response| response.status())
+    }
+
+    /// Waits up to `within` for `/readyz` to answer 200.
+    pub async fn wait_ready(&self, within: std::time::Duration) -> bool {
+        let started = std::time::Instant::now();
+        while started.elapsed() < within {
+            if self.status("/readyz").await == Some(StatusCode::OK) {
+                return true;
             }
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        panic!(
-            "debrief serve did not come up: {:?}",
-            lines.lock().expect("the lines")
-        );
+        false
     }
 
     pub fn client(&self) -> TestClient {
@@ -551,5 +585,33 @@ impl ServerProcess {
             Ok(_) => Some(started.elapsed()),
             Err(_) => None,
         }
+    }
+}
+
+/// A database name a test hands to a process to create; dropped afterwards.
+pub struct UnusedDatabase {
+    pub url: String,
+    pub name: String,
+    options: PgConnectOptions,
+}
+
+impl Drop for UnusedDatabase {
+    fn drop(&mut self) {
+        let options = self.options.clone();
+        let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        let dropper = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            runtime.block_on(async move {
+                if let Ok(mut connection) = options.connect().await {
+                    let _ = sqlx::raw_sql(AssertSqlSafe(statement))
+                        .execute(&mut connection)
+                        .await;
+                }
+            });
+        });
+        let _ = dropper.join();
     }
 }
