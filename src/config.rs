@@ -20,6 +20,17 @@ pub struct DatabaseConfig {
     /// the cores can serve only add context switches).
     #[arg(long, env = "DEBRIEF_DB_POOL_SIZE", default_value_t = default_pool_size())]
     pub db_pool_size: u32,
+
+    /// Seconds a request waits for a pooled connection before it is
+    /// answered 503 (the database is away or every connection is busy).
+    #[arg(long, env = "DEBRIEF_DB_ACQUIRE_SECONDS", default_value_t = 3)]
+    pub db_acquire_seconds: u64,
+
+    /// Seconds one statement of the server may run before Postgres cancels
+    /// it (0: no limit). Command-line work (imports, seeding, exports) has
+    /// no limit.
+    #[arg(long, env = "DEBRIEF_DB_STATEMENT_SECONDS", default_value_t = 10)]
+    pub db_statement_seconds: u64,
 }
 
 // The URL may carry a password: Debug output shows it redacted.
@@ -28,6 +39,8 @@ impl std::fmt::Debug for DatabaseConfig {
         f.debug_struct("DatabaseConfig")
             .field("database_url", &redact_password(&self.database_url))
             .field("db_pool_size", &self.db_pool_size)
+            .field("db_acquire_seconds", &self.db_acquire_seconds)
+            .field("db_statement_seconds", &self.db_statement_seconds)
             .finish()
     }
 }
@@ -78,6 +91,11 @@ pub struct ServerConfig {
     /// Seconds a client has to send a request's body (an upload included).
     #[arg(long, env = "DEBRIEF_CLIENT_BODY_SECONDS", default_value_t = 60)]
     pub client_body_seconds: u64,
+
+    /// Seconds a request may take in all; then it is answered 503 (a
+    /// database that holds its packets cannot keep a page waiting longer).
+    #[arg(long, env = "DEBRIEF_REQUEST_TIMEOUT_SECONDS", default_value_t = 15)]
+    pub request_timeout_seconds: u64,
 
     /// Seconds requests in flight get to finish after SIGTERM; what is
     /// still open then is cut and the process exits.

@@ -18,14 +18,25 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// Opens a pool to the configured database, creating the database first if
 /// the server is there but the database is not.
 pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<PgPool> {
-    let options = PgConnectOptions::from_str(&config.database_url)
+    connect_with_limit(config, None).await
+}
+
+/// [`connect`] with `statement_timeout` set on every connection.
+async fn connect_with_limit(
+    config: &DatabaseConfig,
+    statement_timeout: Option<Duration>,
+) -> anyhow::Result<PgPool> {
+    let mut options = PgConnectOptions::from_str(&config.database_url)
         .context("DATABASE_URL is not a valid Postgres URL")?;
     create_database_if_missing(&config.database_url, &options).await?;
+    if let Some(limit) = statement_timeout {
+        options = options.options([("statement_timeout", format!("{}ms", limit.as_millis()))]);
+    }
     let pool = PgPoolOptions::new()
         .max_connections(config.db_pool_size)
         // Fail fast, so /readyz and pages answer 503 instead of hanging when
         // the database is gone.
-        .acquire_timeout(Duration::from_secs(3))
+        .acquire_timeout(Duration::from_secs(config.db_acquire_seconds.max(1)))
         // No ping before every query: it doubles the round trips of a page.
         // A connection that broke fails its query (answered 503) and is
         // dropped from the pool; the next request gets a fresh one.
@@ -36,15 +47,18 @@ pub async fn connect(config: &DatabaseConfig) -> anyhow::Result<PgPool> {
     Ok(pool)
 }
 
-/// [`connect`], waiting with backoff (half a second, doubling up to ten)
-/// while the database cannot be reached or is starting up, so a process
-/// started before its database comes up once it does. Other failures (a
-/// wrong password, a bad URL) end at once.
+/// The server's pool: [`connect`] with the configured statement timeout,
+/// waiting with backoff (half a second, doubling up to ten) while the
+/// database cannot be reached or is starting up, so a process started
+/// before its database comes up once it does. Other failures (a wrong
+/// password, a bad URL) end at once.
 pub async fn connect_waiting(config: &DatabaseConfig) -> anyhow::Result<PgPool> {
     let mut wait = Duration::from_millis(500);
     let mut attempts = 1;
+    let statement_timeout =
+        (config.db_statement_seconds > 0).then(|| Duration::from_secs(config.db_statement_seconds));
     loop {
-        match connect(config).await {
+        match connect_with_limit(config, statement_timeout).await {
             Ok(pool) => {
                 if attempts > 1 {
                     tracing::info!(attempts, "the database answers");

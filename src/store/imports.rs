@@ -54,9 +54,6 @@ pub async fn load_owner_names(db: impl PgExecutor<'_>) -> sqlx::Result<HashMap<S
     Ok(names)
 }
 
-/// Creates or updates the incident and postmortem of `doc` (published),
-/// replacing its factors and timeline. Items are matched by title, so their
-/// status and history survive a second import.
 /// Replaces the import report of a postmortem's incident (once its images
 /// have added their lines).
 pub async fn write_report(
@@ -75,12 +72,23 @@ pub async fn write_report(
     Ok(())
 }
 
+/// Creates or updates the incident and postmortem of `doc` (published),
+/// replacing its factors and timeline. Items are matched by title, so their
+/// status and history survive a second import. Two imports of one file at
+/// once (two replicas, two commands) take turns: the second waits for the
+/// first's transaction, then finds its incident and updates it.
 pub async fn save_document(
     db: &mut PgConnection,
     doc: &ImportedDocument,
     owners: &HashMap<String, Uuid>,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Saved> {
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtext('debrief import: ' || $1))",
+        doc.source_name
+    )
+    .execute(&mut *db)
+    .await?;
     let saved = upsert_incident(&mut *db, doc, now).await?;
     let postmortem_id = saved.postmortem_id;
     write_sections(&mut *db, postmortem_id, &doc.sections, now).await?;

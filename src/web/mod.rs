@@ -128,8 +128,6 @@ impl Default for Caches {
 
 /// Largest form body accepted; uploads have their own, configured limit.
 pub(crate) const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
-/// A request that takes longer than this is answered 503 and abandoned.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Builds the whole application: routes, then the layers every request passes.
 pub fn router(state: AppState) -> Router {
@@ -194,7 +192,7 @@ pub fn router(state: AppState) -> Router {
                 ))
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    REQUEST_TIMEOUT,
+                    Duration::from_secs(state.config.request_timeout_seconds),
                 )),
         )
         .with_state(state)

@@ -281,3 +281,150 @@ async fn a_process_started_before_its_database_waits_and_is_not_ready_until_it_a
     assert_eq!(server.status("/login").await, Some(reqwest::StatusCode::OK));
     eprintln!("database back: ready {:?} later", started.elapsed());
 }
+
+#[tokio::test]
+async fn a_database_that_holds_its_packets_gets_pages_answered_503_within_the_configured_time() {
+    let app = TestApp::spawn().await;
+    app.create_user(
+        "lin@example.com",
+        "Lin Wei",
+        debrief::domain::role::Role::Member,
+    )
+    .await;
+    let proxy = crate::proxy::Proxy::start("127.0.0.1:5432").await;
+    let name = app
+        .database_url()
+        .split('/')
+        .nth(3)
+        .and_then(|rest| rest.split('?').next())
+        .expect("the database name")
+        .to_owned();
+    let url = format!("postgres://postgres@127.0.0.1:{}/{name}", proxy.port());
+    let server = ServerProcess::spawn(
+        &url,
+        &["serve"],
+        &[
+            ("DEBRIEF_REQUEST_TIMEOUT_SECONDS", "3"),
+            ("DEBRIEF_DB_ACQUIRE_SECONDS", "2"),
+            ("DEBRIEF_DB_POOL_SIZE", "4"),
+        ],
+    );
+    assert!(
+        server.wait_ready(Duration::from_secs(20)).await,
+        "{:#?}",
+        server.lines()
+    );
+    let reader = server.client();
+    assert_eq!(
+        reader
+            .sign_in("lin@example.com", crate::helpers::PASSWORD)
+            .await
+            .status,
+        reqwest::StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        reader.get("/incidents").await.status,
+        reqwest::StatusCode::OK
+    );
+
+    proxy.hold();
+    let started = Instant::now();
+    let mut pages = tokio::task::JoinSet::new();
+    for path in [
+        "/",
+        "/incidents",
+        "/action-items",
+        "/search?q=pool",
+        "/review",
+        "/account",
+    ] {
+        let reader = reader.clone();
+        pages.spawn(async move {
+            let page = reader.get(path).await;
+            (path, page.status, page.body, started.elapsed())
+        });
+    }
+    let mut slowest = Duration::ZERO;
+    while let Some(done) = pages.join_next().await {
+        let (path, status, body, took) = done.expect("a page");
+        assert_eq!(status, reqwest::StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert!(
+            body.contains("briefly unavailable") || body.contains("took too long"),
+            "{path}: {body}"
+        );
+        slowest = slowest.max(took);
+    }
+    assert!(
+        slowest < Duration::from_millis(4500),
+        "the slowest 503 took {slowest:?}"
+    );
+    assert_eq!(
+        server.status("/readyz").await,
+        Some(reqwest::StatusCode::SERVICE_UNAVAILABLE)
+    );
+
+    proxy.restore();
+    let mut back = None;
+    for _ in 0..100 {
+        if reader.get("/incidents").await.status == reqwest::StatusCode::OK {
+            back = Some(started.elapsed());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(back.is_some(), "pages answer again once the database does");
+    eprintln!(
+        "packets held: six pages answered 503 within {slowest:?} (request limit 3 s, acquire 2 s)"
+    );
+}
+
+#[tokio::test]
+async fn two_imports_of_one_folder_at_once_both_succeed_without_a_duplicate() {
+    let app = TestApp::spawn().await;
+    let folder = std::env::temp_dir().join(format!("debrief-twice-{}", uuid::Uuid::now_v7()));
+    std::fs::create_dir_all(&folder).expect("a folder");
+    let files = 60;
+    for n in 0..files {
+        let text = format!(
+            "# Queue backlog number {n}\n\n## Summary\n\nThe queue backed up for {n} minutes.\n\n\
+             ## Timeline\n\n- 14:0{} Alert fired\n- 14:2{} Rolled back\n\n\
+             ## Action items\n\n- [ ] Alert on queue depth {n}\n",
+            n % 10,
+            n % 10
+        );
+        std::fs::write(folder.join(format!("pm-{n:03}.md")), text).expect("a file");
+    }
+    let import = || {
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
+            .arg("import")
+            .arg(&folder)
+            .env("DATABASE_URL", app.database_url())
+            .env("RUST_LOG", "warn")
+            .output()
+    };
+    let (first, second) = tokio::join!(import(), import());
+    for output in [first.expect("ran"), second.expect("ran")] {
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert!(said.contains("0 failed"), "{said}");
+    }
+    let (incidents, distinct, items): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(DISTINCT imported_from), (SELECT count(*) FROM action_items) FROM incidents",
+    )
+    .fetch_one(&app.db)
+    .await
+    .expect("counts");
+    assert_eq!(
+        (incidents, distinct, items),
+        (files, files, files),
+        "each file once"
+    );
+    std::fs::remove_dir_all(&folder).ok();
+    eprintln!(
+        "two imports of {files} files at once: both exit 0, {incidents} incidents, no duplicate"
+    );
+}

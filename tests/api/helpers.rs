@@ -69,6 +69,7 @@ async fn start_server(
         trust_proxy: false,
         client_header_seconds: 10,
         client_body_seconds: 60,
+        request_timeout_seconds: 30,
         shutdown_seconds: 5,
         session_idle_minutes: 12 * 60,
         api_rate_per_minute: 600,

@@ -1,5 +1,6 @@
 //! A TCP proxy between the application and Postgres that a test can cut and
-//! restore: a database outage without stopping the shared server.
+//! restore, or hold (bytes stop flowing, nothing is refused): a database
+//! outage without stopping the shared server.
 
 use std::sync::{
     Arc, Mutex,
@@ -14,6 +15,7 @@ use tokio::{
 pub struct Proxy {
     port: u16,
     cut: Arc<AtomicBool>,
+    held: Arc<AtomicBool>,
     connections: Arc<Mutex<Vec<JoinHandle<()>>>>,
     acceptor: JoinHandle<()>,
 }
@@ -23,19 +25,25 @@ impl Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("proxy port");
         let port = listener.local_addr().expect("proxy address").port();
         let cut = Arc::new(AtomicBool::new(false));
+        let held = Arc::new(AtomicBool::new(false));
         let connections: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
         let acceptor = {
-            let (cut, connections) = (cut.clone(), connections.clone());
+            let (cut, held, connections) = (cut.clone(), held.clone(), connections.clone());
             tokio::spawn(async move {
-                while let Ok((mut inbound, _)) = listener.accept().await {
+                while let Ok((inbound, _)) = listener.accept().await {
                     if cut.load(Ordering::SeqCst) {
                         drop(inbound);
                         continue;
                     }
+                    let held = held.clone();
                     let pipe = tokio::spawn(async move {
-                        if let Ok(mut outbound) = TcpStream::connect(upstream).await {
-                            let _ =
-                                tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                        if let Ok(outbound) = TcpStream::connect(upstream).await {
+                            let (from_app, to_app) = inbound.into_split();
+                            let (from_db, to_db) = outbound.into_split();
+                            tokio::join!(
+                                pump(from_app, to_db, held.clone()),
+                                pump(from_db, to_app, held)
+                            );
                         }
                     });
                     connections.lock().expect("lock").push(pipe);
@@ -45,6 +53,7 @@ impl Proxy {
         Proxy {
             port,
             cut,
+            held,
             connections,
             acceptor,
         }
@@ -65,6 +74,39 @@ impl Proxy {
     /// Lets connections through again.
     pub fn restore(&self) {
         self.cut.store(false, Ordering::SeqCst);
+        self.held.store(false, Ordering::SeqCst);
+    }
+
+    /// Holds every byte, both ways, on every connection (open or new),
+    /// without refusing or closing anything: a database that stops
+    /// answering.
+    pub fn hold(&self) {
+        self.held.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Copies one direction of a connection, waiting while it is held.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    held: Arc<AtomicBool>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buffer = vec![0u8; 16 * 1024];
+    loop {
+        let Ok(read) = from.read(&mut buffer).await else {
+            return;
+        };
+        if read == 0 {
+            let _ = to.shutdown().await;
+            return;
+        }
+        while held.load(Ordering::SeqCst) {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        if to.write_all(&buffer[..read]).await.is_err() {
+            return;
+        }
     }
 }
 
