@@ -102,6 +102,11 @@ pub struct ServerConfig {
     #[arg(long, env = "DEBRIEF_SHUTDOWN_SECONDS", default_value_t = 20)]
     pub shutdown_seconds: u64,
 
+    /// The bearer token `/metrics` asks for (`Authorization: Bearer …`).
+    /// Unset: `/metrics` is off (404).
+    #[arg(long, env = "DEBRIEF_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// Requests one API token may make per minute (on each replica), in
     /// bursts of up to a tenth of that; more get 429 with `Retry-After`.
     #[arg(long, env = "DEBRIEF_API_RATE_PER_MINUTE", default_value_t = 600)]

@@ -13,6 +13,7 @@ pub mod db;
 pub mod domain;
 pub mod jobs;
 pub mod mail;
+pub mod metrics;
 pub mod seed;
 pub mod server;
 pub mod setup;

@@ -29,6 +29,7 @@ use crate::{
         Mailer,
         digest::{Context, lead_digests, owner_digests},
     },
+    metrics::pass,
     store::{self, outbox::NewMessage},
 };
 
@@ -214,20 +215,25 @@ pub async fn run(pool: PgPool, clock: Clock, settings: Settings, mailer: Mailer,
     }
     let mut ticker = tokio::time::interval(TICK);
     while next_tick(&mut ticker, &stop).await {
-        if let Err(error) = compose_due(&pool, &clock, &settings).await {
+        if let Err(error) = pass("composer", compose_due(&pool, &clock, &settings)).await {
             tracing::warn!(%error, "composing digests failed; will retry");
         }
-        match super::notices::record_weekly(&pool, &clock).await {
+        match pass("weekly_notes", super::notices::record_weekly(&pool, &clock)).await {
             Ok(0) => {}
             Ok(people) => tracing::info!(people, "recorded the weekly newly-published notes"),
             Err(error) => tracing::warn!(%error, "recording the weekly notes failed; will retry"),
         }
-        match super::notices::gather_due(&pool, &clock, &settings.base_url).await {
+        match pass(
+            "notices",
+            super::notices::gather_due(&pool, &clock, &settings.base_url),
+        )
+        .await
+        {
             Ok(0) => {}
             Ok(messages) => tracing::info!(messages, "gathered notifications into the outbox"),
             Err(error) => tracing::warn!(%error, "gathering notifications failed; will retry"),
         }
-        match send_due(&pool, &clock, &mailer).await {
+        match pass("sender", send_due(&pool, &clock, &mailer)).await {
             Ok(Sent { sent: 0, failed: 0 }) => {}
             Ok(Sent { sent, failed }) => tracing::info!(sent, failed, "digest delivery pass"),
             Err(error) => tracing::warn!(%error, "sending digests failed; will retry"),

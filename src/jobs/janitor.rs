@@ -38,7 +38,7 @@ pub async fn run_once(
 pub async fn run(pool: PgPool, clock: Clock, config: std::sync::Arc<ServerConfig>, stop: Stop) {
     let mut ticker = tokio::time::interval(EVERY);
     while next_tick(&mut ticker, &stop).await {
-        match run_once(&pool, &clock, &config).await {
+        match crate::metrics::pass("janitor", run_once(&pool, &clock, &config)).await {
             Ok((sessions, failures, links, sign_ons)) => {
                 tracing::debug!(
                     sessions,

@@ -91,16 +91,21 @@ pub async fn run(pool: PgPool, clock: Clock, settings: Settings, stop: Stop) {
     let mut ticker = tokio::time::interval(settings.every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     while next_tick(&mut ticker, &stop).await {
-        match run_once(&pool, &clock, &settings).await {
+        match crate::metrics::pass("sweeper", run_once(&pool, &clock, &settings)).await {
             Ok(Outcome::Swept {
                 changes,
                 duration_ms,
-            }) => tracing::info!(
-                raised = changes.raised,
-                cleared = changes.cleared,
-                duration_ms,
-                "sweep done"
-            ),
+            }) => {
+                crate::metrics::METRICS
+                    .flags_raised
+                    .inc_by(changes.raised as u64);
+                tracing::info!(
+                    raised = changes.raised,
+                    cleared = changes.cleared,
+                    duration_ms,
+                    "sweep done"
+                )
+            }
             Ok(Outcome::Busy) => tracing::debug!("another replica is sweeping"),
             Err(error) => tracing::warn!(
                 %error,

@@ -30,7 +30,8 @@ pub async fn run(pool: PgPool, clock: Clock, config: Arc<ServerConfig>, stop: St
     let mut reconciled_at: Option<Instant> = None;
     let mut ticker = tokio::time::interval(TICK);
     while next_tick(&mut ticker, &stop).await {
-        match deliver_due(&pool, &clock, &trackers, &base_url, config.review_due_days).await {
+        let delivering = deliver_due(&pool, &clock, &trackers, &base_url, config.review_due_days);
+        match crate::metrics::pass("tracker_sender", delivering).await {
             Ok(Delivered { done: 0, failed: 0 }) => {}
             Ok(Delivered { done, failed }) => tracing::info!(done, failed, "tracker outbox pass"),
             Err(error) => tracing::warn!(%error, "sending the tracker outbox failed; will retry"),
@@ -39,7 +40,8 @@ pub async fn run(pool: PgPool, clock: Clock, config: Arc<ServerConfig>, stop: St
             continue;
         }
         reconciled_at = Some(Instant::now());
-        match reconcile(&pool, &clock, &trackers, config.review_due_days).await {
+        let reconciling = reconcile(&pool, &clock, &trackers, config.review_due_days);
+        match crate::metrics::pass("tracker_reconcile", reconciling).await {
             Ok(Reconciled {
                 read: 0, failed: 0, ..
             }) => {}

@@ -4,10 +4,7 @@
 pub mod digest;
 pub mod notice;
 
-use std::{
-    sync::atomic::{AtomicU64, Ordering},
-    time::Duration,
-};
+use std::time::Duration;
 
 use anyhow::Context;
 use lettre::{
@@ -19,11 +16,6 @@ use lettre::{
 };
 
 use crate::{config::MailConfig, store::outbox::Message};
-
-/// Messages delivered and delivery attempts failed by this process, for
-/// `/metrics`.
-pub static SENT: AtomicU64 = AtomicU64::new(0);
-pub static FAILED: AtomicU64 = AtomicU64::new(0);
 
 /// How long one SMTP exchange may take.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
@@ -90,11 +82,11 @@ impl Mailer {
             .map_err(|error| format!("could not build the message: {error}"))?;
         match transport.send(email).await {
             Ok(_) => {
-                SENT.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::METRICS.mail_sent.inc();
                 Ok(())
             }
             Err(error) => {
-                FAILED.fetch_add(1, Ordering::Relaxed);
+                crate::metrics::METRICS.mail_failed.inc();
                 Err(format!("SMTP: {error}"))
             }
         }

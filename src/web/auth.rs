@@ -153,6 +153,7 @@ async fn sign_in(
     // Throttled before the password is looked at: a locked account cannot be
     // probed further, even with the right password.
     if !throttle::admit_attempt(&state, &email, &client_ip).await? {
+        crate::metrics::METRICS.sign_in_throttled.inc();
         let mut response = form.refused_with(
             &state,
             &session,
@@ -174,6 +175,7 @@ async fn sign_in(
     let user = match credentials {
         Some(user) if matched => user,
         _ => {
+            crate::metrics::METRICS.sign_in_failures.inc();
             let message = "That email and password do not match an account.";
             return Ok(form.refused_with(
                 &state,

@@ -165,6 +165,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(digest::public_routes().layer(security::csrf_layer()))
         .merge(assets::routes())
+        // Inside the routes, so each request is counted by its route.
+        .layer(middleware::from_fn(ops::track_requests))
         // Before any handler reads the request (inside the outer layers, so
         // the refusal gets the request id and the security headers).
         .layer(middleware::from_fn(nul::refuse_nul))

@@ -41,7 +41,8 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
-/// The tracing span of one request, named by its request id.
+/// The tracing span of one request, named by its request id; the signed-in
+/// user's id is recorded on it once the session is known.
 pub fn request_span<B>(request: &Request<B>) -> Span {
     let request_id = request
         .headers()
@@ -53,6 +54,7 @@ pub fn request_span<B>(request: &Request<B>) -> Span {
         id = %request_id,
         method = %request.method(),
         path = %loggable_path(request.uri().path()),
+        user = tracing::field::Empty,
     )
 }
 

@@ -31,36 +31,72 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     }
 }
 
-/// Prometheus text: digests delivered and failed by this process, and the
-/// outbox as the database has it (shared by every replica).
+/// Prometheus (OpenMetrics) text, for the bearer of `DEBRIEF_METRICS_TOKEN`;
+/// off (404) without one.
 async fn metrics(
     State(state): State<AppState>,
-) -> Result<impl axum::response::IntoResponse, super::AppError> {
-    use std::sync::atomic::Ordering;
+    headers: axum::http::HeaderMap,
+) -> Result<axum::response::Response, super::AppError> {
+    use axum::response::IntoResponse;
+    let Some(expected) = state
+        .config
+        .metrics_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    else {
+        return Err(super::AppError::NotFound);
+    };
+    let presented = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(
+        presented.as_bytes(),
+        expected.as_bytes(),
+    )) {
+        return Ok((
+            StatusCode::UNAUTHORIZED,
+            [(
+                axum::http::header::WWW_AUTHENTICATE,
+                "Bearer realm=\"metrics\"",
+            )],
+            "a bearer token is needed\n",
+        )
+            .into_response());
+    }
     let counts = crate::store::outbox::counts(&state.db).await?;
-    let body = format!(
-        "# HELP debrief_digest_sent_total Digest emails this process delivered.\n\
-         # TYPE debrief_digest_sent_total counter\n\
-         debrief_digest_sent_total {}\n\
-         # HELP debrief_digest_failed_total Digest delivery attempts of this process that failed.\n\
-         # TYPE debrief_digest_failed_total counter\n\
-         debrief_digest_failed_total {}\n\
-         # HELP debrief_outbox_messages Digest emails in the outbox, by status.\n\
-         # TYPE debrief_outbox_messages gauge\n\
-         debrief_outbox_messages{{status=\"pending\"}} {}\n\
-         debrief_outbox_messages{{status=\"failing\"}} {}\n\
-         debrief_outbox_messages{{status=\"sent\"}} {}\n",
-        crate::mail::SENT.load(Ordering::Relaxed),
-        crate::mail::FAILED.load(Ordering::Relaxed),
-        counts.pending,
-        counts.failing,
-        counts.sent,
-    );
+    let outbox = [
+        ("pending", counts.pending),
+        ("failing", counts.failing),
+        ("sent", counts.sent),
+    ];
+    let max = state.db.options().get_max_connections();
+    let body = crate::metrics::METRICS.render(&state.db, max, &outbox);
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
         body,
-    ))
+    )
+        .into_response())
+}
+
+/// Middleware: counts each request by its route's template and status,
+/// with its time.
+pub async fn track_requests(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let started = std::time::Instant::now();
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |path| path.as_str())
+        .to_owned();
+    let method = request.method().as_str().to_owned();
+    let response = next.run(request).await;
+    crate::metrics::METRICS.request(&route, &method, response.status().as_u16(), started);
+    response
 }

@@ -166,6 +166,9 @@ pub async fn load_session(
     let Some(session) = found else {
         return serve_new_visitor(&state, jar, request, next).await;
     };
+    if let Some(user) = &session.user {
+        tracing::Span::current().record("user", tracing::field::display(user.id));
+    }
     request.extensions_mut().insert(session.clone());
     let response = next.run(request).await;
     Ok(in_session_layout(response, &session))

@@ -573,16 +573,21 @@ async fn the_preview_the_account_choice_the_outbox_page_and_the_metrics() {
         .await;
     assert_eq!(retried.status, StatusCode::SEE_OTHER);
 
-    let metrics = app.client().get("/metrics").await;
-    assert_eq!(metrics.status, StatusCode::OK);
+    let scraper = app.client();
+    let metrics = scraper
+        .http
+        .get(scraper.url("/metrics"))
+        .bearer_auth(crate::helpers::METRICS_TOKEN)
+        .send()
+        .await
+        .expect("a scrape");
+    assert_eq!(metrics.status(), StatusCode::OK);
+    let body = metrics.text().await.expect("the body");
     assert!(
-        metrics
-            .body
-            .contains("debrief_outbox_messages{status=\"pending\"} 2"),
-        "{}",
-        metrics.body
+        body.contains("debrief_outbox_messages{state=\"pending\"} 2"),
+        "{body}"
     );
-    assert!(metrics.body.contains("debrief_digest_sent_total"));
+    assert!(body.contains("debrief_mail_sent_total"));
 }
 
 #[tokio::test]

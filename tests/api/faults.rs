@@ -428,3 +428,112 @@ async fn two_imports_of_one_folder_at_once_both_succeed_without_a_duplicate() {
         "two imports of {files} files at once: both exit 0, {incidents} incidents, no duplicate"
     );
 }
+
+#[tokio::test]
+async fn metrics_need_their_token_and_carry_every_series_after_requests_a_sweep_and_a_digest_run() {
+    let app = TestApp::spawn().await;
+    app.create_user(
+        "lin@example.com",
+        "Lin Wei",
+        debrief::domain::role::Role::Member,
+    )
+    .await;
+    let server = ServerProcess::start(&app, &[("DEBRIEF_METRICS_TOKEN", "scrape-me")]).await;
+    let reader = server.client();
+    assert_eq!(
+        reader
+            .sign_in("lin@example.com", "a wrong password")
+            .await
+            .status,
+        reqwest::StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        reader
+            .sign_in("lin@example.com", crate::helpers::PASSWORD)
+            .await
+            .status,
+        reqwest::StatusCode::SEE_OTHER
+    );
+    for path in ["/", "/incidents", "/action-items", "/no-such-page"] {
+        reader.get(path).await;
+    }
+    let http = reqwest::Client::new();
+    let url = format!("{}/metrics", server.address);
+    let anonymous = http.get(&url).send().await.expect("a scrape");
+    assert_eq!(anonymous.status(), reqwest::StatusCode::UNAUTHORIZED);
+    assert!(anonymous.headers().contains_key("www-authenticate"));
+    let wrong = http
+        .get(&url)
+        .bearer_auth("guess")
+        .send()
+        .await
+        .expect("a scrape");
+    assert_eq!(wrong.status(), reqwest::StatusCode::UNAUTHORIZED);
+
+    // The first sweep and digest passes run as the process starts.
+    let mut body = String::new();
+    for _ in 0..100 {
+        body = http
+            .get(&url)
+            .bearer_auth("scrape-me")
+            .send()
+            .await
+            .expect("a scrape")
+            .text()
+            .await
+            .expect("the body");
+        if body.contains("job=\"sweeper\"") && body.contains("job=\"sender\"") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for series in [
+        "debrief_http_requests_total{route=\"/incidents\",method=\"GET\",status=\"200\"} 1",
+        "debrief_http_requests_total{route=\"/login\",method=\"POST\",status=\"422\"} 1",
+        "debrief_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1",
+        "debrief_http_request_duration_seconds_bucket{le=",
+        "debrief_http_request_duration_seconds_count{route=\"/incidents\",method=\"GET\"} 1",
+        "debrief_job_passes_total{job=\"sweeper\",outcome=\"ok\"}",
+        "debrief_job_passes_total{job=\"janitor\",outcome=\"ok\"}",
+        "debrief_job_passes_total{job=\"composer\",outcome=\"ok\"}",
+        "debrief_job_passes_total{job=\"sender\",outcome=\"ok\"}",
+        "debrief_job_pass_duration_seconds_count{job=\"sweeper\"}",
+        "debrief_flags_raised_total",
+        "debrief_sign_in_failures_total 1",
+        "debrief_sign_in_throttled_total 0",
+        "debrief_mail_sent_total",
+        "debrief_mail_failed_total",
+        "debrief_db_pool_in_use",
+        "debrief_db_pool_idle",
+        "debrief_db_pool_max",
+        "debrief_outbox_messages{state=\"pending\"} 0",
+        "debrief_outbox_messages{state=\"failing\"} 0",
+    ] {
+        let found = if series.contains("{le=") {
+            body.contains("debrief_http_request_duration_seconds_bucket{") && body.contains("le=\"")
+        } else {
+            body.contains(series)
+        };
+        assert!(found, "{series} in:\n{body}");
+    }
+    // Every request line of the JSON log names its request id, and the
+    // signed-in ones the user.
+    let lines = server.lines();
+    let user: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users")
+        .fetch_one(&app.db)
+        .await
+        .expect("the user");
+    assert!(
+        lines
+            .iter()
+            .any(|line| line.contains("\"path\":\"/incidents\"")
+                && line.contains(&format!("\"user\":\"{user}\""))),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .filter(|line| line.contains("\"path\""))
+            .all(|line| line.contains("\"id\":\""))
+    );
+}

@@ -67,6 +67,7 @@ async fn start_server(
         base_url,
         secure_cookies: None,
         trust_proxy: false,
+        metrics_token: Some(METRICS_TOKEN.to_owned()),
         client_header_seconds: 10,
         client_body_seconds: 60,
         request_timeout_seconds: 30,
@@ -360,6 +361,9 @@ impl Drop for TestApp {
         let _ = dropper.join();
     }
 }
+
+/// The bearer token of `/metrics` in tests.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
 
 /// One browser: a cookie jar and helpers that send forms with their CSRF token.
 #[derive(Clone)]

@@ -125,8 +125,10 @@ impl FromRequestParts<AppState> for Caller {
         if stale {
             store::api_tokens::touch(&state.db, found.token_id, now).await?;
         }
+        let user = CurrentUser::from_token(found.user);
+        tracing::Span::current().record("user", tracing::field::display(user.id));
         Ok(Caller {
-            user: CurrentUser::from_token(found.user),
+            user,
             scope: found.scope,
         })
     }
