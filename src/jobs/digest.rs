@@ -35,10 +35,13 @@ use crate::{
 
 /// The name of the key that signs unsubscribe links.
 pub const UNSUBSCRIBE_KEY: &str = "unsubscribe";
-/// How long a sender holds the messages it took before another may.
-const LEASE: Span = Span::minutes(5);
-/// Messages a sender takes at once: few enough that they are all tried
-/// (each within [`DELIVERY_TIMEOUT`]) well before the lease ends.
+/// How long a sender holds the messages it took before another may take
+/// them; a live sender renews it every [`HEARTBEAT`], so a dead sender's
+/// messages are free again within this.
+pub const LEASE: Span = Span::minutes(1);
+/// How often a sender renews the lease of the messages it is delivering.
+const HEARTBEAT: std::time::Duration = std::time::Duration::from_secs(15);
+/// Messages a sender takes at once.
 const BATCH: i64 = 5;
 /// The longest one delivery may take, whatever the SMTP server does.
 const DELIVERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
@@ -176,32 +179,52 @@ pub async fn send_due(pool: &PgPool, clock: &Clock, mailer: &Mailer) -> sqlx::Re
         if batch.is_empty() {
             return Ok(result);
         }
-        for message in &batch {
-            let delivered = tokio::time::timeout(DELIVERY_TIMEOUT, mailer.deliver(message))
-                .await
-                .unwrap_or_else(|_| Err("SMTP: no answer within 30 s".to_owned()));
-            match delivered {
-                Ok(()) => {
-                    store::outbox::mark_sent(pool, message.id, message.attempts, clock.now())
-                        .await?;
-                    result.sent += 1;
+        let claims: Vec<(i64, i32)> = batch.iter().map(|m| (m.id, m.attempts)).collect();
+        let heartbeat = async {
+            let mut every = tokio::time::interval(HEARTBEAT);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let until = clock.now() + LEASE;
+                if let Err(error) = store::outbox::extend_lease(pool, &claims, until).await {
+                    tracing::warn!(%error, "could not renew the lease of the messages being sent");
                 }
-                Err(error) => {
-                    tracing::warn!(id = message.id, attempts = message.attempts, %error, "digest delivery failed; will retry");
-                    let retry_at = clock.now() + backoff(message.attempts);
-                    store::outbox::mark_failed(
-                        pool,
-                        message.id,
-                        message.attempts,
-                        &error,
-                        retry_at,
-                    )
+            }
+        };
+        tokio::select! {
+            done = deliver_batch(pool, clock, mailer, &batch, &mut result) => done?,
+            () = heartbeat => {}
+        }
+    }
+}
+
+/// Delivers each message of a claimed batch and marks it sent or failed.
+async fn deliver_batch(
+    pool: &PgPool,
+    clock: &Clock,
+    mailer: &Mailer,
+    batch: &[store::outbox::Message],
+    result: &mut Sent,
+) -> sqlx::Result<()> {
+    for message in batch {
+        let delivered = tokio::time::timeout(DELIVERY_TIMEOUT, mailer.deliver(message))
+            .await
+            .unwrap_or_else(|_| Err("SMTP: no answer within 30 s".to_owned()));
+        match delivered {
+            Ok(()) => {
+                store::outbox::mark_sent(pool, message.id, message.attempts, clock.now()).await?;
+                result.sent += 1;
+            }
+            Err(error) => {
+                tracing::warn!(id = message.id, attempts = message.attempts, %error, "digest delivery failed; will retry");
+                let retry_at = clock.now() + backoff(message.attempts);
+                store::outbox::mark_failed(pool, message.id, message.attempts, &error, retry_at)
                     .await?;
-                    result.failed += 1;
-                }
+                result.failed += 1;
             }
         }
     }
+    Ok(())
 }
 
 /// Runs inside the server until `stop`: composes what is due, gathers

@@ -63,7 +63,11 @@ impl Mailer {
         let header = |name: &'static str, value: String| {
             HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
         };
+        // One Message-ID per outbox row: a message sent again after a crash
+        // is recognisably the same one (and mail clients fold the two).
+        let message_id = format!("<outbox-{}@{}>", message.id, self.from.email.domain());
         let email = lettre::Message::builder()
+            .message_id(Some(message_id))
             .from(self.from.clone())
             .to(to)
             .subject(message.subject.clone())

@@ -251,6 +251,30 @@ pub async fn claim(
     .await
 }
 
+/// Moves the lease of messages this sender still holds (each by its
+/// attempt number, not yet marked sent or failed) on to `lease_until`: the
+/// sender's heartbeat while it delivers.
+pub async fn extend_lease(
+    db: impl PgExecutor<'_>,
+    claims: &[(i64, i32)],
+    lease_until: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    let ids: Vec<i64> = claims.iter().map(|(id, _)| *id).collect();
+    let attempts: Vec<i32> = claims.iter().map(|(_, attempt)| *attempt).collect();
+    let done = sqlx::query!(
+        "UPDATE outbox SET next_attempt_at = $3
+         FROM UNNEST($1::bigint[], $2::int[]) AS held(id, attempt)
+         WHERE outbox.id = held.id AND outbox.attempts = held.attempt
+           AND outbox.status = 'pending' AND outbox.last_error IS NULL",
+        &ids,
+        &attempts,
+        lease_until
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Marks a message sent, if it is still this sender's claim (`attempt`).
 pub async fn mark_sent(
     db: impl PgExecutor<'_>,

@@ -738,3 +738,124 @@ async fn an_expired_unsubscribe_link_is_refused_while_the_header_link_of_its_mes
     set_clock(&app, at(MONDAY) + Duration::days(366));
     assert_eq!(stranger.get(&in_header).await.status, StatusCode::GONE);
 }
+
+#[tokio::test]
+async fn a_sender_killed_while_the_smtp_server_holds_its_reply_to_data_resends_with_the_same_message_id()
+ {
+    let app = TestApp::spawn().await;
+    world(&app).await;
+    compose_week(&app).await;
+    // The server keeps each message at the end of DATA and answers a minute
+    // later: the sender is killed in between, the duplicate window.
+    let slow = SmtpSink::answering_data_after(std::time::Duration::from_secs(60)).await;
+    let mut sender = tokio::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
+        .args(["digest", "send", "--now"])
+        .env("DATABASE_URL", app.database_url())
+        .env("DEBRIEF_SMTP_URL", slow.url())
+        // The sender the other replicas are configured with, as in production.
+        .env("DEBRIEF_MAIL_FROM", "Debrief <debrief@example.com>")
+        .env("DEBRIEF_BASE_URL", &app.address)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the debrief binary");
+    let mut first = Vec::new();
+    for _ in 0..200 {
+        first = slow.messages();
+        if !first.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(!first.is_empty(), "the server got a whole message");
+    sender.kill().await.expect("kill -9");
+    let killed_at = Utc::now();
+    let held = first[0].parsed();
+    let message_id = held.message_id().expect("a Message-ID").to_owned();
+    let outbox_id: i64 = sqlx::query_scalar("SELECT id FROM outbox WHERE email = $1")
+        .bind(&first[0].to[0])
+        .fetch_one(&app.db)
+        .await
+        .expect("its outbox row");
+    assert!(
+        message_id.starts_with(&format!("outbox-{outbox_id}@")),
+        "stable, from the outbox row: {message_id}"
+    );
+    let status: String = sqlx::query_scalar("SELECT status::text FROM outbox WHERE id = $1")
+        .bind(outbox_id)
+        .fetch_one(&app.db)
+        .await
+        .expect("status");
+    assert_eq!(status, "pending", "never marked sent");
+
+    // While the dead sender's lease runs, nobody else takes its messages;
+    // a minute after it died, another sender does and sends them again.
+    let sink = SmtpSink::start().await;
+    set_clock(&app, killed_at + Duration::seconds(30));
+    let early = digest::send_due(&app.db, &app.clock, &mailer(&sink.url()))
+        .await
+        .expect("send");
+    assert_eq!(early.sent, 0, "still leased");
+    set_clock(&app, killed_at + Duration::seconds(61));
+    let later = digest::send_due(&app.db, &app.clock, &mailer(&sink.url()))
+        .await
+        .expect("send");
+    assert!(later.sent >= 1, "taken over within a minute");
+    let resent = sink
+        .messages()
+        .into_iter()
+        .find(|m| m.to == first[0].to)
+        .expect("the message again");
+    assert_eq!(
+        resent.parsed().message_id(),
+        Some(message_id.as_str()),
+        "the resend is recognisably the same message"
+    );
+}
+
+#[tokio::test]
+async fn a_live_sender_renews_only_the_leases_it_still_holds() {
+    let app = TestApp::spawn().await;
+    world(&app).await;
+    compose_week(&app).await;
+    let now = app.clock.now();
+    let claimed = store::outbox::claim(&app.db, now, now + Duration::minutes(1), 10)
+        .await
+        .expect("claim");
+    assert!(claimed.len() >= 2);
+    let (done, failed) = (&claimed[0], &claimed[1]);
+    store::outbox::mark_sent(&app.db, done.id, done.attempts, now)
+        .await
+        .expect("sent");
+    store::outbox::mark_failed(
+        &app.db,
+        failed.id,
+        failed.attempts,
+        "SMTP: 451",
+        now + Duration::minutes(2),
+    )
+    .await
+    .expect("failed");
+    let claims: Vec<(i64, i32)> = claimed.iter().map(|m| (m.id, m.attempts)).collect();
+    let renewed = store::outbox::extend_lease(&app.db, &claims, now + Duration::minutes(5))
+        .await
+        .expect("renew");
+    assert_eq!(
+        renewed as usize,
+        claimed.len() - 2,
+        "not the sent one, not the failed one"
+    );
+    let retry: DateTime<Utc> =
+        sqlx::query_scalar("SELECT next_attempt_at FROM outbox WHERE id = $1")
+            .bind(failed.id)
+            .fetch_one(&app.db)
+            .await
+            .expect("retry time");
+    assert_eq!(
+        retry.timestamp(),
+        (now + Duration::minutes(2)).timestamp(),
+        "its retry time stands"
+    );
+}

@@ -1,7 +1,8 @@
 //! A real SMTP server for the tests: it speaks enough of the protocol for
 //! a client to deliver (EHLO, MAIL, RCPT, DATA, RSET, NOOP, QUIT), keeps
 //! every message it accepted, and can be stopped and started again on the
-//! same port to play an outage.
+//! same port to play an outage, or made to wait before it answers the end of
+//! `DATA` (the message is kept, the client does not know yet).
 
 use std::sync::{Arc, Mutex};
 
@@ -36,8 +37,14 @@ pub struct SmtpSink {
 impl SmtpSink {
     /// A server on a free port.
     pub async fn start() -> SmtpSink {
+        SmtpSink::answering_data_after(std::time::Duration::ZERO).await
+    }
+
+    /// A server that keeps each message at the end of `DATA` but answers
+    /// only `delay` later.
+    pub async fn answering_data_after(delay: std::time::Duration) -> SmtpSink {
         let received = Arc::default();
-        let (port, stop) = listen(0, Arc::clone(&received)).await;
+        let (port, stop) = listen(0, Arc::clone(&received), delay).await;
         SmtpSink {
             port,
             received,
@@ -65,7 +72,12 @@ impl SmtpSink {
     pub async fn restart(&mut self) {
         self.stop();
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        let (_, stop) = listen(self.port, Arc::clone(&self.received)).await;
+        let (_, stop) = listen(
+            self.port,
+            Arc::clone(&self.received),
+            std::time::Duration::ZERO,
+        )
+        .await;
         self.stop = Some(stop);
     }
 }
@@ -77,7 +89,11 @@ impl Drop for SmtpSink {
 }
 
 /// Accepts connections on `port` (0: any free one) until told to stop.
-async fn listen(port: u16, received: Arc<Mutex<Vec<Received>>>) -> (u16, oneshot::Sender<()>) {
+async fn listen(
+    port: u16,
+    received: Arc<Mutex<Vec<Received>>>,
+    data_delay: std::time::Duration,
+) -> (u16, oneshot::Sender<()>) {
     let listener = TcpListener::bind(("127.0.0.1", port))
         .await
         .expect("a port for the SMTP sink");
@@ -89,7 +105,7 @@ async fn listen(port: u16, received: Arc<Mutex<Vec<Received>>>) -> (u16, oneshot
                 _ = &mut stopped => break,
                 accepted = listener.accept() => {
                     if let Ok((stream, _)) = accepted {
-                        tokio::spawn(serve(stream, Arc::clone(&received)));
+                        tokio::spawn(serve(stream, Arc::clone(&received), data_delay));
                     }
                 }
             }
@@ -102,7 +118,11 @@ async fn reply(write: &mut tokio::net::tcp::OwnedWriteHalf, text: &str) -> bool 
     write.write_all(text.as_bytes()).await.is_ok()
 }
 
-async fn serve(stream: TcpStream, store: Arc<Mutex<Vec<Received>>>) {
+async fn serve(
+    stream: TcpStream,
+    store: Arc<Mutex<Vec<Received>>>,
+    data_delay: std::time::Duration,
+) {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
     if !reply(&mut write, "220 sink ESMTP ready\r\n").await {
@@ -136,6 +156,7 @@ async fn serve(stream: TcpStream, store: Arc<Mutex<Vec<Received>>>) {
                 to: std::mem::take(&mut to),
                 data,
             });
+            tokio::time::sleep(data_delay).await;
             "250 queued\r\n"
         } else if upper == "RSET" || upper == "NOOP" {
             "250 OK\r\n"
