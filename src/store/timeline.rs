@@ -84,7 +84,50 @@ pub async fn insert_entry(
     Ok(id)
 }
 
-/// Updates an entry of `postmortem_id`; false if there is no such entry.
+/// Adds many entries in one statement (an import from chat or logs); they
+/// keep their order among entries at the same time. Gives how many.
+pub async fn insert_entries(
+    db: impl PgExecutor<'_>,
+    postmortem_id: Uuid,
+    entries: &[EntryFields],
+    created_by: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> sqlx::Result<u64> {
+    let ids: Vec<Uuid> = entries.iter().map(|_| Uuid::now_v7()).collect();
+    let at: Vec<DateTime<Utc>> = entries.iter().map(|e| e.occurred_at).collect();
+    let kinds: Vec<String> = entries.iter().map(|e| e.kind.as_str().to_owned()).collect();
+    let texts: Vec<String> = entries.iter().map(|e| e.text.clone()).collect();
+    let sources: Vec<String> = entries.iter().map(|e| e.source.clone()).collect();
+    let links: Vec<Option<String>> = entries.iter().map(|e| e.link.clone()).collect();
+    let speakers: Vec<Option<String>> = entries.iter().map(|e| e.speaker.clone()).collect();
+    let unknown: Vec<bool> = entries.iter().map(|e| e.time_unknown).collect();
+    let order: Vec<DateTime<Utc>> = (0..entries.len())
+        .map(|i| now + chrono::Duration::microseconds(i as i64))
+        .collect();
+    let done = sqlx::query!(
+        r#"INSERT INTO timeline_entries (id, postmortem_id, occurred_at, kind, text, source, link, speaker,
+                                      time_unknown, created_by, created_at)
+           SELECT id, $2, at, kind::timeline_kind, text, source, link, speaker, unknown, $10, created
+           FROM UNNEST($1::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                       $9::bool[], $11::timestamptz[])
+                AS t(id, at, kind, text, source, link, speaker, unknown, created)"#,
+        &ids,
+        postmortem_id,
+        &at,
+        &kinds,
+        &texts,
+        &sources,
+        &links as &[Option<String>],
+        &speakers as &[Option<String>],
+        &unknown,
+        created_by,
+        &order
+    )
+    .execute(db)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// What became of an edit of one entry.
 #[derive(Debug, PartialEq, Eq)]
 pub enum EntryUpdate {

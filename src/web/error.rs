@@ -33,6 +33,9 @@ pub enum AppError {
     /// The client did not send the request's body within its time limit.
     #[error("request body too slow")]
     TooSlow,
+    /// Other heavy requests hold every turn for heavy work.
+    #[error("busy with heavy work")]
+    Busy,
     /// The database could not be reached in time.
     #[error("database unavailable: {0}")]
     Unavailable(sqlx::Error),
@@ -113,6 +116,11 @@ impl AppError {
                 StatusCode::REQUEST_TIMEOUT,
                 "That took too long to arrive",
                 "The form did not reach Debrief in time, so nothing was saved. Check your connection and submit it again.",
+            ),
+            AppError::Busy => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Debrief is busy with other large imports",
+                "Nothing was added. Try again in a minute; the rest of Debrief is not affected.",
             ),
             AppError::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -105,6 +105,9 @@ pub struct Caches {
     /// The installation's key for anonymous visitors' CSRF tokens, read
     /// from the database on first use.
     pub anonymous_key: tokio::sync::OnceCell<Vec<u8>>,
+    /// Permits for heavy requests (bulk timeline imports), so a few of them
+    /// cannot take every database connection from everyone else.
+    pub heavy_work: tokio::sync::Semaphore,
 }
 
 impl Default for Caches {
@@ -122,6 +125,24 @@ impl Default for Caches {
             service_figures: cache::Refreshed::new(500, Duration::from_secs(60)),
             api_limits: api::RateLimits::default(),
             anonymous_key: tokio::sync::OnceCell::new(),
+            heavy_work: tokio::sync::Semaphore::new(HEAVY_WORK_AT_ONCE),
+        }
+    }
+}
+
+/// Heavy requests one process runs at once; the next waits briefly, then
+/// is answered 503.
+const HEAVY_WORK_AT_ONCE: usize = 2;
+/// How long a heavy request waits for its turn.
+const HEAVY_WORK_WAIT: Duration = Duration::from_secs(5);
+
+impl AppState {
+    /// A turn for heavy work, held until dropped; 503 when other heavy
+    /// requests keep every turn for longer than a few seconds.
+    pub async fn heavy_work(&self) -> Result<tokio::sync::SemaphorePermit<'_>, AppError> {
+        match tokio::time::timeout(HEAVY_WORK_WAIT, self.caches.heavy_work.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            _ => Err(AppError::Busy),
         }
     }
 }

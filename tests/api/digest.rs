@@ -97,15 +97,15 @@ async fn item(
 
 /// Owners Olga (one overdue, one due soon) and Idle (nothing to report),
 /// and Lena, who leads Payments (Olga's overdue item and a stale one).
-struct World {
-    olga: Uuid,
-    lena: Uuid,
-    overdue: Uuid,
-    soon: Uuid,
-    stale: Uuid,
+pub struct World {
+    pub olga: Uuid,
+    pub lena: Uuid,
+    pub overdue: Uuid,
+    pub soon: Uuid,
+    pub stale: Uuid,
 }
 
-async fn world(app: &TestApp) -> World {
+pub async fn world(app: &TestApp) -> World {
     set_clock(app, at(MONDAY));
     let (admin, _) = app.signed_in(Role::Admin).await;
     let olga = app

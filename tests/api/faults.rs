@@ -537,3 +537,122 @@ async fn metrics_need_their_token_and_carry_every_series_after_requests_a_sweep_
             .all(|line| line.contains("\"id\":\""))
     );
 }
+
+#[tokio::test]
+async fn three_processes_on_one_database_share_sessions_and_flag_and_send_each_thing_once() {
+    use chrono::Datelike;
+    let app = TestApp::spawn().await;
+    let world = crate::digest::world(&app).await;
+    let sink = crate::smtp::SmtpSink::start().await;
+    let today = chrono::Utc::now().weekday().to_string().to_lowercase();
+    let smtp = sink.url();
+    let env = [
+        ("DEBRIEF_SMTP_URL", smtp.as_str()),
+        ("DEBRIEF_MAIL_FROM", "Debrief <debrief@example.com>"),
+        ("DEBRIEF_DIGEST_DAY", today.as_str()),
+        ("DEBRIEF_DIGEST_HOUR", "0"),
+    ];
+    let servers: Vec<ServerProcess> = (0..3)
+        .map(|_| ServerProcess::spawn(&app.database_url(), &["serve"], &env))
+        .collect();
+    for server in &servers {
+        assert!(
+            server.wait_ready(Duration::from_secs(20)).await,
+            "{:#?}",
+            server.lines()
+        );
+    }
+
+    // A session made on one process works on the others, and so does the
+    // token of a sign-in form one of them served.
+    let olga = servers[0].client();
+    assert_eq!(
+        olga.sign_in("olga@example.com", crate::helpers::PASSWORD)
+            .await
+            .status,
+        reqwest::StatusCode::SEE_OTHER
+    );
+    for server in &servers[1..] {
+        let elsewhere = crate::helpers::TestClient {
+            address: server.address.clone(),
+            http: olga.http.clone(),
+        };
+        let account = elsewhere.get("/account").await;
+        assert_eq!(account.status, reqwest::StatusCode::OK);
+        assert!(account.body.contains("Olga Owner"));
+    }
+    let visitor = servers[1].client();
+    let token = visitor.csrf_token().await;
+    let signed = visitor
+        .http
+        .post(format!("{}/login", servers[2].address))
+        .header("origin", &servers[2].address)
+        .form(&[
+            ("_csrf", token.as_str()),
+            ("email", "lena@example.com"),
+            ("password", crate::helpers::PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("a sign-in");
+    assert_eq!(
+        signed.status(),
+        reqwest::StatusCode::SEE_OTHER,
+        "a form from one, posted to another"
+    );
+
+    // With all three up, each flag is raised once and each digest sent once.
+    let flags = async || -> Vec<(uuid::Uuid, String)> {
+        sqlx::query_as("SELECT action_item_id, flag::text FROM item_flags ORDER BY 1, 2")
+            .fetch_all(&app.db)
+            .await
+            .expect("flags")
+    };
+    for _ in 0..200 {
+        if sink.messages().len() >= 2 && !flags().await.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Time for any duplicate to show.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let raised = flags().await;
+    let mut distinct = raised.clone();
+    distinct.dedup();
+    assert_eq!(raised, distinct, "each flag once");
+    for item in [world.overdue, world.soon, world.stale] {
+        assert!(
+            raised.iter().any(|(id, _)| *id == item),
+            "{item} flagged: {raised:?}"
+        );
+    }
+    let raised_in_logs: u64 = servers
+        .iter()
+        .flat_map(|server| server.lines())
+        .filter(|line| line.contains("\"sweep done\""))
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(&line).ok())
+        .filter_map(|line| line["raised"].as_u64())
+        .sum();
+    assert_eq!(
+        raised_in_logs as usize,
+        raised.len(),
+        "the three sweepers raised each flag once between them"
+    );
+    let mut recipients: Vec<String> = sink.messages().into_iter().flat_map(|m| m.to).collect();
+    recipients.sort();
+    assert_eq!(
+        recipients,
+        ["lena@example.com", "olga@example.com"],
+        "one digest each"
+    );
+    let outbox: i64 = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'sent'")
+        .fetch_one(&app.db)
+        .await
+        .expect("outbox");
+    assert_eq!(outbox, 2);
+    eprintln!(
+        "three processes: sessions shared, {} flags raised once, {} digests sent once",
+        raised.len(),
+        recipients.len()
+    );
+}

@@ -254,3 +254,106 @@ async fn edited_text_is_previewed_again_before_anything_is_added() {
         .expect("count");
     assert_eq!(count, 0);
 }
+
+/// A chat log of `lines` lines, a minute apart, as one paste.
+fn long_log(lines: usize) -> String {
+    (0..lines)
+        .map(|n| {
+            let (hour, minute) = ((n / 60) % 24, n % 60);
+            format!("[2026-03-01 {hour:02}:{minute:02}] sam: step {n}\n")
+        })
+        .collect()
+}
+
+/// Adds every line of `input` in one request, as the form's second step.
+async fn add_all(
+    client: &crate::helpers::TestClient,
+    number: i32,
+    input: &str,
+    lines: usize,
+) -> crate::helpers::Page {
+    use sha2::Digest;
+    let digest = hex::encode(&sha2::Sha256::digest(input.as_bytes())[..8]);
+    let token = client.csrf_token().await;
+    let mut fields: Vec<(&str, String)> = vec![
+        ("_csrf", token),
+        ("input", input.to_owned()),
+        ("format", "text".to_owned()),
+        ("time_zone", "UTC".to_owned()),
+        ("action", "add".to_owned()),
+        ("digest", digest),
+    ];
+    fields.extend((0..lines).map(|n| ("pick", n.to_string())));
+    let response = client
+        .http
+        .post(client.url(&format!("/incidents/{number}/timeline/import")))
+        .header("origin", &client.address)
+        .form(&fields)
+        .send()
+        .await
+        .expect("the add");
+    crate::helpers::Page {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: response.text().await.expect("body"),
+    }
+}
+
+#[tokio::test]
+async fn twenty_thousand_entries_go_in_with_one_request_and_more_are_refused_with_a_clear_message()
+{
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let mut timings = Vec::new();
+    for lines in [1_000, 10_000, 20_000] {
+        let number = create_incident(&author, &format!("Backlog of {lines}")).await;
+        let input = long_log(lines);
+        let started = std::time::Instant::now();
+        let added = add_all(&author, number, &input, lines).await;
+        let took = started.elapsed();
+        assert_eq!(
+            added.status,
+            StatusCode::SEE_OTHER,
+            "{lines}: {}",
+            added.body
+        );
+        let stored: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM timeline_entries e JOIN postmortems p ON p.id = e.postmortem_id
+             JOIN incidents i ON i.id = p.incident_id WHERE i.number = $1",
+        )
+        .bind(number)
+        .fetch_one(&app.db)
+        .await
+        .expect("count");
+        assert_eq!(stored as usize, lines);
+        timings.push(format!("{lines}: {:.2} s", took.as_secs_f64()));
+        if lines == 20_000 {
+            // Searchable at once: the one refresh ran.
+            let found = author.get("/search?q=step").await;
+            assert!(found.body.contains(&format!("INC-{number}")), "searchable");
+        }
+    }
+    let number = create_incident(&author, "Too many").await;
+    let refused = add_all(&author, number, &long_log(20_001), 20_001).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .body
+            .contains("20001 entries are ticked; at most 20000 can be added at once"),
+        "{}",
+        refused.body
+    );
+    let none: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM timeline_entries e JOIN postmortems p ON p.id = e.postmortem_id
+         JOIN incidents i ON i.id = p.incident_id WHERE i.number = $1",
+    )
+    .bind(number)
+    .fetch_one(&app.db)
+    .await
+    .expect("count");
+    assert_eq!(none, 0, "nothing added");
+    eprintln!(
+        "timeline entries added in one request: {}",
+        timings.join(", ")
+    );
+}

@@ -39,6 +39,10 @@ use crate::{
 /// Longest entry text kept; longer messages are cut with a mark.
 const TEXT_MAX: usize = 4000;
 
+/// The most entries one request adds (they go in as one statement, with
+/// one search refresh and one revision).
+pub const MAX_ENTRIES_PER_REQUEST: usize = 20_000;
+
 pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
     Router::new()
         .route(
@@ -94,6 +98,10 @@ pub struct ImportPage {
     problem: Option<String>,
     /// Rows whose typed time could not be read, by index.
     bad_times: Vec<usize>,
+    /// The digest of the input, worked out once (every row asks for it).
+    input_digest: String,
+    /// The ticked rows, by index.
+    picked: std::collections::HashSet<usize>,
 }
 
 impl ImportPage {
@@ -103,6 +111,12 @@ impl ImportPage {
             layout: Layout::for_user(user, Nav::Incidents),
             number: display_number(case.incident.number),
             path: case.path(),
+            input_digest: digest(&form.input),
+            picked: form
+                .pick
+                .iter()
+                .filter_map(|index| index.parse().ok())
+                .collect(),
             form,
             zone,
             read: None,
@@ -116,7 +130,7 @@ impl ImportPage {
     /// author's changes to times, kinds and ticks are kept.
     fn rows_posted(&self) -> bool {
         let count = self.read.as_ref().map_or(0, |read| read.entries.len());
-        self.form.digest == digest(&self.form.input) && self.form.row_at.len() == count
+        self.form.digest == self.input_digest && self.form.row_at.len() == count
     }
 
     fn row_at(&self, index: &usize, entry: &transcript::ParsedEntry) -> String {
@@ -137,7 +151,7 @@ impl ImportPage {
 
     fn is_picked(&self, index: &usize) -> bool {
         if self.rows_posted() {
-            return self.form.pick.contains(&index.to_string());
+            return self.picked.contains(index);
         }
         self.duplicate(index).is_none()
     }
@@ -177,8 +191,8 @@ impl ImportPage {
             || (self.form.format.is_empty() && *format == Format::Auto)
     }
 
-    fn digest(&self) -> String {
-        digest(&self.form.input)
+    fn digest(&self) -> &str {
+        &self.input_digest
     }
 }
 
@@ -331,12 +345,22 @@ async fn add_or_preview(
         page.problem = Some("Tick at least one entry to add.".to_owned());
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
+    if picked.len() > MAX_ENTRIES_PER_REQUEST {
+        page.problem = Some(format!(
+            "{} entries are ticked; at most {} can be added at once. Nothing was added: split the input and add it in parts.",
+            picked.len(),
+            MAX_ENTRIES_PER_REQUEST
+        ));
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let _budget = state.heavy_work().await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
-    for fields in &picked {
-        store::timeline::insert_entry(&mut *tx, case.postmortem.id, fields, Some(user.id), now)
-            .await?;
-    }
+    // One search refresh for the whole batch, not one per entry.
+    store::search::defer_refresh(&mut *tx).await?;
+    store::timeline::insert_entries(&mut *tx, case.postmortem.id, &picked, Some(user.id), now)
+        .await?;
+    store::search::refresh(&mut *tx, &[case.postmortem.id]).await?;
     let format = page.read.as_ref().map_or("", |read| read.format.label());
     let summary = format!("Imported {} timeline entries ({format})", picked.len());
     record_revision(&mut tx, &case, &user, &summary, now).await?;
