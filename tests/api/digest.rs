@@ -51,6 +51,23 @@ fn mailer(url: &str) -> Mailer {
     .expect("a mailer")
 }
 
+/// `debrief digest send --now` as its own process, delivering to `smtp_url`
+/// with the sender address the in-test senders use (as replicas share one).
+fn spawn_sender(app: &TestApp, smtp_url: &str) -> tokio::process::Child {
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
+        .args(["digest", "send", "--now"])
+        .env("DATABASE_URL", app.database_url())
+        .env("DEBRIEF_SMTP_URL", smtp_url)
+        .env("DEBRIEF_MAIL_FROM", "Debrief <debrief@example.com>")
+        .env("DEBRIEF_BASE_URL", &app.address)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the debrief binary")
+}
+
 fn set_clock(app: &TestApp, to: DateTime<Utc>) {
     app.advance(to - app.clock.now());
 }
@@ -606,17 +623,7 @@ async fn a_sender_process_killed_with_sigkill_mid_delivery_loses_no_digest() {
             open.push(stream);
         }
     });
-    let mut sender = tokio::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
-        .args(["digest", "send", "--now"])
-        .env("DATABASE_URL", app.database_url())
-        .env("DEBRIEF_SMTP_URL", format!("smtp://127.0.0.1:{port}"))
-        .env("DEBRIEF_BASE_URL", &app.address)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the debrief binary");
+    let mut sender = spawn_sender(&app, &format!("smtp://127.0.0.1:{port}"));
     let mut taken = 0;
     for _ in 0..200 {
         taken = sqlx::query_scalar::<_, i64>("SELECT count(*) FROM outbox WHERE attempts = 1")
@@ -748,19 +755,7 @@ async fn a_sender_killed_while_the_smtp_server_holds_its_reply_to_data_resends_w
     // The server keeps each message at the end of DATA and answers a minute
     // later: the sender is killed in between, the duplicate window.
     let slow = SmtpSink::answering_data_after(std::time::Duration::from_secs(60)).await;
-    let mut sender = tokio::process::Command::new(env!("CARGO_BIN_EXE_debrief"))
-        .args(["digest", "send", "--now"])
-        .env("DATABASE_URL", app.database_url())
-        .env("DEBRIEF_SMTP_URL", slow.url())
-        // The sender the other replicas are configured with, as in production.
-        .env("DEBRIEF_MAIL_FROM", "Debrief <debrief@example.com>")
-        .env("DEBRIEF_BASE_URL", &app.address)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the debrief binary");
+    let mut sender = spawn_sender(&app, &slow.url());
     let mut first = Vec::new();
     for _ in 0..200 {
         first = slow.messages();

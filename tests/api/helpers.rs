@@ -341,24 +341,10 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        let options = self.server_options.clone().database("postgres");
-        let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.db_name);
-        // The test's runtime is shutting down; drop the database from a
-        // thread with a runtime of its own.
-        let dropper = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                if let Ok(mut connection) = options.connect().await {
-                    let _ = sqlx::raw_sql(AssertSqlSafe(statement))
-                        .execute(&mut connection)
-                        .await;
-                }
-            });
-        });
-        let _ = dropper.join();
+        drop_database(
+            self.server_options.clone().database("postgres"),
+            &self.db_name,
+        );
     }
 }
 
@@ -602,21 +588,27 @@ pub struct UnusedDatabase {
 
 impl Drop for UnusedDatabase {
     fn drop(&mut self) {
-        let options = self.options.clone();
-        let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        let dropper = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            runtime.block_on(async move {
-                if let Ok(mut connection) = options.connect().await {
-                    let _ = sqlx::raw_sql(AssertSqlSafe(statement))
-                        .execute(&mut connection)
-                        .await;
-                }
-            });
-        });
-        let _ = dropper.join();
+        drop_database(self.options.clone(), &self.name);
     }
+}
+
+/// Drops database `name` through `options` (the server's `postgres`
+/// database). The test's runtime may be shutting down, so this runs on a
+/// thread with a runtime of its own.
+fn drop_database(options: PgConnectOptions, name: &str) {
+    let statement = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+    let dropper = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            if let Ok(mut connection) = options.connect().await {
+                let _ = sqlx::raw_sql(AssertSqlSafe(statement))
+                    .execute(&mut connection)
+                    .await;
+            }
+        });
+    });
+    let _ = dropper.join();
 }

@@ -255,6 +255,18 @@ async fn edited_text_is_previewed_again_before_anything_is_added() {
     assert_eq!(count, 0);
 }
 
+/// How many entries incident `number`'s timeline has.
+async fn entries_of(app: &TestApp, number: i32) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM timeline_entries e JOIN postmortems p ON p.id = e.postmortem_id
+         JOIN incidents i ON i.id = p.incident_id WHERE i.number = $1",
+    )
+    .bind(number)
+    .fetch_one(&app.db)
+    .await
+    .expect("count")
+}
+
 /// A chat log of `lines` lines, a minute apart, as one paste.
 fn long_log(lines: usize) -> String {
     (0..lines)
@@ -317,15 +329,7 @@ async fn twenty_thousand_entries_go_in_with_one_request_and_more_are_refused_wit
             "{lines}: {}",
             added.body
         );
-        let stored: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM timeline_entries e JOIN postmortems p ON p.id = e.postmortem_id
-             JOIN incidents i ON i.id = p.incident_id WHERE i.number = $1",
-        )
-        .bind(number)
-        .fetch_one(&app.db)
-        .await
-        .expect("count");
-        assert_eq!(stored as usize, lines);
+        assert_eq!(entries_of(&app, number).await as usize, lines);
         timings.push(format!("{lines}: {:.2} s", took.as_secs_f64()));
         if lines == 20_000 {
             // Searchable at once: the one refresh ran.
@@ -343,15 +347,7 @@ async fn twenty_thousand_entries_go_in_with_one_request_and_more_are_refused_wit
         "{}",
         refused.body
     );
-    let none: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM timeline_entries e JOIN postmortems p ON p.id = e.postmortem_id
-         JOIN incidents i ON i.id = p.incident_id WHERE i.number = $1",
-    )
-    .bind(number)
-    .fetch_one(&app.db)
-    .await
-    .expect("count");
-    assert_eq!(none, 0, "nothing added");
+    assert_eq!(entries_of(&app, number).await, 0, "nothing added");
     eprintln!(
         "timeline entries added in one request: {}",
         timings.join(", ")
