@@ -1063,3 +1063,121 @@ async fn a_person_signs_in_through_the_organizations_provider_in_a_real_browser(
             .expect("the account made at first sign-in");
     assert_eq!(role, "member");
 }
+
+/// axe-core's source, from the pinned npm package in `tests/axe`.
+fn axe_source() -> String {
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/axe");
+    crate::helpers::npm_packages(&folder, "axe-core");
+    std::fs::read_to_string(folder.join("node_modules/axe-core/axe.min.js")).expect("axe.min.js")
+}
+
+/// Runs axe-core on the page the browser shows; gives its serious and
+/// critical findings ("rule: help (n places: first targets)") and how many
+/// lesser ones it found.
+async fn audit(browser: &Browser, axe: &str) -> (Vec<String>, usize) {
+    browser
+        .client
+        .execute(&format!("{axe}\nreturn true;"), vec![])
+        .await
+        .expect("axe-core loads");
+    let found = browser
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] })
+                .then(r => done(r.violations.map(v => ({ impact: v.impact, id: v.id, help: v.help,
+                    targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')), count: v.nodes.length }))))
+                .catch(e => done([{ impact: 'critical', id: 'axe-failed', help: String(e), targets: [], count: 1 }]));",
+            vec![],
+        )
+        .await
+        .expect("axe-core runs");
+    let findings = found.as_array().cloned().unwrap_or_default();
+    let mut grave = Vec::new();
+    let mut lesser = 0;
+    for finding in findings {
+        let impact = finding["impact"].as_str().unwrap_or("");
+        if matches!(impact, "serious" | "critical") {
+            grave.push(format!(
+                "{impact} {}: {} ({} places: {})",
+                finding["id"].as_str().unwrap_or(""),
+                finding["help"].as_str().unwrap_or(""),
+                finding["count"],
+                finding["targets"]
+            ));
+        } else {
+            lesser += 1;
+        }
+    }
+    (grave, lesser)
+}
+
+#[tokio::test]
+async fn every_main_page_passes_axe_core_with_no_serious_or_critical_finding() {
+    let app = TestApp::spawn().await;
+    debrief::seed::demo::seed(&app.db, &app.clock, |_, _, _| {})
+        .await
+        .expect("the demo archive");
+    let axe = axe_source();
+    let browser = Browser::start().await;
+    let mut problems = Vec::new();
+    let mut lesser = 0;
+    let mut audited = 0;
+    browser
+        .client
+        .goto(&format!("{}/login", app.address))
+        .await
+        .expect("open");
+    let (grave, minor) = audit(&browser, &axe).await;
+    problems.extend(
+        grave
+            .into_iter()
+            .map(|finding| format!("/login: {finding}")),
+    );
+    lesser += minor;
+    audited += 1;
+    browser.fill("email", debrief::seed::demo::DEMO_ADMIN).await;
+    browser
+        .fill("password", debrief::seed::demo::DEMO_PASSWORD)
+        .await;
+    browser.submit("main form").await;
+    browser.wait_for_path("/").await;
+    let pages = [
+        "/",
+        "/incidents",
+        "/incidents/1",
+        "/incidents/1/postmortem/edit",
+        "/incidents/1/history",
+        "/incidents/1/timeline/import",
+        "/incidents/new",
+        "/search?q=pool",
+        "/action-items",
+        "/review",
+        "/themes",
+        "/services",
+        "/checklist",
+        "/account",
+        "/admin/users",
+        "/admin/audit",
+    ];
+    for path in pages {
+        browser
+            .client
+            .goto(&format!("{}{path}", app.address))
+            .await
+            .expect("open");
+        let (grave, minor) = audit(&browser, &axe).await;
+        problems.extend(
+            grave
+                .into_iter()
+                .map(|finding| format!("{path}: {finding}")),
+        );
+        lesser += minor;
+        audited += 1;
+    }
+    browser.client.clone().close().await.expect("close");
+    assert!(problems.is_empty(), "{problems:#?}");
+    eprintln!(
+        "axe-core on {audited} pages: no serious or critical finding ({lesser} moderate or minor rules flagged)"
+    );
+}

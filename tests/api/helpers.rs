@@ -612,3 +612,30 @@ fn drop_database(options: PgConnectOptions, name: &str) {
     });
     let _ = dropper.join();
 }
+
+/// Installs the pinned npm packages (its `package-lock.json`) of a folder
+/// under `tests/` the first time a test needs them on this machine;
+/// `marker` is a package whose presence means they are installed.
+pub fn npm_packages(folder: &std::path::Path, marker: &str) {
+    static INSTALLED: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let mut installed = INSTALLED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if installed.iter().any(|done| done == folder)
+        || folder.join("node_modules").join(marker).exists()
+    {
+        return;
+    }
+    let status = std::process::Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(folder)
+        .stdout(std::process::Stdio::null())
+        .status();
+    match status {
+        Ok(status) if status.success() => installed.push(folder.to_owned()),
+        outcome => panic!(
+            "the npm packages of {} could not be installed (Node.js and npm are needed): {outcome:?}",
+            folder.display()
+        ),
+    }
+}

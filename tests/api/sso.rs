@@ -46,37 +46,10 @@ pub fn sso_settings(port: u16) -> IntegrationsConfig {
     }
 }
 
-/// Installs the provider's pinned packages (package-lock.json) the first
-/// time a test needs them on this machine.
-fn install_once(folder: &std::path::Path) {
-    static INSTALLED: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
-    let installed = INSTALLED.get_or_init(|| {
-        if folder.join("node_modules/oidc-provider").exists() {
-            return Ok(());
-        }
-        let status = std::process::Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(folder)
-            .stdout(Stdio::null())
-            .status()
-            .map_err(|error| error.to_string())?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("npm ci ended with {status}"))
-        }
-    });
-    if let Err(why) = installed {
-        panic!(
-            "the test OpenID provider could not be installed in tests/oidc (Node.js and npm are needed): {why}"
-        );
-    }
-}
-
 impl OidcProvider {
     pub async fn start(port: u16, app: &TestApp) -> OidcProvider {
         let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
-        install_once(&folder);
+        crate::helpers::npm_packages(&folder, "oidc-provider");
         let mut process = Command::new("node")
             .arg("provider.mjs")
             .current_dir(&folder)
