@@ -102,12 +102,25 @@ fn is_unreachable(error: &anyhow::Error) -> bool {
         })
 }
 
-/// Applies every pending migration.
+/// Applies every pending migration, on a connection without the server's
+/// statement timeout (a migration may rewrite a large table).
 pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
-    MIGRATOR
-        .run(pool)
+    let mut connection = pool
+        .acquire()
         .await
-        .context("could not apply database migrations")
+        .context("could not reach the database")?;
+    sqlx::query("SET statement_timeout = 0")
+        .execute(&mut *connection)
+        .await?;
+    let migrated = MIGRATOR
+        .run(&mut *connection)
+        .await
+        .context("could not apply database migrations");
+    // Back to the limit the connection was opened with, for the pool.
+    sqlx::query("RESET statement_timeout")
+        .execute(&mut *connection)
+        .await?;
+    migrated
 }
 
 /// Creates the database when the server answers that it does not exist.
