@@ -353,3 +353,113 @@ async fn twenty_thousand_entries_go_in_with_one_request_and_more_are_refused_wit
         timings.join(", ")
     );
 }
+
+#[tokio::test]
+async fn a_long_preview_shows_its_first_thousand_rows_adds_them_all_and_an_oversized_upload_is_refused()
+ {
+    let app = TestApp::spawn().await;
+    let (author, _) = app.signed_in(Role::Member).await;
+    let number = create_incident(&author, "Long log").await;
+    let path = format!("/incidents/{number}/timeline/import");
+    let input = long_log(3_000);
+    let preview = author
+        .post_form(
+            &path,
+            &[
+                ("input", &input),
+                ("format", "text"),
+                ("time_zone", "UTC"),
+                ("action", "preview"),
+            ],
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK);
+    assert!(
+        preview.body.contains("3000 entries read"),
+        "{}",
+        &preview.body[..2000]
+    );
+    assert_eq!(
+        preview.body.matches("name=\"pick\"").count(),
+        1_000,
+        "rows shown are bounded"
+    );
+    assert!(preview.body.contains("The other 2000 are added as read"));
+    eprintln!(
+        "preview of 3,000 lines: a page of {} KB",
+        preview.body.len() / 1024
+    );
+
+    // Adding from that page: the shown rows as ticked, the rest as read.
+    let digest = preview
+        .body
+        .split("name=\"digest\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("digest")
+        .to_owned();
+    let mut fields: Vec<(&str, String)> = vec![
+        ("input", input.clone()),
+        ("format", "text".to_owned()),
+        ("time_zone", "UTC".to_owned()),
+        ("action", "add".to_owned()),
+        ("digest", digest),
+        ("rest_from", "1000".to_owned()),
+    ];
+    fields.extend(
+        (0..1_000)
+            .filter(|n| *n != 7)
+            .map(|n| ("pick", n.to_string())),
+    );
+    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let added = author.post_form(&path, &borrowed).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    assert_eq!(
+        entries_of(&app, number).await,
+        2_999,
+        "all but the one unticked row"
+    );
+
+    // More than a preview reads at once (a 5 MB upload): refused, saying
+    // how much is allowed.
+    let token = author.csrf_token().await;
+    let file = reqwest::multipart::Part::bytes(vec![b'x'; 5 * 1024 * 1024])
+        .file_name("huge.log")
+        .mime_str("text/plain")
+        .expect("mime");
+    let form = reqwest::multipart::Form::new()
+        .part("file", file)
+        .text("format", "text")
+        .text("time_zone", "UTC");
+    let response = author
+        .http
+        .post(author.url(&format!("{path}/preview?_csrf={token}")))
+        .header("origin", &author.address)
+        .multipart(form)
+        .send()
+        .await
+        .expect("an upload");
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = response.text().await.expect("body");
+    assert!(
+        body.contains("That is 5.0 MB of text; a preview reads at most 4 MB at once"),
+        "{}",
+        body.len()
+    );
+    assert!(
+        body.len() < 200 * 1024,
+        "the refusal does not echo 5 MB back"
+    );
+    // A paste of unreadable lines lists the first of them and counts the rest.
+    let noise: String = (0..5_000).map(|n| format!("noise line {n}\n")).collect();
+    let unreadable = author
+        .post_form(
+            &path,
+            &[("input", &noise), ("format", "text"), ("action", "preview")],
+        )
+        .await;
+    assert!(
+        unreadable.body.contains("…and 4950 more."),
+        "listed lines are bounded"
+    );
+}

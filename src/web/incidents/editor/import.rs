@@ -43,6 +43,13 @@ const TEXT_MAX: usize = 4000;
 /// one search refresh and one revision).
 pub const MAX_ENTRIES_PER_REQUEST: usize = 20_000;
 
+/// The most text one preview reads, pasted or uploaded.
+pub const PREVIEW_MAX_BYTES: usize = 4 * 1024 * 1024;
+/// Rows the preview shows to check and change; the rest are added as read.
+pub const PREVIEW_ROWS: usize = 1_000;
+/// Unreadable lines the preview lists (the rest are counted).
+const PREVIEW_UNPARSED: usize = 50;
+
 pub fn routes(max_upload_bytes: usize) -> Router<AppState> {
     Router::new()
         .route(
@@ -82,6 +89,10 @@ pub struct ImportForm {
     /// before anything is added.
     #[serde(default)]
     pub digest: String,
+    /// Set when the preview showed only the first rows: from this index on,
+    /// every entry read is added (except repeats).
+    #[serde(default)]
+    pub rest_from: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -129,7 +140,7 @@ impl ImportPage {
     /// Whether the rows' own fields came back with this very input, so the
     /// author's changes to times, kinds and ticks are kept.
     fn rows_posted(&self) -> bool {
-        let count = self.read.as_ref().map_or(0, |read| read.entries.len());
+        let count = self.shown_entries().len();
         self.form.digest == self.input_digest && self.form.row_at.len() == count
     }
 
@@ -160,6 +171,26 @@ impl ImportPage {
         self.duplicates
             .get(*index)
             .and_then(|found| found.as_deref())
+    }
+
+    /// The entries the preview shows, at most [`PREVIEW_ROWS`].
+    fn shown_entries(&self) -> &[transcript::ParsedEntry] {
+        let entries = self.read.as_ref().map_or(&[][..], |read| &read.entries[..]);
+        &entries[..entries.len().min(PREVIEW_ROWS)]
+    }
+
+    /// Entries read but not shown.
+    fn hidden_rows(&self) -> usize {
+        let read = self.read.as_ref().map_or(0, |read| read.entries.len());
+        read - self.shown_entries().len()
+    }
+
+    fn shown_unparsed(&self) -> &[transcript::Unparsed] {
+        let lines = self
+            .read
+            .as_ref()
+            .map_or(&[][..], |read| &read.unparsed[..]);
+        &lines[..lines.len().min(PREVIEW_UNPARSED)]
     }
 
     fn bad_time(&self, index: &usize) -> bool {
@@ -253,6 +284,16 @@ async fn preview(
     form: ImportForm,
 ) -> Result<(StatusCode, ImportPage), AppError> {
     let mut page = ImportPage::new(user, case, form);
+    if page.form.input.len() > PREVIEW_MAX_BYTES {
+        page.problem = Some(format!(
+            "That is {:.1} MB of text; a preview reads at most {} MB at once. Split it and import the parts one after the other.",
+            page.form.input.len() as f64 / (1024.0 * 1024.0),
+            PREVIEW_MAX_BYTES / (1024 * 1024)
+        ));
+        // Not echoed back into the page: it is too big to show.
+        page.form.input.clear();
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page));
+    }
     if page.form.input.trim().is_empty() {
         page.problem = Some("Paste a transcript or log, or choose a file.".to_owned());
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page));
@@ -328,6 +369,17 @@ async fn add_or_preview(
             _ => entry.at,
         };
         picked.push(entry_fields(entry, at, page.row_kind(&index, entry)));
+    }
+    // Rows the preview did not show go in as read, repeats left out.
+    if let Ok(rest_from) = page.form.rest_from.parse::<usize>()
+        && rest_from == page.shown_entries().len()
+    {
+        for (index, entry) in entries.iter().enumerate().skip(rest_from) {
+            if page.duplicate(&index).is_none() {
+                let kind = transcript::kind::guess(&entry.text, &entry.source);
+                picked.push(entry_fields(entry, entry.at, kind));
+            }
+        }
     }
     if !page.bad_times.is_empty() {
         let rows: Vec<String> = page
