@@ -184,6 +184,18 @@ pub async fn world(app: &TestApp) -> World {
     }
 }
 
+/// Composes and sends week 48's digests to `sink`; gives Olga's.
+async fn olgas_digest(app: &TestApp, sink: &SmtpSink) -> crate::smtp::Received {
+    compose_week(app).await;
+    digest::send_due(&app.db, &app.clock, &mailer(&sink.url()))
+        .await
+        .expect("send");
+    sink.messages()
+        .into_iter()
+        .find(|m| m.to == ["olga@example.com"])
+        .expect("Olga's digest")
+}
+
 async fn compose_week(app: &TestApp) -> Composed {
     digest::compose(
         &app.db,
@@ -438,15 +450,7 @@ async fn a_user_who_unsubscribed_through_the_link_gets_no_further_digest() {
     let app = TestApp::spawn().await;
     let w = world(&app).await;
     let sink = SmtpSink::start().await;
-    compose_week(&app).await;
-    digest::send_due(&app.db, &app.clock, &mailer(&sink.url()))
-        .await
-        .expect("send");
-    let mail = sink
-        .messages()
-        .into_iter()
-        .find(|m| m.to == ["olga@example.com"])
-        .expect("Olga's digest");
+    let mail = olgas_digest(&app, &sink).await;
     let link = mail
         .parsed()
         .header_raw("List-Unsubscribe")
@@ -666,15 +670,7 @@ async fn an_expired_unsubscribe_link_is_refused_while_the_header_link_of_its_mes
     let app = TestApp::spawn().await;
     let w = world(&app).await;
     let sink = SmtpSink::start().await;
-    compose_week(&app).await;
-    digest::send_due(&app.db, &app.clock, &mailer(&sink.url()))
-        .await
-        .expect("send");
-    let mail = sink
-        .messages()
-        .into_iter()
-        .find(|m| m.to == ["olga@example.com"])
-        .expect("Olga's digest");
+    let mail = olgas_digest(&app, &sink).await;
     let parsed = mail.parsed();
     let text = parsed.body_text(0).expect("a text part").to_string();
     let prefix = format!("{}/unsubscribe/{}/", app.address, w.olga);
