@@ -3,7 +3,8 @@
 use clap::Parser;
 
 // A page allocates and frees many small strings; mimalloc does that with
-// less time in the allocator than glibc's (see bench/README.md).
+// less time in the allocator than glibc's, and (its version 2, see
+// Cargo.toml) gives the memory of a burst back soon after (bench/README.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -249,6 +249,8 @@ async fn show_form(user: CurrentUser, Editable(case): Editable) -> Result<Import
 }
 
 /// The first step: pasted text or an uploaded file, read and previewed.
+/// Each field is read in chunks and kept only up to [`PREVIEW_MAX_BYTES`],
+/// so an oversized upload costs that much memory at most, not its size.
 async fn preview_upload(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -257,10 +259,16 @@ async fn preview_upload(
 ) -> Result<Response, AppError> {
     let mut form = ImportForm::default();
     let mut file = String::new();
-    while let Ok(Some(field)) = multipart.next_field().await {
+    let mut oversized = None;
+    while let Ok(Some(mut field)) = multipart.next_field().await {
         let name = field.name().unwrap_or_default().to_owned();
-        let bytes = field.bytes().await.map_err(|_| AppError::TooLarge)?;
-        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let text = match read_bounded(&mut field).await? {
+            Bounded::Text(text) => text,
+            Bounded::TooLong(bytes) => {
+                oversized = oversized.max(Some(bytes));
+                continue;
+            }
+        };
         match name.as_str() {
             "input" => form.input = text,
             "file" => file = text,
@@ -273,7 +281,51 @@ async fn preview_upload(
     if !file.trim().is_empty() {
         form.input = file;
     }
+    if let Some(bytes) = oversized {
+        let mut page = ImportPage::new(&user, &case, form);
+        page.problem = Some(too_long(bytes));
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
     Ok(preview(&state, &user, &case, form).await?.into_response())
+}
+
+/// One multipart field's text, or how many bytes it had past the limit.
+enum Bounded {
+    Text(String),
+    TooLong(usize),
+}
+
+/// Reads a field chunk by chunk; past [`PREVIEW_MAX_BYTES`] it stops keeping
+/// what it reads and only counts the rest.
+async fn read_bounded(
+    field: &mut axum::extract::multipart::Field<'_>,
+) -> Result<Bounded, AppError> {
+    let mut kept = Vec::new();
+    let mut total = 0usize;
+    while let Some(chunk) = field.chunk().await.map_err(|_| AppError::TooLarge)? {
+        total += chunk.len();
+        if total <= PREVIEW_MAX_BYTES {
+            kept.extend_from_slice(&chunk);
+        } else if kept.capacity() > 0 {
+            kept = Vec::new();
+        }
+    }
+    if total > PREVIEW_MAX_BYTES {
+        return Ok(Bounded::TooLong(total));
+    }
+    Ok(Bounded::Text(String::from_utf8(kept).unwrap_or_else(
+        |invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned(),
+    )))
+}
+
+/// The refusal of a preview over [`PREVIEW_MAX_BYTES`]; the text itself is
+/// not echoed back into the page, being too big to show.
+fn too_long(bytes: usize) -> String {
+    format!(
+        "That is {:.1} MB of text; a preview reads at most {} MB at once. Split it and import the parts one after the other.",
+        bytes as f64 / (1024.0 * 1024.0),
+        PREVIEW_MAX_BYTES / (1024 * 1024)
+    )
 }
 
 /// Reads the input and marks each entry that repeats one the timeline has.
@@ -285,12 +337,7 @@ async fn preview(
 ) -> Result<(StatusCode, ImportPage), AppError> {
     let mut page = ImportPage::new(user, case, form);
     if page.form.input.len() > PREVIEW_MAX_BYTES {
-        page.problem = Some(format!(
-            "That is {:.1} MB of text; a preview reads at most {} MB at once. Split it and import the parts one after the other.",
-            page.form.input.len() as f64 / (1024.0 * 1024.0),
-            PREVIEW_MAX_BYTES / (1024 * 1024)
-        ));
-        // Not echoed back into the page: it is too big to show.
+        page.problem = Some(too_long(page.form.input.len()));
         page.form.input.clear();
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page));
     }
