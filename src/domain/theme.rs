@@ -88,7 +88,8 @@ pub struct Suggestion {
 /// The factor being compared.
 pub struct Factor<'a> {
     pub id: uuid::Uuid,
-    pub description: &'a str,
+    /// The words of its description, as [`stemmed_words`] gives them.
+    pub words: &'a [(String, String)],
     pub categories: &'a [String],
     /// The services of its incident.
     pub services: &'a [String],
@@ -102,11 +103,11 @@ pub fn suggest<'a>(
     factor: &Factor<'_>,
     themes: impl IntoIterator<Item = &'a Profile>,
 ) -> Vec<Suggestion> {
-    let words = stemmed_words(factor.description);
     let mut out: Vec<Suggestion> = themes
         .into_iter()
         .filter_map(|theme| {
-            let shared_words: Vec<String> = words
+            let shared_words: Vec<String> = factor
+                .words
                 .iter()
                 .filter(|(stem, _)| theme.stems.contains(stem))
                 .map(|(_, word)| word.clone())
@@ -181,7 +182,7 @@ mod tests {
         let services = vec!["edge".to_owned()];
         let factor = Factor {
             id: uuid::Uuid::nil(),
-            description: "Nobody was warned before the certificates expired.",
+            words: &stemmed_words("Nobody was warned before the certificates expired."),
             categories: &categories,
             services: &services,
         };
@@ -206,14 +207,14 @@ mod tests {
         let services = vec!["edge".to_owned()];
         let factor = Factor {
             id: uuid::Uuid::nil(),
-            description: "The retry loop had no jitter.",
+            words: &stemmed_words("The retry loop had no jitter."),
             categories: &categories,
             services: &services,
         };
         assert!(suggest(&factor, &themes).is_empty());
         // One shared word alone is not enough either.
         let lonely = Factor {
-            description: "A certificate was renewed by hand.",
+            words: &stemmed_words("A certificate was renewed by hand."),
             categories: &[],
             services: &[],
             ..factor

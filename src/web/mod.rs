@@ -78,6 +78,8 @@ pub struct Caches {
     /// stamp): see `store::postmortems::PageStamp`.
     pub page_parts:
         cache::Versioned<(uuid::Uuid, String, String), crate::store::postmortems::PageParts>,
+    /// A postmortem's words, stemmed, by (postmortem, content stamp).
+    pub page_words: cache::Versioned<(uuid::Uuid, String), incidents::show::PageWords>,
     /// The active people for pickers, by the directory stamp.
     pub people: cache::Versioned<String, Vec<crate::store::users::PersonOption>>,
     /// Short Markdown (timeline entries, factors) rendered, by its text.
@@ -118,6 +120,7 @@ impl Default for Caches {
             rendered_sections: cache::Versioned::new(2000),
             rendered_inline: cache::Versioned::new(20_000),
             people: cache::Versioned::new(8),
+            page_words: cache::Versioned::new(500),
             page_parts: cache::Versioned::new(500),
             similar: cache::Refreshed::new(2000, Duration::from_secs(60)),
             review_history: cache::Refreshed::new(500, review::HISTORY_TTL),

@@ -17,6 +17,7 @@ use crate::{
         incident::display_number,
         markdown,
         postmortem::{PostmortemStatus, review_due},
+        search::stemmed_words,
         section::Section,
         time,
     },
@@ -114,7 +115,7 @@ impl PostmortemPage {
         let postmortem_id = case.postmortem.id;
         let parts = page_parts(state, &case, stamp).await?;
         let related = related(state, user, postmortem_id, stamp).await?;
-        let words = page_words(&case, &parts);
+        let words = page_words(state, &case, &parts, stamp);
         let entries = &parts.entries;
         let linked: Vec<i32> = stamp.links.iter().map(|link| link.number).collect();
         let (facts, durations, times) = key_facts(&case.incident, entries, zone);
@@ -218,10 +219,15 @@ impl PostmortemPage {
             similar: related
                 .similar
                 .iter()
-                .map(|other| SimilarView::new(other, &linked, &words))
+                .map(|other| SimilarView::new(other, &linked, &words.page))
                 .collect(),
             suggestions: if user.can_write() {
-                theme_suggestions(&parts, &case.incident.services, &related.profiles)
+                theme_suggestions(
+                    &parts,
+                    &words.factors,
+                    &case.incident.services,
+                    &related.profiles,
+                )
             } else {
                 Vec::new()
             },
@@ -427,27 +433,54 @@ async fn related(
         .await?)
 }
 
-/// The stems of the words this postmortem uses, each with the word as it
-/// is written, to name the words a similar incident shares.
+/// The words of a postmortem, stemmed once per content stamp and process:
+/// the page's own (to name the words a similar incident shares) and each
+/// factor's (to suggest themes for it).
+pub struct PageWords {
+    /// Each stem with the word as it is first written.
+    page: std::collections::HashMap<String, String>,
+    /// Each factor's words, in the order of `PageParts::factors`.
+    factors: Vec<Vec<(String, String)>>,
+}
+
+impl PageWords {
+    fn new(case: &Case, parts: &store::postmortems::PageParts) -> PageWords {
+        let sections = &case.postmortem.sections;
+        let factors: Vec<Vec<(String, String)>> = parts
+            .factors
+            .iter()
+            .map(|factor| stemmed_words(&factor.description))
+            .collect();
+        let mut page = std::collections::HashMap::new();
+        let own = std::iter::once(case.incident.title.as_str())
+            .chain([
+                sections.text("summary"),
+                sections.text("trigger"),
+                sections.text("root_cause"),
+            ])
+            .flat_map(stemmed_words);
+        for (stem, word) in own.chain(factors.iter().flatten().cloned()) {
+            page.entry(stem).or_insert(word);
+        }
+        PageWords { page, factors }
+    }
+}
+
 fn page_words(
+    state: &AppState,
     case: &Case,
     parts: &store::postmortems::PageParts,
-) -> std::collections::HashMap<String, String> {
-    let sections = &case.postmortem.sections;
-    let text = std::iter::once(case.incident.title.as_str())
-        .chain([
-            sections.text("summary"),
-            sections.text("trigger"),
-            sections.text("root_cause"),
-        ])
-        .chain(parts.factors.iter().map(|f| f.description.as_str()))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut words = std::collections::HashMap::new();
-    for (stem, word) in crate::domain::search::stemmed_words(&text) {
-        words.entry(stem).or_insert(word);
+    stamp: &store::postmortems::PageStamp,
+) -> std::sync::Arc<PageWords> {
+    if stamp.content.is_empty() {
+        return std::sync::Arc::new(PageWords::new(case, parts));
     }
-    words
+    state
+        .caches
+        .page_words
+        .get_or_insert_with(&(case.postmortem.id, stamp.content.clone()), || {
+            PageWords::new(case, parts)
+        })
 }
 
 /// A similar incident as the card shows it: what it shares, and how much.
@@ -495,13 +528,15 @@ impl SimilarView {
 /// or dismissed for it yet.
 fn theme_suggestions(
     parts: &store::postmortems::PageParts,
+    factor_words: &[Vec<(String, String)>],
     services: &[String],
     profiles: &[crate::domain::theme::Profile],
 ) -> Vec<crate::domain::theme::Suggestion> {
     parts
         .factors
         .iter()
-        .flat_map(|factor| {
+        .zip(factor_words)
+        .flat_map(|(factor, words)| {
             let open = profiles.iter().filter(|p| {
                 !factor.themes.iter().any(|t| t.slug == p.slug)
                     && !factor.dismissed.contains(&p.slug)
@@ -509,7 +544,7 @@ fn theme_suggestions(
             crate::domain::theme::suggest(
                 &crate::domain::theme::Factor {
                     id: factor.id,
-                    description: &factor.description,
+                    words,
                     categories: &factor.categories,
                     services,
                 },
