@@ -78,6 +78,9 @@ pub struct Caches {
     /// stamp): see `store::postmortems::PageStamp`.
     pub page_parts:
         cache::Versioned<(uuid::Uuid, String, String), crate::store::postmortems::PageParts>,
+    /// Comments rendered, by (comment, version): a comment's version
+    /// changes with every edit of its text.
+    pub rendered_comments: cache::Versioned<(uuid::Uuid, i32), String>,
     /// A postmortem's words, stemmed, by (postmortem, content stamp).
     pub page_words: cache::Versioned<(uuid::Uuid, String), incidents::show::PageWords>,
     /// The active people for pickers, by the directory stamp.
@@ -121,6 +124,7 @@ impl Default for Caches {
             rendered_inline: cache::Versioned::new(20_000),
             people: cache::Versioned::new(8),
             page_words: cache::Versioned::new(500),
+            rendered_comments: cache::Versioned::new(5000),
             page_parts: cache::Versioned::new(500),
             similar: cache::Refreshed::new(2000, Duration::from_secs(60)),
             review_history: cache::Refreshed::new(500, review::HISTORY_TTL),

@@ -21,7 +21,7 @@ use crate::{
     domain::{
         checklist,
         comment::{self, GENERAL},
-        markdown, time,
+        time,
     },
     store::{self, audit::AuditEvent, comments::Comment},
     web::{AppError, AppState, notify, session::CurrentUser},
@@ -73,15 +73,21 @@ pub struct ThreadView {
     pub can_resolve: bool,
 }
 
-/// The threads of a postmortem, oldest first, as `user` sees them.
-pub fn thread_views(case: &Case, comments: &[Comment], user: &CurrentUser) -> Vec<ThreadView> {
+/// The threads of a postmortem, oldest first, as `user` sees them; each
+/// comment's Markdown rendered by `render`.
+pub fn thread_views(
+    case: &Case,
+    comments: &[Comment],
+    user: &CurrentUser,
+    render: impl Fn(&Comment) -> String,
+) -> Vec<ThreadView> {
     let zone = user.time_zone;
     let view = |c: &Comment| CommentView {
         id: c.id.to_string(),
         author: c.author.clone(),
         when: time::format_in(c.created_at, zone),
         edited: c.edited_at.is_some(),
-        html: markdown::render(&c.body),
+        html: render(c),
         body: c.body.clone(),
         version: c.version,
         can_edit: c.author_id == user.id && user.can_write(),

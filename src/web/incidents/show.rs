@@ -143,7 +143,16 @@ impl PostmortemPage {
                 html: html.clone(),
             })
             .collect();
-        let threads = thread_views(&case, &stamp.comments, user);
+        let threads = thread_views(&case, &stamp.comments, user, |comment| {
+            state
+                .caches
+                .rendered_comments
+                .get_or_insert_with(&(comment.id, comment.version), || {
+                    markdown::render(&comment.body)
+                })
+                .as_ref()
+                .clone()
+        });
         // An unrestricted postmortem's access list is empty by definition.
         let access = if case.postmortem.restricted {
             store::access::list(&state.db, postmortem_id).await?
