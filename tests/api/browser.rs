@@ -11,8 +11,24 @@ use crate::helpers::{PASSWORD, TestApp};
 /// A ChromeDriver process and a browser session on it; both end on drop.
 struct Browser {
     client: Client,
-    _driver: Child,
+    _driver: Driver,
     _profile: TempDir,
+}
+
+/// ChromeDriver in a process group of its own, with the Chromium processes
+/// it starts: on drop the whole group is killed, so a test that fails
+/// before closing its session leaves no browser behind.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
 }
 
 struct TempDir(std::path::PathBuf);
@@ -36,6 +52,7 @@ impl Browser {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
+            .process_group(0)
             .spawn()
             .unwrap_or_else(|error| panic!("could not start {driver_binary} (apt-get install chromium chromium-driver): {error}"));
         let profile = TempDir(std::env::temp_dir().join(format!(
@@ -72,7 +89,7 @@ impl Browser {
                 Ok(client) => {
                     return Browser {
                         client,
-                        _driver: driver,
+                        _driver: Driver(driver),
                         _profile: profile,
                     };
                 }
