@@ -103,13 +103,7 @@ pub async fn find_by_number(
                   END AS "content_stamp",
                   CASE WHEN $2 THEN (SELECT last_value + is_called::int FROM access_epoch) END AS "access_epoch",
                   CASE WHEN $2 THEN
-                    ((SELECT COALESCE(sum(hashtextextended(
-                               u.id::text || ':' || u.role::text || ':' || u.active::text || ':' || u.display_name, 0)), 0)
-                      FROM users u)
-                     + (SELECT COALESCE(sum(hashtextextended(t.id::text || ':' || t.name, 0)), 0) FROM teams t)
-                     + (SELECT COALESCE(sum(hashtextextended(c.slug || ':' || c.name || ':' || COALESCE(c.merged_into::text, ''), 0)), 0)
-                        FROM factor_categories c)
-                     + (SELECT COALESCE(sum(hashtextextended(t.id::text || ':' || t.name || ':' || t.slug, 0)), 0) FROM themes t))::text
+                    (SELECT (last_value + is_called::int)::text FROM directory_epoch)
                   END AS "directory_stamp",
                   CASE WHEN $2 THEN
                     (SELECT COALESCE(json_agg(json_build_object(
@@ -506,8 +500,10 @@ pub struct PageStamp {
     /// write refreshes its search entry (by trigger, or at the end of an
     /// import), which gives that row a new transaction id (`xmin`).
     pub content: String,
-    /// Changes whenever a person's name, role or activity, or a team's
-    /// name, does (the parts name owners and teams; the pickers list people).
+    /// The `directory_epoch` sequence: it moves whenever a person's name,
+    /// role or activity, a team's name, a factor category or a theme
+    /// changes (the parts name owners, teams, categories and themes; the
+    /// pickers list people).
     pub directory: String,
     /// Moves whenever who may read what could have changed (the
     /// `access_epoch` sequence): views cached per reader key on it.

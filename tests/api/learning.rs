@@ -491,6 +491,10 @@ async fn a_renamed_category_keeps_every_old_factor_under_its_new_name_and_merges
     )
     .await;
 
+    // Read once before the changes, so the page's parts are cached.
+    let before = author.get(&format!("/incidents/{}", pm.number)).await;
+    assert!(before.body.contains(">Detection<"), "{}", before.body);
+
     let renamed = admin
         .post_form(
             "/admin/categories/detection",
@@ -574,6 +578,41 @@ async fn a_renamed_category_keeps_every_old_factor_under_its_new_name_and_merges
         .post_form("/admin/categories/process", &[("action", "retire")])
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+/// The directory epoch (see the `directory_epoch` migration).
+async fn directory_epoch(db: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar("SELECT last_value + is_called::int FROM directory_epoch")
+        .fetch_one(db)
+        .await
+        .expect("the epoch")
+}
+
+#[tokio::test]
+async fn a_change_to_any_name_the_reading_page_shows_moves_the_directory_epoch() {
+    let app = TestApp::spawn().await;
+    let changes = [
+        "UPDATE users SET display_name = display_name || ' Jr'",
+        "UPDATE users SET role = role",
+        "UPDATE users SET active = active",
+        "UPDATE teams SET name = name",
+        "UPDATE factor_categories SET name = name",
+        "UPDATE factor_categories SET merged_into = merged_into",
+        "UPDATE themes SET name = name",
+        "UPDATE themes SET slug = slug",
+    ];
+    for change in changes {
+        let before = directory_epoch(&app.db).await;
+        sqlx::query(change).execute(&app.db).await.expect(change);
+        assert!(directory_epoch(&app.db).await > before, "{change}");
+    }
+    // What the page does not show leaves it alone.
+    let before = directory_epoch(&app.db).await;
+    sqlx::query("UPDATE users SET time_zone = time_zone")
+        .execute(&app.db)
+        .await
+        .expect("time zone");
+    assert_eq!(directory_epoch(&app.db).await, before);
 }
 
 #[tokio::test]
