@@ -74,15 +74,12 @@ pub struct Caches {
     pub list_choices: cache::Refreshed<uuid::Uuid, crate::store::incidents::FilterOptions>,
     /// Rendered and sanitized Markdown sections by (postmortem, version).
     pub rendered_sections: cache::Versioned<(uuid::Uuid, i32), Vec<String>>,
-    /// The reading page's parts by (postmortem, content stamp, directory
-    /// stamp): see `store::postmortems::PageStamp`.
-    pub page_parts:
-        cache::Versioned<(uuid::Uuid, String, String), crate::store::postmortems::PageParts>,
+    /// The reading page's parts and stemmed words by (postmortem, content
+    /// stamp, directory stamp): see `store::postmortems::PageStamp`.
+    pub page_parts: cache::Versioned<(uuid::Uuid, String, String), incidents::show::CachedParts>,
     /// Comments rendered, by (comment, version): a comment's version
     /// changes with every edit of its text.
     pub rendered_comments: cache::Versioned<(uuid::Uuid, i32), String>,
-    /// A postmortem's words, stemmed, by (postmortem, content stamp).
-    pub page_words: cache::Versioned<(uuid::Uuid, String), incidents::show::PageWords>,
     /// The active people for pickers, by the directory stamp.
     pub people: cache::Versioned<String, Vec<crate::store::users::PersonOption>>,
     /// Short Markdown (timeline entries, factors) rendered, by its text.
@@ -123,7 +120,6 @@ impl Default for Caches {
             rendered_sections: cache::Versioned::new(2000),
             rendered_inline: cache::Versioned::new(20_000),
             people: cache::Versioned::new(8),
-            page_words: cache::Versioned::new(500),
             rendered_comments: cache::Versioned::new(5000),
             page_parts: cache::Versioned::new(500),
             similar: cache::Refreshed::new(2000, Duration::from_secs(60)),

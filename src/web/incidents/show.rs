@@ -113,9 +113,9 @@ impl PostmortemPage {
     ) -> Result<Self, AppError> {
         let zone = user.time_zone;
         let postmortem_id = case.postmortem.id;
-        let parts = page_parts(state, &case, stamp).await?;
+        let cached = page_parts(state, &case, stamp).await?;
+        let (parts, words) = (&cached.parts, &cached.words);
         let related = related(state, user, postmortem_id, stamp).await?;
-        let words = page_words(state, &case, &parts, stamp);
         let entries = &parts.entries;
         let linked: Vec<i32> = stamp.links.iter().map(|link| link.number).collect();
         let (facts, durations, times) = key_facts(&case.incident, entries, zone);
@@ -232,7 +232,7 @@ impl PostmortemPage {
                 .collect(),
             suggestions: if user.can_write() {
                 theme_suggestions(
-                    &parts,
+                    parts,
                     &words.factors,
                     &case.incident.services,
                     &related.profiles,
@@ -442,8 +442,8 @@ async fn related(
         .await?)
 }
 
-/// The words of a postmortem, stemmed once per content stamp and process:
-/// the page's own (to name the words a similar incident shares) and each
+/// The words of a postmortem, stemmed once per content stamp and process
+/// (cached with the page's parts): the page's own (to name the words a similar incident shares) and each
 /// factor's (to suggest themes for it).
 pub struct PageWords {
     /// Each stem with the word as it is first written.
@@ -473,23 +473,6 @@ impl PageWords {
         }
         PageWords { page, factors }
     }
-}
-
-fn page_words(
-    state: &AppState,
-    case: &Case,
-    parts: &store::postmortems::PageParts,
-    stamp: &store::postmortems::PageStamp,
-) -> std::sync::Arc<PageWords> {
-    if stamp.content.is_empty() {
-        return std::sync::Arc::new(PageWords::new(case, parts));
-    }
-    state
-        .caches
-        .page_words
-        .get_or_insert_with(&(case.postmortem.id, stamp.content.clone()), || {
-            PageWords::new(case, parts)
-        })
 }
 
 /// A similar incident as the card shows it: what it shares, and how much.
@@ -579,30 +562,40 @@ impl PostmortemPage {
     }
 }
 
+/// The parts of the page and its words, which change only with them.
+pub struct CachedParts {
+    parts: store::postmortems::PageParts,
+    words: PageWords,
+}
+
 /// The parts of the page, from this process's cache while the postmortem
 /// and the directory are as they were when it was filled.
 async fn page_parts(
     state: &AppState,
     case: &Case,
     stamp: &store::postmortems::PageStamp,
-) -> Result<std::sync::Arc<store::postmortems::PageParts>, AppError> {
+) -> Result<std::sync::Arc<CachedParts>, AppError> {
     let key = (
         case.postmortem.id,
         stamp.content.clone(),
         stamp.directory.clone(),
     );
     if !stamp.content.is_empty()
-        && let Some(parts) = state.caches.page_parts.get(&key)
+        && let Some(cached) = state.caches.page_parts.get(&key)
     {
-        return Ok(parts);
+        return Ok(cached);
     }
     let parts =
         store::postmortems::load_page_parts(&state.db, case.incident.id, case.postmortem.id)
             .await?;
+    let cached = CachedParts {
+        words: PageWords::new(case, &parts),
+        parts,
+    };
     if stamp.content.is_empty() {
-        return Ok(std::sync::Arc::new(parts));
+        return Ok(std::sync::Arc::new(cached));
     }
-    Ok(state.caches.page_parts.insert(key, parts))
+    Ok(state.caches.page_parts.insert(key, cached))
 }
 
 /// Everyone who can be named author or reviewer: read once per change of
