@@ -407,7 +407,7 @@ async fn load_services(pool: &sqlx::PgPool, file: &std::path::Path) -> anyhow::R
         parsed.services.len(),
         file.display()
     );
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::store::begin(pool).await?;
     let loaded =
         crate::store::services::load_catalog(&mut tx, &parsed, Clock::system().now()).await?;
     tx.commit().await?;
@@ -497,7 +497,7 @@ async fn create_user(
     let display_name =
         name::parse_name(display_name, name::DISPLAY_NAME_MAX).map_err(anyhow::Error::msg)?;
     let now = Clock::system().now();
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::store::begin(pool).await?;
     let (_, link) =
         accounts::invite_user(&mut tx, &email, &display_name, role, None, base_url, now).await?;
     tx.commit().await?;

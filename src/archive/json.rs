@@ -19,7 +19,7 @@ pub async fn export(
     with_password_hashes: bool,
     mut progress: impl FnMut(&str, usize),
 ) -> anyhow::Result<String> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::store::begin(pool).await?;
     // One snapshot for every table, however long the export takes.
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *tx)
@@ -80,7 +80,7 @@ pub async fn import(
             "the archive has tables this version of Debrief does not know: {unknown:?}; nothing was imported"
         );
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::store::begin(pool).await?;
     if !archive::is_empty(&mut tx).await? {
         bail!(
             "the database already has accounts or incidents; import a whole archive into an empty one"

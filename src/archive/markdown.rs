@@ -200,7 +200,7 @@ pub async fn import_one(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Outcome> {
     let mut document = parse(source, zone, words);
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::store::begin(pool).await?;
     // One search refresh for the whole file instead of one per statement.
     store::search::defer_refresh(&mut *tx).await?;
     let saved = store::imports::save_document(&mut tx, &document, owners, now).await?;

@@ -118,7 +118,7 @@ pub async fn compose(
         .with_timezone(&settings.schedule.zone)
         .date_naive();
     let messages = render(pool, settings, frequency, today, None, clock).await?;
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::store::begin(pool).await?;
     if !store::outbox::try_lock_compose(&mut tx).await? {
         return Ok(Composed::Busy);
     }

@@ -44,7 +44,7 @@ pub async fn gather_due(pool: &PgPool, clock: &Clock, base_url: &str) -> sqlx::R
     let key = store::outbox::app_secret(pool, UNSUBSCRIBE_KEY).await?;
     let mut stored = 0;
     for recipient in ready {
-        let mut tx = pool.begin().await?;
+        let mut tx = crate::store::begin(pool).await?;
         let waiting = store::notifications::take_waiting(&mut tx, recipient).await?;
         let Some(first) = waiting.first() else {
             continue;

@@ -59,7 +59,7 @@ pub enum Outcome {
 pub async fn run_once(pool: &PgPool, clock: &Clock, settings: &Settings) -> sqlx::Result<Outcome> {
     let now = clock.now();
     let timer = Instant::now();
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::store::begin(pool).await?;
     if !store::follow_up::try_lock(&mut tx).await? {
         return Ok(Outcome::Busy);
     }

@@ -228,7 +228,7 @@ pub async fn seed(
         serde_json::from_str(ARCHIVE).context("the demo archive does not parse")?;
     let now = clock.now();
     let mut summary = SeedSummary::default();
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::store::begin(pool).await?;
     // Replicas started together with --demo: one seeds, the others wait
     // here and then find the archive filled.
     sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('debrief: demo seed'))")

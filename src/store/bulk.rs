@@ -53,7 +53,7 @@ pub struct Batch {
 
 /// Inserts a batch in one transaction, one `UNNEST` statement per table.
 pub async fn insert_batch(pool: &PgPool, batch: &Batch, now: DateTime<Utc>) -> sqlx::Result<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::store::begin(pool).await?;
     super::search::defer_refresh(&mut *tx).await?;
     sqlx::query!(
         r#"INSERT INTO incidents (id, title, kind, severity, services, tags, started_at, detected_at, mitigated_at,

@@ -63,21 +63,60 @@ pub enum Plans {
     Generic,
 }
 
+/// Begins a transaction on a connection from the pool. Use it (or
+/// [`planned`]) instead of `Pool::begin`, which clippy refuses.
+///
+/// sqlx counts a transaction only once `BEGIN` has answered, and on drop
+/// rolls back only what it counted. So a request dropped while its `BEGIN`
+/// was in flight (the browser went away, as it does while someone types a
+/// search) gave its connection back to the pool inside a transaction that
+/// nobody owned, and the next request on that connection ran in it: refused
+/// writes after a read-only search, or changes left uncommitted with their
+/// rows locked. Begun in a task of its own, `BEGIN` always finishes and its
+/// transaction always has an owner; when the request is gone, that owner is
+/// dropped, which rolls it back.
+pub async fn begin(
+    pool: &sqlx::PgPool,
+) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    begin_owned(pool, None).await
+}
+
 /// A read-only transaction whose statements are planned as `plans` says,
-/// begun in one round trip.
+/// begun in one round trip (like [`begin`], in a task of its own).
 pub async fn planned(
     pool: &sqlx::PgPool,
     plans: Plans,
 ) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
-    pool.begin_with(match plans {
-        // The archive's working set is in memory on any machine Debrief
-        // runs on, so a random read costs little more than a sequential
-        // one; at the default (4.0) the planner prefers a table scan of
-        // open items to the index that holds every column the review reads.
-        Plans::Custom => {
-            "BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL random_page_cost = 1.1"
+    begin_owned(
+        pool,
+        Some(match plans {
+            // The archive's working set is in memory on any machine Debrief
+            // runs on, so a random read costs little more than a sequential
+            // one; at the default (4.0) the planner prefers a table scan of
+            // open items to the index that holds every column the review reads.
+            Plans::Custom => {
+                "BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL random_page_cost = 1.1"
+            }
+            Plans::Generic => "BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_generic_plan",
+        }),
+    )
+    .await
+}
+
+/// `BEGIN` (or `statement`) in a task that runs to its end even if the
+/// caller is dropped (see [`begin`]).
+#[allow(clippy::disallowed_methods)]
+async fn begin_owned(
+    pool: &sqlx::PgPool,
+    statement: Option<&'static str>,
+) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Postgres>> {
+    let pool = pool.clone();
+    tokio::spawn(async move {
+        match statement {
+            Some(statement) => pool.begin_with(statement).await,
+            None => pool.begin().await,
         }
-        Plans::Generic => "BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_generic_plan",
     })
     .await
+    .map_err(|_| sqlx::Error::WorkerCrashed)?
 }

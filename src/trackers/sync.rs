@@ -46,7 +46,7 @@ pub async fn apply(
     review_due_days: i64,
     now: DateTime<Utc>,
 ) -> sqlx::Result<Applied> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::store::begin(pool).await?;
     let Some(before) = store::trackers::lock_state(&mut tx, item_id).await? else {
         return Ok(Applied::Unchanged);
     };
@@ -172,7 +172,7 @@ pub async fn deliver_due(
                 Ok(issue) => {
                     let now = clock.now();
                     if job.issue_key.is_none() {
-                        let mut tx = pool.begin().await?;
+                        let mut tx = crate::store::begin(pool).await?;
                         store::trackers::set_issue(&mut tx, job.item_id, &issue.key, &issue.url)
                             .await?;
                         tx.commit().await?;

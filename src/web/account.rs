@@ -187,7 +187,7 @@ async fn update_profile(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::users::update_display_name(&mut *tx, user.id, &display_name, now).await?;
     store::users::update_time_zone(&mut *tx, user.id, zone.name(), now).await?;
     tx.commit().await?;
@@ -239,7 +239,7 @@ async fn change_password(
     }
     let password_hash = credentials::hash_password(&form.password).await?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::users::update_password_hash(&mut *tx, user.id, &password_hash, now).await?;
     // Other browsers signed in as this user are signed out; this one stays.
     store::sessions::delete_other_sessions(&mut *tx, user.id, user.session_hash()).await?;
@@ -297,7 +297,7 @@ async fn update_notifications(
         .filter(|kind| !form.on.iter().any(|on| on == kind.as_str()))
         .map(|kind| kind.as_str().to_owned())
         .collect();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::notifications::set_opted_out(&mut tx, user.id, &off).await?;
     tx.commit().await?;
     let message = match off.len() {
@@ -451,7 +451,7 @@ async fn create_token(
         crate::domain::token::Token::generate().as_str()
     );
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let id = store::api_tokens::insert(
         &mut *tx,
         store::api_tokens::NewToken {
@@ -488,7 +488,7 @@ async fn make_feed_link(
 ) -> Result<Response, AppError> {
     let secret = crate::domain::token::Token::generate();
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::feeds::replace(&mut tx, user.id, &secret.digest(), now).await?;
     store::audit::record(&mut *tx, AuditEvent::new(user.id, "feed_link_made"), now).await?;
     tx.commit().await?;
@@ -511,7 +511,7 @@ async fn revoke_feed_link(
     user: CurrentUser,
 ) -> Result<Response, AppError> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let revoked = store::feeds::revoke(&mut *tx, user.id, now).await?;
     if revoked > 0 {
         store::audit::record(&mut *tx, AuditEvent::new(user.id, "feed_link_revoked"), now).await?;
@@ -535,7 +535,7 @@ async fn revoke_token(
 ) -> Result<Response, AppError> {
     let id = super::form::parse_id(&id)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     if !store::api_tokens::revoke(&mut *tx, user.id, id, now).await? {
         return Err(AppError::NotFound);
     }

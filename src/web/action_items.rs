@@ -374,7 +374,7 @@ pub async fn save_item(
     people: &[PersonOption],
 ) -> Result<bool, AppError> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     if !store::action_items::update_item(&mut *tx, item.id, expected, fields, now).await? {
         tx.rollback().await?;
         return Ok(false);

@@ -133,7 +133,7 @@ async fn save_settings(
         items_when_users_affected: form.items_when_users_affected == "yes",
     };
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::checklist::save_settings(&mut *tx, &settings, admin.id, now).await?;
     let event = AuditEvent::new(admin.id, "checklist_settings_saved").detail(serde_json::json!({
         "rules_off": settings.disabled,

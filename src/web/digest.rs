@@ -240,7 +240,7 @@ async fn stop_notices(
         Err(expired) => return Ok(expired),
     };
     let every: Vec<String> = Kind::ALL.iter().map(|k| k.as_str().to_owned()).collect();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::notifications::set_opted_out(&mut tx, user_id, &every).await?;
     tx.commit().await?;
     tracing::info!(%user_id, "unsubscribed from notifications");

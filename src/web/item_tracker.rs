@@ -105,7 +105,7 @@ async fn link_issue(
         }
     };
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let link = NewLink {
         item_id: item.id,
         tracker: kind,
@@ -159,7 +159,7 @@ async fn refresh_issue(
         .as_ref()
         .is_some_and(|linked| linked.issue_key.is_some())
     {
-        let mut tx = state.db.begin().await?;
+        let mut tx = crate::store::begin(&state.db).await?;
         store::trackers::enqueue(&mut tx, item.id, "fetch", state.clock.now()).await?;
         tx.commit().await?;
         user.flash(&state, "The issue will be read again in a moment.")
@@ -181,7 +181,7 @@ async fn unlink_issue(
         return Err(AppError::Forbidden(MAY_NOT_CHANGE));
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     if store::trackers::unlink(&mut tx, item.id).await? {
         let event = AuditEvent::new(user.id, "tracker_unlinked").detail(json!({ "item": item.id }));
         store::audit::record(&mut *tx, event, now).await?;

@@ -124,7 +124,7 @@ async fn load_catalog(
         return Ok(page.into_response());
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let loaded = store::services::load_catalog(&mut tx, &parsed, now).await?;
     store::audit::record(
         &mut *tx,
@@ -347,7 +347,7 @@ async fn update(
         return refused(&state, &user, name, service, problem).await;
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::services::update(&mut tx, &name, owner, form.description.trim(), now).await?;
     store::audit::record(
         &mut *tx,
@@ -411,7 +411,7 @@ async fn change_name(
         }
     };
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let done = if merge {
         store::services::merge(&mut tx, &from, &to, admin.id, now).await
     } else {

@@ -153,7 +153,7 @@ async fn create_first_admin(
     admin: NewUser<'_>,
 ) -> Result<Option<uuid::Uuid>, AppError> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::users::lock_for_setup(&mut *tx).await?;
     if store::users::count_users(&mut *tx).await? > 0 {
         return Err(AppError::NotFound);

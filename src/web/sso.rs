@@ -360,7 +360,7 @@ async fn finish(
         .filter(|name| !name.is_empty())
         .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_owned());
 
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let user_id = match store::users::find_credentials(&mut *tx, &email).await? {
         Some(user) if !user.active => {
             let event = AuditEvent::new(user.id, "sign_in_refused_inactive")

@@ -127,7 +127,7 @@ async fn create(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let slug = slug_of(&name, 80).unwrap_or_else(|| "theme".to_owned());
     let (id, slug, made) = store::themes::find_or_create(
         &mut tx,
@@ -338,7 +338,7 @@ async fn update(
     check_description(&mut errors, &form.description);
     if let Some(name) = name.filter(|_| errors.is_empty()) {
         let now = state.clock.now();
-        let mut tx = state.db.begin().await?;
+        let mut tx = crate::store::begin(&state.db).await?;
         if store::themes::update(&mut tx, theme.id, &name, form.description.trim(), now).await? {
             store::audit::record(
                 &mut *tx,
@@ -420,7 +420,7 @@ async fn link_factor(
         }
     };
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let slug = slug_of(&name, 80).unwrap_or_else(|| "theme".to_owned());
     let (theme_id, slug, made) =
         store::themes::find_or_create(&mut tx, &name, "", "", &slug, user.id, now).await?;
@@ -479,7 +479,7 @@ async fn decide(
         factors.push(readable_factor(&state, &user, raw).await?.0);
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     for factor_id in &factors {
         store::themes::decide(&mut tx, theme.id, *factor_id, state_name, user.id, now).await?;
     }

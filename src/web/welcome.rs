@@ -100,7 +100,7 @@ async fn choose_password(
     let password_hash = credentials::hash_password(&form.password).await?;
 
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let hash = Token::from_presented(&token).digest();
     // Used up here, in the same transaction as the password change: a link
     // raced by two tabs works once.

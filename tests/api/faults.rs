@@ -656,3 +656,57 @@ async fn three_processes_on_one_database_share_sessions_and_flag_and_send_each_t
         recipients.len()
     );
 }
+
+/// How many of the database's connections sit idle inside a transaction.
+async fn idle_in_transaction(db: &sqlx::PgPool) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity
+         WHERE datname = current_database() AND state = 'idle in transaction'",
+    )
+    .fetch_one(db)
+    .await
+    .expect("the count")
+}
+
+/// A request dropped while its `BEGIN` is in flight (a browser that went
+/// away mid-search) gives its connection back with no transaction open:
+/// the next request on that connection is not run inside it.
+#[tokio::test]
+async fn a_request_dropped_during_begin_leaves_its_connection_outside_any_transaction() {
+    use debrief::store::{self, Plans};
+
+    let app = TestApp::spawn().await;
+    // One connection, so every attempt below lands on the same one.
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&app.database_url())
+        .await
+        .expect("a pool");
+    for plans in [None, Some(Plans::Generic), Some(Plans::Custom)] {
+        for _ in 0..20 {
+            // Polled once: the `BEGIN` goes out, then its caller is gone.
+            let begun = async {
+                match plans {
+                    None => store::begin(&pool).await,
+                    Some(plans) => store::planned(&pool, plans).await,
+                }
+            };
+            let _ = tokio::time::timeout(Duration::ZERO, begun).await;
+            // The connection is back once its release has pinged.
+            let mut conn = tokio::time::timeout(Duration::from_secs(5), pool.acquire())
+                .await
+                .expect("the connection back in the pool")
+                .expect("a connection");
+            // A savepoint is refused outside a transaction block.
+            let in_transaction = sqlx::raw_sql("SAVEPOINT probe")
+                .execute(&mut *conn)
+                .await
+                .is_ok();
+            assert!(
+                !in_transaction,
+                "{plans:?}: the next request ran inside a dropped BEGIN"
+            );
+        }
+    }
+    assert_eq!(idle_in_transaction(&app.db).await, 0);
+}

@@ -142,7 +142,7 @@ async fn create(
     }
     if let (Some(name), Some(slug), true) = (&name, &slug, errors.is_empty()) {
         let now = state.clock.now();
-        let mut tx = state.db.begin().await?;
+        let mut tx = crate::store::begin(&state.db).await?;
         match store::taxonomy::create(&mut tx, name, form.description.trim(), slug, admin.id, now)
             .await
         {
@@ -208,7 +208,7 @@ async fn change(
     Form(form): Form<ChangeForm>,
 ) -> Result<Response, AppError> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let done = match form.action.as_str() {
         "rename" => match parse_name(&form.name, NAME_MAX) {
             Ok(name) => store::taxonomy::rename(

@@ -175,7 +175,7 @@ async fn add_heading(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::import_words::put_heading(&mut *tx, &heading, target, admin.id, now).await?;
     let event = AuditEvent::new(admin.id, "import_heading_saved")
         .detail(json!({ "heading": heading, "target": target.name() }));
@@ -202,7 +202,7 @@ async fn remove_heading(
     Form(form): Form<RemoveHeadingForm>,
 ) -> Result<Response, AppError> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     if store::import_words::remove_heading(&mut *tx, &form.heading).await? {
         let event = AuditEvent::new(admin.id, "import_heading_removed")
             .detail(json!({ "heading": form.heading }));
@@ -255,7 +255,7 @@ async fn add_severity_word(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::import_words::put_severity_word(&mut *tx, &word, severity, admin.id, now).await?;
     let event = AuditEvent::new(admin.id, "import_severity_word_saved")
         .detail(json!({ "word": word, "severity": severity.as_str() }));
@@ -279,7 +279,7 @@ async fn remove_severity_word(
     Form(form): Form<RemoveWordForm>,
 ) -> Result<Response, AppError> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     if store::import_words::remove_severity_word(&mut *tx, &form.word).await? {
         let event = AuditEvent::new(admin.id, "import_severity_word_removed")
             .detail(json!({ "word": form.word }));

@@ -133,7 +133,7 @@ async fn create_team(
     let mut errors = FormErrors::default();
     if let Some(name) = errors.check("name", name::parse_name(&form.name, name::TEAM_NAME_MAX)) {
         let now = state.clock.now();
-        let mut tx = state.db.begin().await?;
+        let mut tx = crate::store::begin(&state.db).await?;
         match store::teams::insert_team(&mut *tx, &name, now).await {
             Ok(id) => {
                 let event =
@@ -289,7 +289,7 @@ async fn change_membership(
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     match lead {
         Some(is_lead) => store::teams::upsert_member(&mut *tx, team.id, user_id, is_lead).await?,
         None => store::teams::remove_member(&mut *tx, team.id, user_id).await?,

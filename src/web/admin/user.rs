@@ -105,7 +105,7 @@ async fn change_role(
         return Ok(back_to(&user));
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     keep_an_admin(&mut tx, &user).await?;
     store::users::update_role(&mut *tx, user.id, role, now).await?;
     // A changed role takes effect at once: the user signs in again.
@@ -132,7 +132,7 @@ async fn deactivate(
     let user = load_user(&state, &id).await?;
     refuse_self(&admin, &user)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     keep_an_admin(&mut tx, &user).await?;
     store::users::set_active(&mut *tx, user.id, false, now).await?;
     // Gone at once: every session, and every link that could start one.
@@ -156,7 +156,7 @@ async fn reactivate(
 ) -> Result<Response, AppError> {
     let user = load_user(&state, &id).await?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::users::set_active(&mut *tx, user.id, true, now).await?;
     let event = AuditEvent::new(admin.id, "user_reactivated").target(user.id);
     store::audit::record(&mut *tx, event, now).await?;
@@ -180,7 +180,7 @@ async fn issue_link(
     }
     let now = state.clock.now();
     let base_url = state.config.public_base_url();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let link = accounts::issue_password_link(
         &mut tx,
         user.id,

@@ -101,7 +101,7 @@ async fn invite_user(
 
     let now = state.clock.now();
     let base_url = state.config.public_base_url();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let invited = accounts::invite_user(
         &mut tx,
         &email,

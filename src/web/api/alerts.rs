@@ -116,7 +116,7 @@ fn respond(taken: Result<Taken, Problem>) -> Response {
 async fn take(state: &AppState, alert: &AlertIncident) -> Result<Taken, Problem> {
     let now = state.clock.now();
     let source = alert.source;
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::alerts::lock(&mut tx, source, &alert.key).await?;
     let (linked, opened) = match store::alerts::find_incident(&mut tx, source, &alert.key).await? {
         Some(linked) => (linked, false),

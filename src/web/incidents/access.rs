@@ -74,7 +74,7 @@ async fn change(
         (true, false) => format!("Restricted to {}", names.join(", ")),
     };
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::postmortems::lock_postmortem(&mut *tx, case.postmortem.id).await?;
     store::access::replace(
         &mut tx,

@@ -204,7 +204,7 @@ async fn upload(
         .filter(|id| entries.iter().any(|e| e.id == *id));
     let file_name = safe_file_name(&upload.file_name, kind);
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let new = NewAttachment {
         postmortem_id: case.postmortem.id,
         timeline_entry_id: entry_id,
@@ -267,7 +267,7 @@ async fn delete(
 ) -> Result<Response, AppError> {
     let id = parse_id(&id)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let Some(file_name) =
         store::attachments::remove_attachment(&mut *tx, case.postmortem.id, id, user.id, now)
             .await?

@@ -236,7 +236,7 @@ pub async fn post_comment(
         return Ok(Err(Refusal::Blame(blame)));
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let id = store::comments::insert(
         &mut *tx,
         &store::comments::NewComment {
@@ -355,7 +355,7 @@ async fn edit_comment(
         }
     };
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     if !store::comments::edit(&mut *tx, comment.id, form.version, &body, now).await? {
         let draft = CommentDraft {
             form: format!("edit-{}", comment.id),
@@ -407,7 +407,7 @@ async fn set_resolved(
         ));
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::comments::set_resolved(&mut *tx, root.id, resolved.then_some(user.id), now).await?;
     let event = AuditEvent::new(
         user.id,

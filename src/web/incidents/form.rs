@@ -263,7 +263,7 @@ pub async fn create(
     team_ids: &[Uuid],
 ) -> Result<i32, AppError> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let (incident_id, number) =
         store::incidents::insert_incident(&mut *tx, fields, Some(user.id), now).await?;
     store::incidents::set_teams(&mut tx, incident_id, team_ids).await?;
@@ -356,7 +356,7 @@ async fn update_incident(
     };
     let expected_version = parse_version(&form.version);
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     if !store::incidents::update_incident(
         &mut *tx,
         case.incident.id,

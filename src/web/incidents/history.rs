@@ -156,7 +156,7 @@ async fn restore(
         .await?
         .ok_or(AppError::NotFound)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let restored = store::postmortems::update_sections(
         &mut *tx,
         case.postmortem.id,

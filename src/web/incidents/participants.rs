@@ -81,7 +81,7 @@ async fn add(
         None => (Who::Name(&name), name.clone()),
     };
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::postmortems::lock_postmortem(&mut *tx, case.postmortem.id).await?;
     store::participants::insert(&mut *tx, case.postmortem.id, who, &role, now).await?;
     let summary = format!("{shown} added as {role}");
@@ -133,7 +133,7 @@ async fn remove(
     let back = format!("{}#participants", case.path());
     let id = Uuid::parse_str(&raw_id).map_err(|_| AppError::NotFound)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::postmortems::lock_postmortem(&mut *tx, case.postmortem.id).await?;
     let Some(name) = store::participants::remove(&mut *tx, case.postmortem.id, id).await? else {
         user.flash_refusal(&state, "That participant was removed already.")

@@ -100,7 +100,7 @@ async fn decide(
     }
     let note = Some(note).filter(|note| !note.is_empty());
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::postmortems::lock_postmortem(&mut *tx, case.postmortem.id).await?;
     store::postmortems::decide(&mut *tx, case.postmortem.id, user.id, decision, note, now).await?;
     let said = match (decision, note) {
@@ -257,7 +257,7 @@ async fn change_status(
         }
     }
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::postmortems::lock_postmortem(&mut *tx, case.postmortem.id).await?;
     if !reviewers.is_empty() {
         store::postmortems::set_reviewers(&mut tx, case.postmortem.id, &reviewers).await?;
@@ -355,7 +355,7 @@ async fn change_people(
 ) -> Result<Response, AppError> {
     let people = store::users::list_active_people(&state.db).await?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::postmortems::lock_postmortem(&mut *tx, case.postmortem.id).await?;
     if let Ok(id) = parse_id(&form.add_author)
         && people
@@ -405,7 +405,7 @@ async fn add_link(
         .await?;
         return Ok(Redirect::to(&case.path()).into_response());
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     store::incidents::insert_link(
         &mut tx,
         case.incident.id,

@@ -175,7 +175,7 @@ pub(super) async fn decide(
         }
     };
     let key = quarter.to_string();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let expected = parse_version(&form.version);
     if !store::review::decide(&mut tx, &item, expected, &decision, &key, user.id, now).await? {
         tx.rollback().await?;

@@ -338,7 +338,7 @@ pub(super) async fn close(
             store::review::figures(&state.db, &span(&state, quarter, *team_id, None), None).await?;
         snapshots.push((*team_id, figures));
     }
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     let mut closed = false;
     for (team_id, figures) in &snapshots {
         closed |=

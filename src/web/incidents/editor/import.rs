@@ -454,7 +454,7 @@ async fn add_or_preview(
     }
     let _budget = state.heavy_work().await?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::store::begin(&state.db).await?;
     // One search refresh for the whole batch, not one per entry.
     store::search::defer_refresh(&mut *tx).await?;
     store::timeline::insert_entries(&mut *tx, case.postmortem.id, &picked, Some(user.id), now)

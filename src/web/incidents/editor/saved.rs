@@ -75,7 +75,7 @@ impl Opened {
     /// checklist both start here.
     pub async fn open(state: &AppState, case: &Case) -> Result<Opened, AppError> {
         let directory = Directory::load(&state.db).await?;
-        let mut tx = state.db.begin().await?;
+        let mut tx = crate::store::begin(&state.db).await?;
         crate::store::postmortems::lock_postmortem(&mut *tx, case.postmortem.id).await?;
         let saved = Saved::load(&mut tx, case.incident.number).await?;
         Ok(Opened {
