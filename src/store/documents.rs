@@ -17,7 +17,7 @@ pub async fn load_document(
         postmortem,
         authors,
         ..
-    }) = store::postmortems::find_by_number(&mut *db, incident_number, None, None).await?
+    }) = store::postmortems::find_by_number(&mut *db, incident_number, None, None, None).await?
     else {
         return Ok(None);
     };

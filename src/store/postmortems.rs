@@ -1,5 +1,7 @@
 //! Postmortems: their sections, status, authors, reviewers and factors.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor, types::Json};
 use uuid::Uuid;
@@ -78,6 +80,7 @@ pub async fn find_by_number(
     number: i32,
     viewer: Option<Uuid>,
     page_for: Option<Reader>,
+    held: Option<&HeldDiscussion>,
 ) -> sqlx::Result<Option<Found>> {
     let row = sqlx::query!(
         r#"SELECT i.id AS incident_id, i.number, i.title, i.kind AS "kind: IncidentKind",
@@ -101,10 +104,9 @@ pub async fn find_by_number(
                   CASE WHEN $2 THEN
                     (SELECT s.xmin::text FROM search_entries s WHERE s.postmortem_id = p.id)
                   END AS "content_stamp",
-                  CASE WHEN $2 THEN (SELECT last_value + is_called::int FROM access_epoch) END AS "access_epoch",
-                  CASE WHEN $2 THEN
-                    (SELECT (last_value + is_called::int)::text FROM directory_epoch)
-                  END AS "directory_stamp",
+                  CASE WHEN $2 THEN (SELECT value FROM epochs WHERE name = 'access') END AS "access_epoch",
+                  CASE WHEN $2 THEN directory.value::text END AS "directory_stamp",
+                  CASE WHEN $2 THEN COALESCE(ds.stamp, 0) END AS "discussion_stamp",
                   CASE WHEN $2 THEN
                     (SELECT COALESCE(json_agg(json_build_object(
                                'number', o.number, 'title', o.title, 'severity', o.severity, 'kind', l.kind,
@@ -115,7 +117,7 @@ pub async fn find_by_number(
                      WHERE (l.incident_id = i.id OR l.other_id = i.id)
                        AND ((op.status = 'published' AND NOT op.restricted) OR $3 OR may_read(op.id, $4)))
                   END AS "links: Json<Vec<LinkedIncident>>",
-                  CASE WHEN $2 THEN
+                  CASE WHEN $2 AND (COALESCE(ds.stamp, 0), directory.value::text) IS DISTINCT FROM ($6::bigint, $7::text) THEN
                     (SELECT COALESCE(json_agg(json_build_object(
                                'id', c.id, 'parent_id', c.parent_id, 'author_id', c.author_id,
                                'author', cu.display_name, 'section', c.section, 'quote', c.quote,
@@ -126,7 +128,7 @@ pub async fn find_by_number(
                      LEFT JOIN users rb ON rb.id = c.resolved_by
                      WHERE c.postmortem_id = p.id)
                   END AS "comments: Json<Vec<Comment>>",
-                  CASE WHEN $2 THEN
+                  CASE WHEN $2 AND (COALESCE(ds.stamp, 0), directory.value::text) IS DISTINCT FROM ($6::bigint, $7::text) THEN
                     (SELECT COALESCE(json_agg(json_build_object(
                                'id', pa.id, 'user_id', pa.user_id, 'name', COALESCE(pa.name, pu.display_name),
                                'role', pa.role) ORDER BY pa.created_at, pa.id), '[]')
@@ -134,12 +136,16 @@ pub async fn find_by_number(
                      WHERE pa.postmortem_id = p.id)
                   END AS "participants: Json<Vec<Participant>>"
            FROM incidents i JOIN postmortems p ON p.incident_id = i.id
+           LEFT JOIN discussion_stamps ds ON ds.postmortem_id = p.id
+           LEFT JOIN epochs directory ON directory.name = 'directory'
            WHERE i.number = $1"#,
         number,
         page_for.is_some(),
         page_for.is_some_and(|reader| reader.is_admin),
         page_for.map(|reader| reader.user_id),
-        viewer
+        viewer,
+        held.map(|held| held.stamp),
+        held.map(|held| held.directory.as_str())
     )
     .fetch_optional(db)
     .await?;
@@ -204,8 +210,16 @@ pub async fn find_by_number(
                 directory: row.directory_stamp.unwrap_or_default(),
                 access_epoch: row.access_epoch.unwrap_or_default(),
                 links: row.links.map(|links| links.0).unwrap_or_default(),
-                comments: row.comments.map(|comments| comments.0).unwrap_or_default(),
-                participants: row.participants.map(|p| p.0).unwrap_or_default(),
+                discussion: match (row.comments, row.participants, held) {
+                    (Some(comments), Some(participants), _) => Arc::new(Discussion {
+                        comments: comments.0,
+                        participants: participants.0,
+                    }),
+                    // Skipped by the database: what the caller holds is current.
+                    (_, _, Some(held)) => held.discussion.clone(),
+                    _ => Arc::default(),
+                },
+                discussion_stamp: row.discussion_stamp.unwrap_or_default(),
             }),
         }
     }))
@@ -500,21 +514,40 @@ pub struct PageStamp {
     /// write refreshes its search entry (by trigger, or at the end of an
     /// import), which gives that row a new transaction id (`xmin`).
     pub content: String,
-    /// The `directory_epoch` sequence: it moves whenever a person's name,
+    /// The directory epoch (see the `transactional_stamps` migration): it
+    /// moves whenever a person's name,
     /// role or activity, a team's name, a factor category or a theme
     /// changes (the parts name owners, teams, categories and themes; the
     /// pickers list people).
     pub directory: String,
-    /// Moves whenever who may read what could have changed (the
-    /// `access_epoch` sequence): views cached per reader key on it.
+    /// Moves whenever who may read what could have changed (the access
+    /// epoch): views cached per reader key on it.
     pub access_epoch: i64,
     /// Links only to incidents the reader may see, by the same rule as
     /// `incidents::push_visible_to`.
     pub links: Vec<LinkedIncident>,
-    /// The review comments, always fresh.
+    /// The review comments and the participants: as the database has them
+    /// now (shared with the caller's [`HeldDiscussion`] if that was current).
+    pub discussion: Arc<Discussion>,
+    /// The discussion's counter (`discussion_stamps`, 0 before its first
+    /// comment or participant).
+    pub discussion_stamp: i64,
+}
+
+/// A postmortem's comments and participants.
+#[derive(Clone, Debug, Default)]
+pub struct Discussion {
     pub comments: Vec<Comment>,
-    /// Who took part, and how.
     pub participants: Vec<Participant>,
+}
+
+/// A discussion the caller already holds, read at `stamp` and `directory`:
+/// while both are current the database does not send it again.
+#[derive(Clone, Debug)]
+pub struct HeldDiscussion {
+    pub stamp: i64,
+    pub directory: String,
+    pub discussion: Arc<Discussion>,
 }
 
 /// The reading page's parts, in one round trip.

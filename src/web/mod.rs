@@ -80,6 +80,10 @@ pub struct Caches {
     /// Comments rendered, by (comment, version): a comment's version
     /// changes with every edit of its text.
     pub rendered_comments: cache::Versioned<(uuid::Uuid, i32), String>,
+    /// Each postmortem's comments and participants by incident number, with
+    /// the stamps they were read at: the reading page's query sends them
+    /// again only when those stamps have moved.
+    pub discussions: cache::Versioned<i32, crate::store::postmortems::HeldDiscussion>,
     /// The active people for pickers, by the directory stamp.
     pub people: cache::Versioned<String, Vec<crate::store::users::PersonOption>>,
     /// Short Markdown (timeline entries, factors) rendered, by its text.
@@ -122,6 +126,7 @@ impl Default for Caches {
             people: cache::Versioned::new(8),
             rendered_comments: cache::Versioned::new(5000),
             page_parts: cache::Versioned::new(500),
+            discussions: cache::Versioned::new(500),
             similar: cache::Refreshed::new(2000, Duration::from_secs(60)),
             review_history: cache::Refreshed::new(500, review::HISTORY_TTL),
             review_trends: cache::Refreshed::new(200, Duration::from_secs(60)),

@@ -331,7 +331,7 @@ impl TestApp {
 
     /// The postmortem of incident `number`, as stored now.
     pub async fn postmortem(&self, number: i32) -> debrief::store::postmortems::Postmortem {
-        debrief::store::postmortems::find_by_number(&self.db, number, None, None)
+        debrief::store::postmortems::find_by_number(&self.db, number, None, None, None)
             .await
             .expect("query")
             .expect("the incident exists")

@@ -580,9 +580,9 @@ async fn a_renamed_category_keeps_every_old_factor_under_its_new_name_and_merges
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
 
-/// The directory epoch (see the `directory_epoch` migration).
+/// The directory epoch (see the `transactional_stamps` migration).
 async fn directory_epoch(db: &sqlx::PgPool) -> i64 {
-    sqlx::query_scalar("SELECT last_value + is_called::int FROM directory_epoch")
+    sqlx::query_scalar("SELECT value FROM epochs WHERE name = 'directory'")
         .fetch_one(db)
         .await
         .expect("the epoch")
@@ -1657,4 +1657,101 @@ async fn a_theme_started_from_search_results_offers_their_factors_and_a_bad_name
     let page = author.get(&slug).await;
     assert!(page.body.contains("2 incidents"));
     assert!(page.body.contains("No candidates left."));
+}
+
+/// A stamp's writer moves it when it commits, not before: a reader in
+/// between still reads the old stamp with the old names, so nothing old is
+/// cached under a new stamp.
+#[tokio::test]
+async fn stamps_move_when_their_writer_commits() {
+    let app = TestApp::spawn().await;
+    let (_, user_id) = app.signed_in(Role::Member).await;
+    let before = directory_epoch(&app.db).await;
+    let mut writer = store::begin(&app.db).await.expect("a transaction");
+    sqlx::query("UPDATE users SET display_name = 'Renamed' WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut *writer)
+        .await
+        .expect("rename");
+    assert_eq!(
+        directory_epoch(&app.db).await,
+        before,
+        "moved before commit"
+    );
+    writer.commit().await.expect("commit");
+    assert!(directory_epoch(&app.db).await > before);
+}
+
+/// The reading page keeps a postmortem's comments and participants between
+/// views and asks the database to send them only when their stamp moved:
+/// changes made behind the application's back (straight in SQL) still show
+/// on the next view, and so does a renamed commenter.
+#[tokio::test]
+async fn the_reading_page_shows_every_change_to_its_discussion_on_the_next_view() {
+    let app = TestApp::spawn().await;
+    let (author, author_id) = app.signed_in(Role::Member).await;
+    let number = create_incident(&author, "Queue backlog after deploy").await;
+    let path = format!("/incidents/{number}");
+    let postmortem = app.postmortem(number).await;
+    let first = author.get(&path).await;
+    assert!(!first.body.contains("Is the backlog alarm new?"));
+
+    let comment = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO comments (id, postmortem_id, author_id, section, body, created_at)
+         VALUES ($1, $2, $3, 'summary', 'Is the backlog alarm new?', now())",
+    )
+    .bind(comment)
+    .bind(postmortem.id)
+    .bind(author_id)
+    .execute(&app.db)
+    .await
+    .expect("a comment");
+    sqlx::query(
+        "INSERT INTO participants (id, postmortem_id, name, role, created_at)
+         VALUES ($1, $2, 'Rosa Quayle', 'Incident commander', now())",
+    )
+    .bind(Uuid::now_v7())
+    .bind(postmortem.id)
+    .execute(&app.db)
+    .await
+    .expect("a participant");
+    let second = author.get(&path).await;
+    assert!(second.body.contains("Is the backlog alarm new?"));
+    assert!(second.body.contains("Rosa Quayle"));
+    // Seen again with nothing changed: still all there.
+    assert!(author.get(&path).await.body.contains("Rosa Quayle"));
+
+    sqlx::query("UPDATE comments SET body = 'Was the backlog alarm new?', version = version + 1")
+        .execute(&app.db)
+        .await
+        .expect("edit");
+    sqlx::query("DELETE FROM participants")
+        .execute(&app.db)
+        .await
+        .expect("remove");
+    sqlx::query("UPDATE users SET display_name = 'Dana Okafor' WHERE id = $1")
+        .bind(author_id)
+        .execute(&app.db)
+        .await
+        .expect("rename");
+    let third = author.get(&path).await;
+    assert!(
+        third.body.contains("Was the backlog alarm new?"),
+        "the edit shows"
+    );
+    assert!(!third.body.contains("Rosa Quayle"), "the removal shows");
+    assert!(third.body.contains("Dana Okafor"), "the new name shows");
+
+    sqlx::query("DELETE FROM comments")
+        .execute(&app.db)
+        .await
+        .expect("delete");
+    assert!(
+        !author
+            .get(&path)
+            .await
+            .body
+            .contains("Was the backlog alarm new?")
+    );
 }

@@ -14,6 +14,8 @@ pub(super) mod show;
 mod views;
 mod workflow;
 
+use std::sync::Arc;
+
 use axum::{
     Router,
     extract::{FromRequestParts, RawPathParams},
@@ -107,6 +109,9 @@ impl Case {
     ) -> Result<(Case, Option<store::postmortems::PageStamp>), AppError> {
         let number = parse_number(raw_number).ok_or(AppError::NotFound)?;
         let page_for = with_page.then(|| user.reader());
+        let held = with_page
+            .then(|| state.caches.discussions.get(&number))
+            .flatten();
         let store::postmortems::Found {
             incident,
             postmortem,
@@ -114,9 +119,15 @@ impl Case {
             reviewers,
             on_access_list,
             stamp,
-        } = store::postmortems::find_by_number(&state.db, number, Some(user.id), page_for)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        } = store::postmortems::find_by_number(
+            &state.db,
+            number,
+            Some(user.id),
+            page_for,
+            held.as_deref(),
+        )
+        .await?
+        .ok_or(AppError::NotFound)?;
         let is_author = authors.iter().any(|person| person.id == user.id);
         let is_reviewer = reviewers.iter().any(|person| person.id == user.id);
         let open_to_all = postmortem.status == PostmortemStatus::Published
@@ -137,6 +148,21 @@ impl Case {
             access,
             review_due_days: state.config.review_due_days,
         };
+        if let Some(stamp) = &stamp
+            && held
+                .as_ref()
+                .is_none_or(|held| !Arc::ptr_eq(&held.discussion, &stamp.discussion))
+        {
+            // Sent afresh: kept for the next view to hold.
+            state.caches.discussions.insert(
+                number,
+                store::postmortems::HeldDiscussion {
+                    stamp: stamp.discussion_stamp,
+                    directory: stamp.directory.clone(),
+                    discussion: stamp.discussion.clone(),
+                },
+            );
+        }
         Ok((case, stamp))
     }
 

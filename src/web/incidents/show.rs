@@ -143,7 +143,7 @@ impl PostmortemPage {
                 html: html.clone(),
             })
             .collect();
-        let threads = thread_views(&case, &stamp.comments, user, |comment| {
+        let threads = thread_views(&case, &stamp.discussion.comments, user, |comment| {
             state
                 .caches
                 .rendered_comments
@@ -171,7 +171,7 @@ impl PostmortemPage {
             comment_draft: None,
             can_comment: user.can_write(),
             required_approvals: state.config.required_approvals,
-            participants: stamp.participants.clone(),
+            participants: stamp.discussion.participants.clone(),
             participant_draft: None,
             layout: Layout::for_user(user, Nav::Incidents),
             teams: parts.teams.clone(),

@@ -30,10 +30,11 @@ pub struct Saved {
 
 impl Saved {
     pub async fn load(db: &mut PgConnection, incident_number: i32) -> sqlx::Result<Saved> {
-        let postmortem = store::postmortems::find_by_number(&mut *db, incident_number, None, None)
-            .await?
-            .ok_or(sqlx::Error::RowNotFound)?
-            .postmortem;
+        let postmortem =
+            store::postmortems::find_by_number(&mut *db, incident_number, None, None, None)
+                .await?
+                .ok_or(sqlx::Error::RowNotFound)?
+                .postmortem;
         let id: Uuid = postmortem.id;
         Ok(Saved {
             sections: postmortem.sections,
