@@ -283,35 +283,59 @@ fn query_stems(query: &str) -> HashSet<String> {
     stems
 }
 
+/// What a query's snippets mark: the stems of its words, and each stem's
+/// first three letters (worked out once for a page of results).
+pub struct SnippetQuery {
+    stems: HashSet<String>,
+    openings: Vec<String>,
+}
+
+impl SnippetQuery {
+    pub fn new(query: &str) -> SnippetQuery {
+        let stems = query_stems(query);
+        let openings = stems
+            .iter()
+            .map(|stem| stem.chars().take(3).collect())
+            .collect();
+        SnippetQuery { stems, openings }
+    }
+
+    fn matches(&self, word: &str) -> bool {
+        // Stemming changes the ends of words: only a word that starts like
+        // a stem is worth stemming (this keeps long texts cheap).
+        self.openings
+            .iter()
+            .any(|opening| starts_like(word, opening))
+            && self
+                .stems
+                .contains(STEMMER.stem(&word.to_lowercase()).as_ref())
+    }
+}
+
 /// Up to two short passages of `text` around the first words `query`
 /// matches (the opening words when none does), with those words marked.
-pub fn snippet(text: &str, query: &str) -> Vec<SnippetPart> {
-    let stems = query_stems(query);
-    // Stemming changes the ends of words: only a word that starts like a
-    // stem is worth stemming (this keeps long texts cheap).
-    let openings: Vec<String> = stems
-        .iter()
-        .map(|stem| stem.chars().take(3).collect())
-        .collect();
-    let words: Vec<(usize, usize, bool)> = word_spans(text)
-        .map(|(start, end)| {
-            let word = &text[start..end];
-            let matched = openings.iter().any(|opening| starts_like(word, opening))
-                && stems.contains(STEMMER.stem(&word.to_lowercase()).as_ref());
-            (start, end, matched)
-        })
-        .collect();
+pub fn snippet(text: &str, query: &SnippetQuery) -> Vec<SnippetPart> {
     let half = SNIPPET_WORDS / 2;
+    let mut words: Vec<(usize, usize, bool)> = Vec::new();
+    // Word indexes, the end past the last word shown.
     let mut windows: Vec<(usize, usize)> = Vec::new();
-    for (index, word) in words.iter().enumerate() {
-        if windows.len() == 2 {
+    for (start, end) in word_spans(text) {
+        // Both passages found, and a word past the second (so it is known
+        // that more follows): nothing further is shown.
+        if windows.len() == 2 && windows[1].1 < words.len() {
             break;
         }
+        let index = words.len();
+        let matched = query.matches(&text[start..end]);
+        words.push((start, end, matched));
         let covered = windows.last().is_some_and(|&(_, end)| index < end);
-        if word.2 && !covered {
-            let start = index.saturating_sub(4);
-            windows.push((start, (start + half).min(words.len())));
+        if matched && !covered && windows.len() < 2 {
+            let first = index.saturating_sub(4);
+            windows.push((first, first + half));
         }
+    }
+    for window in &mut windows {
+        window.1 = window.1.min(words.len());
     }
     if windows.is_empty() {
         windows.push((0, SNIPPET_WORDS.min(words.len())));
@@ -430,7 +454,7 @@ mod tests {
     fn snippets_mark_the_stems_the_query_matched() {
         let text = "The certificates expired.\nRenewal of the certificate failed, so ingress returned 503.";
         assert_eq!(
-            marked(&snippet(text, "certificate 503")),
+            marked(&snippet(text, &SnippetQuery::new("certificate 503"))),
             "The [certificates] expired. Renewal of the [certificate] failed, so ingress returned [503]."
         );
     }
@@ -439,7 +463,7 @@ mod tests {
     fn snippets_leave_out_excluded_words_and_stop_words() {
         let text = "The kiam upgrade broke the pods";
         assert_eq!(
-            marked(&snippet(text, "the upgrade -kiam")),
+            marked(&snippet(text, &SnippetQuery::new("the upgrade -kiam"))),
             "The kiam [upgrade] broke the pods"
         );
     }
@@ -451,7 +475,7 @@ mod tests {
             "word ".repeat(40),
             "tail ".repeat(40)
         );
-        let shown = marked(&snippet(&text, "kubernetes"));
+        let shown = marked(&snippet(&text, &SnippetQuery::new("kubernetes")));
         assert!(
             shown.starts_with("… word word word word [kubernetes] upgrade tail"),
             "{shown}"
@@ -460,9 +484,31 @@ mod tests {
     }
 
     #[test]
+    fn snippets_show_two_passages_with_every_match_inside_them_marked() {
+        let text = format!(
+            "{}pool {}pool word pool {}pool {}",
+            "word ".repeat(20),
+            "word ".repeat(20),
+            "word ".repeat(20),
+            "word ".repeat(5)
+        );
+        let shown = marked(&snippet(&text, &SnippetQuery::new("pool")));
+        assert!(
+            shown.starts_with("… word word word word [pool] word"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("… word word word word [pool] word [pool] word"),
+            "{shown}"
+        );
+        assert_eq!(shown.matches("[pool]").count(), 3, "{shown}");
+        assert!(shown.ends_with(" …"), "{shown}");
+    }
+
+    #[test]
     fn a_text_without_matches_shows_its_opening_words() {
         let text = "word ".repeat(50);
-        let shown = marked(&snippet(&text, "absent"));
+        let shown = marked(&snippet(&text, &SnippetQuery::new("absent")));
         assert_eq!(shown.matches("word").count(), SNIPPET_WORDS);
         assert!(shown.ends_with(" …"));
     }

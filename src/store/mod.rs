@@ -97,7 +97,12 @@ pub async fn planned(
             Plans::Custom => {
                 "BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL random_page_cost = 1.1"
             }
-            Plans::Generic => "BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_generic_plan",
+            // No prefetching either: a bitmap scan of search entries would
+            // look up each page in the buffer table twice, once to prefetch
+            // it and once to read it (a twentieth of a phrase search's time).
+            Plans::Generic => {
+                "BEGIN READ ONLY; SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL effective_io_concurrency = 0"
+            }
         }),
     )
     .await

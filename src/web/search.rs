@@ -21,7 +21,9 @@ use crate::{
     domain::{
         incident::{IncidentKind, Severity, display_number},
         postmortem::PostmortemStatus,
-        search::{SnippetPart, corrected, has_operators, most_of, query_words, snippet},
+        search::{
+            SnippetPart, SnippetQuery, corrected, has_operators, most_of, query_words, snippet,
+        },
         time,
     },
     store::{
@@ -327,13 +329,14 @@ async fn search(
     tx.commit().await?;
     let page = page.min(pages);
     let zone = user.time_zone;
+    let marks = SnippetQuery::new(&filter.text);
     Ok(SearchPage {
         layout: Layout::for_user(&user, Nav::Incidents),
         hits: results
             .hits
             .into_iter()
             .map(|hit| HitView {
-                snippet: snippet(&hit.text, &filter.text),
+                snippet: snippet(&hit.text, &marks),
                 when: hit
                     .started_at
                     .map(|at| time::format_in(at, zone))
