@@ -60,6 +60,8 @@ pub struct Metrics {
     pub sign_in_throttled: Counter,
     pub mail_sent: Counter,
     pub mail_failed: Counter,
+    /// Requests refused because no connection came free in time.
+    pub pool_timeouts: Counter,
     pool_in_use: Gauge,
     pool_idle: Gauge,
     pool_max: Gauge,
@@ -92,6 +94,7 @@ impl Metrics {
             sign_in_throttled: Counter::default(),
             mail_sent: Counter::default(),
             mail_failed: Counter::default(),
+            pool_timeouts: Counter::default(),
             pool_in_use: Gauge::default(),
             pool_idle: Gauge::default(),
             pool_max: Gauge::default(),
@@ -142,6 +145,11 @@ impl Metrics {
             "mail_failed",
             "Email deliveries of this process that failed.",
             metrics.mail_failed.clone(),
+        );
+        registry.register(
+            "db_pool_timeouts",
+            "Requests answered 503 because no database connection came free within DEBRIEF_DB_ACQUIRE_SECONDS.",
+            metrics.pool_timeouts.clone(),
         );
         registry.register(
             "db_pool_in_use",

@@ -45,6 +45,9 @@ pub enum AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
+        if matches!(error, sqlx::Error::PoolTimedOut) {
+            crate::metrics::METRICS.pool_timeouts.inc();
+        }
         match error {
             // Connection-level failures: the database is down or unreachable.
             sqlx::Error::PoolTimedOut

@@ -307,6 +307,7 @@ async fn a_database_that_holds_its_packets_gets_pages_answered_503_within_the_co
             ("DEBRIEF_REQUEST_TIMEOUT_SECONDS", "3"),
             ("DEBRIEF_DB_ACQUIRE_SECONDS", "2"),
             ("DEBRIEF_DB_POOL_SIZE", "4"),
+            ("DEBRIEF_METRICS_TOKEN", "scrape-me"),
         ],
     );
     assert!(
@@ -373,8 +374,25 @@ async fn a_database_that_holds_its_packets_gets_pages_answered_503_within_the_co
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(back.is_some(), "pages answer again once the database does");
+    // Six pages and four connections: at least two waited for a connection
+    // until the acquire limit, and the metrics count them.
+    let scrape = reqwest::Client::new()
+        .get(format!("{}/metrics", server.address))
+        .bearer_auth("scrape-me")
+        .send()
+        .await
+        .expect("a scrape")
+        .text()
+        .await
+        .expect("the body");
+    let timeouts: u64 = scrape
+        .lines()
+        .find_map(|line| line.strip_prefix("debrief_db_pool_timeouts_total "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("the pool timeouts in:\n{scrape}"));
+    assert!(timeouts >= 2, "{timeouts} pool timeouts");
     eprintln!(
-        "packets held: six pages answered 503 within {slowest:?} (request limit 3 s, acquire 2 s)"
+        "packets held: six pages answered 503 within {slowest:?} (request limit 3 s, acquire 2 s); {timeouts} waited for a connection until the acquire limit"
     );
 }
 
@@ -503,6 +521,7 @@ async fn metrics_need_their_token_and_carry_every_series_after_requests_a_sweep_
         "debrief_sign_in_throttled_total 0",
         "debrief_mail_sent_total",
         "debrief_mail_failed_total",
+        "debrief_db_pool_timeouts_total 0",
         "debrief_db_pool_in_use",
         "debrief_db_pool_idle",
         "debrief_db_pool_max",
