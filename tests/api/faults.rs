@@ -376,15 +376,7 @@ async fn a_database_that_holds_its_packets_gets_pages_answered_503_within_the_co
     assert!(back.is_some(), "pages answer again once the database does");
     // Six pages and four connections: at least two waited for a connection
     // until the acquire limit, and the metrics count them.
-    let scrape = reqwest::Client::new()
-        .get(format!("{}/metrics", server.address))
-        .bearer_auth("scrape-me")
-        .send()
-        .await
-        .expect("a scrape")
-        .text()
-        .await
-        .expect("the body");
+    let scrape = scrape_metrics(&reqwest::Client::new(), &server.address).await;
     let timeouts: u64 = scrape
         .lines()
         .find_map(|line| line.strip_prefix("debrief_db_pool_timeouts_total "))
@@ -491,15 +483,7 @@ async fn metrics_need_their_token_and_carry_every_series_after_requests_a_sweep_
     // The first sweep and digest passes run as the process starts.
     let mut body = String::new();
     for _ in 0..100 {
-        body = http
-            .get(&url)
-            .bearer_auth("scrape-me")
-            .send()
-            .await
-            .expect("a scrape")
-            .text()
-            .await
-            .expect("the body");
+        body = scrape_metrics(&http, &server.address).await;
         if body.contains("job=\"sweeper\"") && body.contains("job=\"sender\"") {
             break;
         }
@@ -728,4 +712,16 @@ async fn a_request_dropped_during_begin_leaves_its_connection_outside_any_transa
         }
     }
     assert_eq!(idle_in_transaction(&app.db).await, 0);
+}
+
+/// The metrics text of a server started with the token `scrape-me`.
+async fn scrape_metrics(http: &reqwest::Client, address: &str) -> String {
+    http.get(format!("{address}/metrics"))
+        .bearer_auth("scrape-me")
+        .send()
+        .await
+        .expect("a scrape")
+        .text()
+        .await
+        .expect("the body")
 }
