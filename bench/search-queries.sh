@@ -1,5 +1,6 @@
 # Shared by bench/search and bench/search-against (sourced, not run): the six
-# kinds of query, in the order they are measured, and signing in.
+# kinds of query, in the order they are measured, signing in, reading a
+# results page's match count, and loading a page with wrk.
 
 kinds=(common-word two-rare-words phrase filters-only misspelled filter-and-words)
 declare -A queries=(
@@ -27,3 +28,13 @@ sign_in() {
 matches_of() {
   curl -s -H "Cookie: debrief_session=$2" "$1" | grep -o '<strong>[^<]*</strong> postmortem' | head -1 | sed 's/<[^>]*>//g; s/ postmortem//' || true
 }
+
+# load URL [SESSION]: warms up for 3 s, then loads URL for $DURATION at
+# $CONNECTIONS connections; prints bench/percentiles.lua's RESULT line.
+load() {
+  wrk -t2 -c"$CONNECTIONS" -d3s ${2:+-H "Cookie: debrief_session=$2"} "$1" >/dev/null
+  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" -s bench/percentiles.lua ${2:+-H "Cookie: debrief_session=$2"} "$1" | grep RESULT
+}
+
+# rps_of: the requests/s of a RESULT line on standard input.
+rps_of() { sed 's/.*requests\/s=\([0-9]*\).*/\1/'; }
